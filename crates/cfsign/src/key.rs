@@ -1,0 +1,636 @@
+//! Keys: loading private keys in every form users have them, public keys, generation, `KeyPairId`.
+//!
+//! PEM is parsed tolerantly: newlines may be lost or written as a literal `\n` (as in environment
+//! variables and secret stores), surrounding quotes and whitespace are ignored. The base64 body is
+//! decoded by hand and the DER dispatched on the PEM label, so errors can say exactly what was found.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::traits::PublicKeyParts;
+use spki::{DecodePublicKey, EncodePublicKey};
+use zeroize::Zeroizing;
+
+use crate::{Error, HashAlgorithm};
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+
+/// The ID CloudFront gives a public key (`K2JCJMDEHXQW5F`), or a legacy account key pair (`APKA…`).
+///
+/// Validated on construction: 1 to 128 ASCII letters and digits.
+///
+/// ```
+/// use cfsign::KeyPairId;
+/// let id: KeyPairId = "K2JCJMDEHXQW5F".parse()?;
+/// assert_eq!(id.as_str(), "K2JCJMDEHXQW5F");
+/// assert!("K2JC JMDE".parse::<KeyPairId>().is_err());
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyPairId(String);
+
+impl KeyPairId {
+    /// Parses and validates a key pair ID.
+    pub fn new(value: &str) -> Result<KeyPairId, Error> {
+        let trimmed = value.trim();
+        let invalid = |reason| Error::InvalidKeyPairId { value: crate::error::shorten(value, 40), reason };
+        if trimmed.is_empty() {
+            return Err(invalid(
+                "it is empty; use the ID CloudFront shows for the public key (like K2JCJMDEHXQW5F)",
+            ));
+        }
+        if trimmed.len() > 128 {
+            return Err(invalid("it is longer than 128 characters; a CloudFront key ID is 14 characters like K2JCJMDEHXQW5F"));
+        }
+        if trimmed.starts_with("-----") || trimmed.contains("PRIVATE KEY") {
+            return Err(Error::InvalidKeyPairId {
+                value: "(key material, not shown)".to_owned(),
+                reason: "this is a key, not a key ID; pass the ID CloudFront shows for the public key (like K2JCJMDEHXQW5F)",
+            });
+        }
+        if !trimmed.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid(
+                "only ASCII letters and digits are allowed; use the ID CloudFront shows for the public key (like K2JCJMDEHXQW5F)",
+            ));
+        }
+        Ok(KeyPairId(trimmed.to_owned()))
+    }
+
+    /// The ID as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for KeyPairId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        KeyPairId::new(s)
+    }
+}
+
+impl fmt::Display for KeyPairId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for KeyPairId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which key to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// RSA with a 2048-bit modulus and exponent 65537 (what `openssl genrsa 2048` makes).
+    Rsa2048,
+    /// ECDSA on NIST P-256 (prime256v1).
+    P256,
+}
+
+impl KeyKind {
+    /// Parses `rsa2048`/`rsa` or `p256`/`ecdsa`/`ec`.
+    pub fn parse(text: &str) -> Result<KeyKind, Error> {
+        match text.to_ascii_lowercase().as_str() {
+            "rsa" | "rsa2048" | "rsa-2048" => Ok(KeyKind::Rsa2048),
+            "p256" | "p-256" | "ecdsa" | "ec" | "prime256v1" | "secp256r1" => Ok(KeyKind::P256),
+            _ => Err(Error::UnsupportedKey {
+                found: format!("key algorithm `{text}`"),
+                fix: "Use rsa2048 or p256.",
+            }),
+        }
+    }
+}
+
+/// The algorithm of a loaded key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyAlgorithm {
+    /// RSA with a modulus of this many bits.
+    Rsa {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+    /// ECDSA on NIST P-256.
+    EcdsaP256,
+}
+
+impl KeyAlgorithm {
+    /// Whether CloudFront key groups accept public keys of this algorithm (RSA-2048 or P-256).
+    pub fn accepted_by_key_groups(self) -> bool {
+        matches!(self, KeyAlgorithm::Rsa { bits: 2048 } | KeyAlgorithm::EcdsaP256)
+    }
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyAlgorithm::Rsa { bits } => write!(f, "RSA-{bits}"),
+            KeyAlgorithm::EcdsaP256 => f.write_str("ECDSA P-256"),
+        }
+    }
+}
+
+enum PrivateInner {
+    Rsa(Box<rsa::PrivateKey>),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A private signing key: RSA (≥ 1024 bits) or ECDSA P-256.
+///
+/// Key material is zeroized on drop (both backends' key types do so) and never printed: `Debug`
+/// shows only the algorithm. It is deliberately neither `Clone` nor `Serialize`.
+///
+/// ```
+/// use cfsign::{KeyAlgorithm, KeyKind, PrivateKey};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let pem = key.to_pkcs8_pem();
+/// // Newlines lost in an environment variable are tolerated.
+/// let flattened = pem.replace('\n', "\\n");
+/// let again = PrivateKey::from_pem(&flattened)?;
+/// assert_eq!(again.algorithm(), KeyAlgorithm::EcdsaP256);
+/// assert_eq!(format!("{again:?}"), "PrivateKey(ECDSA P-256)");
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+pub struct PrivateKey {
+    inner: PrivateInner,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey({})", self.algorithm())
+    }
+}
+
+impl PrivateKey {
+    /// Generates a new key pair. `rng` must be a cryptographically secure generator such as
+    /// `rand::rng()`; the core never gathers entropy itself.
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(kind: KeyKind, rng: &mut R) -> Result<PrivateKey, Error> {
+        let inner = match kind {
+            KeyKind::Rsa2048 => {
+                let key = rsa::PrivateKey::new(rng, 2048)
+                    .map_err(|e| Error::Signing { reason: format!("RSA key generation failed: {e}") })?;
+                PrivateInner::Rsa(Box::new(key))
+            }
+            KeyKind::P256 => PrivateInner::P256(<p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng)),
+        };
+        Ok(PrivateKey { inner })
+    }
+
+    /// Loads a private key from PEM text: PKCS#1 (`BEGIN RSA PRIVATE KEY`), PKCS#8
+    /// (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`).
+    pub fn from_pem(text: &str) -> Result<PrivateKey, Error> {
+        let blocks = pem_blocks(text)?;
+        let Some(block) = blocks.iter().find(|b| b.label != "EC PARAMETERS") else {
+            return Err(Error::invalid_key("the PEM text holds only EC PARAMETERS; the private key block is missing"));
+        };
+        let found = format!("`-----BEGIN {}-----`", block.label);
+        match block.label.as_str() {
+            "RSA PRIVATE KEY" => {
+                if block.encrypted_headers {
+                    return Err(Error::EncryptedKey { found: format!("{found} with Proc-Type: 4,ENCRYPTED") });
+                }
+                Self::from_pkcs1_der(&block.der)
+            }
+            "PRIVATE KEY" => Self::from_pkcs8_der(&block.der),
+            "EC PRIVATE KEY" => {
+                if block.encrypted_headers {
+                    return Err(Error::EncryptedKey { found: format!("{found} with Proc-Type: 4,ENCRYPTED") });
+                }
+                Self::from_sec1_der(&block.der)
+            }
+            "ENCRYPTED PRIVATE KEY" => Err(Error::EncryptedKey { found }),
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(Error::PublicKeyGiven { found }),
+            "CERTIFICATE" => Err(Error::PublicKeyGiven { found: format!("{found}, a certificate") }),
+            "OPENSSH PRIVATE KEY" => Err(Error::UnsupportedKey {
+                found: "an OpenSSH-format key".to_owned(),
+                fix: "Convert it with `ssh-keygen -p -m PKCS8 -f FILE`, or make a new key with `cfsign keygen`.",
+            }),
+            other => Err(Error::invalid_key(format!(
+                "the PEM block is `{other}`, not a private key; expected BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY"
+            ))),
+        }
+    }
+
+    /// Loads a private key from DER bytes (PKCS#8, PKCS#1 or SEC1, detected automatically).
+    pub fn from_der(der: &[u8]) -> Result<PrivateKey, Error> {
+        if pkcs8::PrivateKeyInfoRef::try_from(der).is_ok() {
+            return Self::from_pkcs8_der(der);
+        }
+        if let Ok(key) = Self::from_pkcs1_der(der) {
+            return Ok(key);
+        }
+        if sec1::EcPrivateKey::try_from(der).is_ok() {
+            return Self::from_sec1_der(der);
+        }
+        if spki::SubjectPublicKeyInfoRef::try_from(der).is_ok() {
+            return Err(Error::PublicKeyGiven { found: "a DER SubjectPublicKeyInfo".to_owned() });
+        }
+        Err(Error::invalid_key(
+            "the DER bytes are not a PKCS#8, PKCS#1 or SEC1 private key; check the file is the private key and not damaged",
+        ))
+    }
+
+    /// Loads a private key from a file's bytes: PEM text or DER, detected automatically.
+    pub fn parse(bytes: &[u8]) -> Result<PrivateKey, Error> {
+        let looks_textual = bytes.first().is_some_and(|&b| b != 0x30);
+        if looks_textual {
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                Error::invalid_key("the key is neither PEM text nor DER: it is not valid UTF-8 and does not start like DER")
+            })?;
+            return Self::from_pem(text);
+        }
+        Self::from_der(bytes)
+    }
+
+    fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey, Error> {
+        let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| rsa_load_error(der, &e.to_string()))?;
+        Self::from_rsa(key)
+    }
+
+    fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey, Error> {
+        let info = pkcs8::PrivateKeyInfoRef::try_from(der)
+            .map_err(|e| Error::invalid_key(format!("the PKCS#8 private key is damaged ({e}); check it was copied whole")))?;
+        let oid = info.algorithm.oid.to_string();
+        match oid.as_str() {
+            OID_RSA => {
+                let key = rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| rsa_load_error(der, &e.to_string()))?;
+                Self::from_rsa(key)
+            }
+            OID_EC => {
+                let curve = info
+                    .algorithm
+                    .parameters
+                    .and_then(|p| p.decode_as::<spki::ObjectIdentifier>().ok())
+                    .map(|o| o.to_string());
+                if curve.as_deref() != Some(OID_P256) {
+                    return Err(unsupported_curve(curve.as_deref()));
+                }
+                let key = p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                    .map_err(|e| Error::invalid_key(format!("the P-256 private key is damaged ({e})")))?;
+                Ok(PrivateKey { inner: PrivateInner::P256(key) })
+            }
+            other => Err(unsupported_algorithm(other)),
+        }
+    }
+
+    fn from_sec1_der(der: &[u8]) -> Result<PrivateKey, Error> {
+        let parsed = sec1::EcPrivateKey::try_from(der)
+            .map_err(|e| Error::invalid_key(format!("the EC private key is damaged ({e}); check it was copied whole")))?;
+        if let Some(params) = parsed.parameters {
+            let curve = params.named_curve().map(|o| o.to_string());
+            if curve.as_deref() != Some(OID_P256) {
+                return Err(unsupported_curve(curve.as_deref()));
+            }
+        }
+        let secret = p256::SecretKey::from_slice(parsed.private_key)
+            .map_err(|_| Error::invalid_key("the EC private key is not a valid P-256 scalar"))?;
+        Ok(PrivateKey { inner: PrivateInner::P256(p256::ecdsa::SigningKey::from(secret)) })
+    }
+
+    fn from_rsa(key: rsa::PrivateKey) -> Result<PrivateKey, Error> {
+        let bits = key.n().bit_width() as usize;
+        if bits < 1024 {
+            return Err(Error::RsaKeyTooSmall { bits });
+        }
+        key.validate().map_err(|e| Error::invalid_key(format!("the RSA private key is inconsistent ({e})")))?;
+        Ok(PrivateKey { inner: PrivateInner::Rsa(Box::new(key)) })
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match &self.inner {
+            PrivateInner::Rsa(key) => KeyAlgorithm::Rsa { bits: key.n().bit_width() as usize },
+            PrivateInner::P256(_) => KeyAlgorithm::EcdsaP256,
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        let inner = match &self.inner {
+            PrivateInner::Rsa(key) => PublicInner::Rsa(key.to_public_key()),
+            PrivateInner::P256(key) => PublicInner::P256(*key.verifying_key()),
+        };
+        PublicKey { inner }
+    }
+
+    /// The key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), in memory that is zeroized on drop.
+    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
+        let der = self.to_pkcs8_der();
+        Zeroizing::new(pem_encode("PRIVATE KEY", &der))
+    }
+
+    /// The key as PKCS#8 DER, in memory that is zeroized on drop.
+    pub fn to_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
+        let doc = match &self.inner {
+            PrivateInner::Rsa(key) => key.to_pkcs8_der(),
+            PrivateInner::P256(key) => key.to_pkcs8_der(),
+        };
+        // Encoding a key that decoded (or was generated) cannot fail: the DER writer only fails on
+        // lengths beyond 256 MiB.
+        match doc {
+            Ok(doc) => Zeroizing::new(doc.as_bytes().to_vec()),
+            Err(_) => Zeroizing::new(Vec::new()),
+        }
+    }
+
+    /// Signs `message` with this key: RSA PKCS#1 v1.5 or DER-encoded ECDSA, over `hash`.
+    pub(crate) fn sign_rust(&self, hash: HashAlgorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let digest = hash.digest(message);
+        match &self.inner {
+            PrivateInner::Rsa(key) => key
+                .sign(hash.pkcs1v15(), &digest)
+                .map_err(|e| Error::Signing { reason: e.to_string() }),
+            PrivateInner::P256(key) => {
+                let sig: p256::ecdsa::DerSignature =
+                    key.sign_prehash(&digest).map_err(|e| Error::Signing { reason: e.to_string() })?;
+                Ok(sig.as_bytes().to_vec())
+            }
+        }
+    }
+}
+
+fn rsa_load_error(der: &[u8], detail: &str) -> Error {
+    // The rsa crate refuses moduli under 1024 bits while decoding; say so plainly.
+    if let Ok(key) = rsa::pkcs1::RsaPrivateKey::try_from(der) {
+        let bits = der::asn1::UintRef::as_bytes(&key.modulus).len() * 8;
+        if bits < 1024 {
+            return Error::RsaKeyTooSmall { bits };
+        }
+    }
+    if let Ok(info) = pkcs8::PrivateKeyInfoRef::try_from(der) {
+        if let Ok(key) = rsa::pkcs1::RsaPrivateKey::try_from(info.private_key.as_bytes()) {
+            let bits = der::asn1::UintRef::as_bytes(&key.modulus).len() * 8;
+            if bits < 1024 {
+                return Error::RsaKeyTooSmall { bits };
+            }
+        }
+    }
+    Error::invalid_key(format!("the RSA private key is damaged ({detail}); check it was copied whole"))
+}
+
+fn unsupported_curve(oid: Option<&str>) -> Error {
+    let name = match oid {
+        Some("1.3.132.0.34") => "secp384r1 (P-384)".to_owned(),
+        Some("1.3.132.0.35") => "secp521r1 (P-521)".to_owned(),
+        Some("1.3.132.0.10") => "secp256k1".to_owned(),
+        Some(other) => other.to_owned(),
+        None => "an unnamed curve".to_owned(),
+    };
+    Error::UnsupportedKey {
+        found: format!("an ECDSA key on curve {name}"),
+        fix: "Generate a P-256 key with `cfsign keygen --algorithm p256` (or `openssl ecparam -name prime256v1 -genkey`).",
+    }
+}
+
+fn unsupported_algorithm(oid: &str) -> Error {
+    let name = match oid {
+        "1.3.101.112" => "an Ed25519 key",
+        "1.3.101.113" => "an Ed448 key",
+        "1.2.840.10040.4.1" => "a DSA key",
+        "1.2.840.113549.1.1.10" => "an RSA-PSS key",
+        _ => "a key of an unknown algorithm",
+    };
+    Error::UnsupportedKey {
+        found: format!("{name} (OID {oid})"),
+        fix: "Generate a key with `cfsign keygen` (RSA-2048 or P-256).",
+    }
+}
+
+#[derive(Clone)]
+enum PublicInner {
+    Rsa(rsa::PublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+/// A public key, as uploaded to CloudFront (SPKI PEM, `-----BEGIN PUBLIC KEY-----`).
+///
+/// ```
+/// use cfsign::{KeyKind, PrivateKey, PublicKey};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let pem = key.public_key().to_pem();
+/// assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+/// let parsed = PublicKey::from_pem(&pem)?;
+/// parsed.check_accepted_by_key_groups()?;
+/// assert_eq!(parsed, key.public_key());
+/// // Giving the private key where the public one belongs is refused without echoing it.
+/// let err = PublicKey::from_pem(&key.to_pkcs8_pem()).unwrap_err().to_string();
+/// assert!(err.contains("this is a private key"));
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct PublicKey {
+    inner: PublicInner,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_der() == other.to_der()
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.algorithm())
+    }
+}
+
+impl PublicKey {
+    /// Parses a public key from PEM: SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
+    /// Private keys are refused with an error that does not echo them.
+    pub fn from_pem(text: &str) -> Result<PublicKey, Error> {
+        let blocks = pem_blocks(text)?;
+        let Some(block) = blocks.first() else {
+            return Err(Error::invalid_key("no PEM block found; expected -----BEGIN PUBLIC KEY-----"));
+        };
+        let found = format!("`-----BEGIN {}-----`", block.label);
+        match block.label.as_str() {
+            "PUBLIC KEY" => Self::from_der(&block.der),
+            "RSA PUBLIC KEY" => {
+                let key = rsa::PublicKey::from_pkcs1_der(&block.der)
+                    .map_err(|e| Error::invalid_key(format!("the RSA public key is damaged ({e})")))?;
+                Ok(PublicKey { inner: PublicInner::Rsa(key) })
+            }
+            label if label.contains("PRIVATE KEY") => Err(Error::PrivateKeyGiven { found }),
+            "CERTIFICATE" => Err(Error::invalid_key(
+                "this is a certificate; CloudFront needs the bare public key: `openssl x509 -pubkey -noout -in cert.pem`",
+            )),
+            other => Err(Error::invalid_key(format!(
+                "the PEM block is `{other}`, not a public key; expected -----BEGIN PUBLIC KEY-----"
+            ))),
+        }
+    }
+
+    /// Parses a public key from SPKI DER.
+    pub fn from_der(der: &[u8]) -> Result<PublicKey, Error> {
+        let info = spki::SubjectPublicKeyInfoRef::try_from(der).map_err(|e| {
+            if pkcs8::PrivateKeyInfoRef::try_from(der).is_ok() {
+                Error::PrivateKeyGiven { found: "a DER private key".to_owned() }
+            } else {
+                Error::invalid_key(format!("the public key is damaged ({e}); check it was copied whole"))
+            }
+        })?;
+        let oid = info.algorithm.oid.to_string();
+        match oid.as_str() {
+            OID_RSA => {
+                let key = rsa::PublicKey::from_public_key_der(der).map_err(|e| {
+                    let detail = e.to_string();
+                    Error::invalid_key(format!("the RSA public key is not usable ({detail}); RSA keys must be at least 1024 bits"))
+                })?;
+                Ok(PublicKey { inner: PublicInner::Rsa(key) })
+            }
+            OID_EC => {
+                let curve = info
+                    .algorithm
+                    .parameters
+                    .and_then(|p| p.decode_as::<spki::ObjectIdentifier>().ok())
+                    .map(|o| o.to_string());
+                if curve.as_deref() != Some(OID_P256) {
+                    return Err(unsupported_curve(curve.as_deref()));
+                }
+                let key = p256::ecdsa::VerifyingKey::from_public_key_der(der)
+                    .map_err(|e| Error::invalid_key(format!("the P-256 public key is damaged ({e})")))?;
+                Ok(PublicKey { inner: PublicInner::P256(key) })
+            }
+            other => Err(unsupported_algorithm(other)),
+        }
+    }
+
+    /// The key as SPKI PEM, what CloudFront's "Create public key" takes.
+    pub fn to_pem(&self) -> String {
+        pem_encode("PUBLIC KEY", &self.to_der())
+    }
+
+    /// The key as SPKI DER.
+    pub fn to_der(&self) -> Vec<u8> {
+        let doc = match &self.inner {
+            PublicInner::Rsa(key) => key.to_public_key_der(),
+            PublicInner::P256(key) => key.to_public_key_der(),
+        };
+        // Encoding a valid key only fails beyond DER's length limits.
+        doc.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match &self.inner {
+            PublicInner::Rsa(key) => KeyAlgorithm::Rsa { bits: key.n().bit_width() as usize },
+            PublicInner::P256(_) => KeyAlgorithm::EcdsaP256,
+        }
+    }
+
+    /// Fails unless CloudFront key groups accept this key (RSA-2048 or P-256).
+    pub fn check_accepted_by_key_groups(&self) -> Result<(), Error> {
+        match self.algorithm() {
+            alg if alg.accepted_by_key_groups() => Ok(()),
+            KeyAlgorithm::Rsa { bits } => Err(Error::NotAcceptedByKeyGroups { found: format!("RSA key of {bits} bits") }),
+            alg => Err(Error::NotAcceptedByKeyGroups { found: format!("{alg} key") }),
+        }
+    }
+
+    /// Whether `signature` is this key's signature of `message` under `hash`.
+    pub fn verify(&self, hash: HashAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        let digest = hash.digest(message);
+        match &self.inner {
+            PublicInner::Rsa(key) => key.verify(hash.pkcs1v15(), &digest, signature).is_ok(),
+            PublicInner::P256(key) => match p256::ecdsa::DerSignature::from_bytes(signature) {
+                Ok(sig) => key.verify_prehash(&digest, &sig).is_ok(),
+                Err(_) => false,
+            },
+        }
+    }
+}
+
+/// One PEM block, its label and decoded body.
+struct PemBlock {
+    label: String,
+    der: Zeroizing<Vec<u8>>,
+    encrypted_headers: bool,
+}
+
+/// Finds every `-----BEGIN X-----` … `-----END X-----` block, tolerating lost newlines, literal
+/// `\n`/`\r\n` escapes, CRLF, surrounding quotes and indentation.
+fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
+    let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
+    if !text.contains("-----BEGIN ") {
+        let hint = if !text.is_empty() && STANDARD.decode(text.split_whitespace().collect::<String>()).is_ok() {
+            " It looks like bare base64: add the -----BEGIN PRIVATE KEY----- and -----END PRIVATE KEY----- lines, or pass the DER file."
+        } else if text.starts_with("file://") {
+            " Pass the file's contents, or a path without file://."
+        } else {
+            ""
+        };
+        return Err(Error::invalid_key(format!(
+            "no PEM key found: expected text starting with -----BEGIN …-----.{hint}"
+        )));
+    }
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + "-----BEGIN ".len()..];
+        let Some(label_end) = after.find("-----") else {
+            return Err(Error::invalid_key("a -----BEGIN line is not closed by -----"));
+        };
+        let label = after[..label_end].trim().to_owned();
+        let body_and_rest = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let Some(end) = body_and_rest.find(&end_marker) else {
+            return Err(Error::invalid_key(format!(
+                "the PEM block `{label}` has no matching `{end_marker}` line; the key was cut off when copied"
+            )));
+        };
+        let body = body_and_rest[..end].replace("\\r", "\n").replace("\\n", "\n");
+        let mut encrypted_headers = false;
+        let mut b64 = Zeroizing::new(String::with_capacity(body.len()));
+        for line in body.split(['\n', '\r']) {
+            let line = line.trim();
+            if line.contains(':') {
+                // RFC 1421 headers: Proc-Type / DEK-Info mark legacy encrypted keys.
+                encrypted_headers |= line.contains("ENCRYPTED") || line.starts_with("DEK-Info");
+                continue;
+            }
+            b64.extend(line.chars().filter(|c| !c.is_whitespace()));
+        }
+        if encrypted_headers && label.contains("PRIVATE KEY") {
+            // Handled by the caller, which knows the label's meaning.
+            blocks.push(PemBlock { label, der: Zeroizing::new(Vec::new()), encrypted_headers });
+        } else {
+            let der = STANDARD.decode(b64.as_bytes()).map_err(|_| {
+                Error::invalid_key(format!(
+                    "the body of the PEM block `{label}` is not valid base64; the key was damaged when copied"
+                ))
+            })?;
+            blocks.push(PemBlock { label, der: Zeroizing::new(der), encrypted_headers });
+        }
+        rest = &body_and_rest[end + end_marker.len()..];
+    }
+    Ok(blocks)
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = Zeroizing::new(STANDARD.encode(der));
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII.
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}

@@ -1,0 +1,55 @@
+//! Sign and verify Amazon CloudFront signed URLs and signed cookies, and explain why CloudFront
+//! would answer 403.
+//!
+//! This crate is pure computation: no I/O, no clock reads, no async. Callers pass the time in
+//! ([`UnixTime`]) and, for key generation, a random number generator.
+//!
+//! # Signing
+//!
+//! ```
+//! use cfsign::{KeyKind, PrivateKey, Signer, UnixTime};
+//! // Usually: PrivateKey::from_pem(&std::env::var("AWS_CLOUDFRONT_KEY")?)
+//! let key = PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng())?;
+//! let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, key);
+//! let url = signer.sign_canned_url("https://d111111abcdef8.cloudfront.net/private/a.jpg", UnixTime::from_secs(1767225600)?)?;
+//! assert!(url.contains("?Expires=1767225600&Signature="));
+//! # Ok::<(), cfsign::Error>(())
+//! ```
+//!
+//! # Verifying
+//!
+//! [`verify`] decides a request as CloudFront's edge does and explains a denial; [`inspect_url`]
+//! and [`inspect_cookies`] decode without verifying.
+//!
+//! # Backends
+//!
+//! RSA signatures come from RustCrypto's `rsa` by default; the `native` feature switches to
+//! OpenSSL ([`Backend`]), with byte-identical output.
+
+mod cookie;
+pub mod encoding;
+mod error;
+mod inspect;
+mod key;
+#[cfg(feature = "native")]
+mod native;
+mod policy;
+mod sign;
+mod time;
+mod url;
+mod verify;
+
+pub use crate::cookie::{CookieAttributes, SignedCookies};
+pub use crate::error::Error;
+pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
+pub use crate::key::{KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
+pub use crate::policy::{CannedPolicy, CustomPolicy, PolicyParseError, Resource, SourceIp};
+pub use crate::sign::{Backend, HashAlgorithm, Signer};
+pub use crate::time::{UnixTime, format_duration, parse_duration};
+pub use crate::url::{MAX_URL_BYTES, SIGNING_PARAMS};
+pub use crate::verify::{
+    Decision, Denial, DenyCode, DenyReason, Grant, Request, SignatureSource, TrustedKeys, verify,
+};
+
+/// The `rand_core` version whose `CryptoRng` [`PrivateKey::generate`] takes.
+pub use rand_core;

@@ -1,0 +1,288 @@
+//! Signing: the `Signer` that turns a policy into a signed URL or signed cookies.
+
+use std::fmt;
+
+use crate::cookie::SignedCookies;
+use crate::url::{MAX_URL_BYTES, check_signable};
+use crate::{CannedPolicy, CustomPolicy, Error, KeyPairId, PrivateKey, PublicKey, UnixTime, encoding};
+
+/// The hash under the signature: SHA-1 (CloudFront's default) or SHA-256
+/// (`Hash-Algorithm=SHA256`, cookie `CloudFront-Hash-Algorithm=SHA256`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum HashAlgorithm {
+    /// SHA-1, the default when no `Hash-Algorithm` is given.
+    #[default]
+    Sha1,
+    /// SHA-256.
+    Sha256,
+}
+
+impl HashAlgorithm {
+    /// The value CloudFront uses in `Hash-Algorithm`: `SHA1` or `SHA256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha1 => "SHA1",
+            HashAlgorithm::Sha256 => "SHA256",
+        }
+    }
+
+    /// Parses `SHA1`/`sha1`/`sha-1` or `SHA256`/`sha256`/`sha-256`.
+    pub fn parse(text: &str) -> Result<HashAlgorithm, Error> {
+        match text.to_ascii_lowercase().as_str() {
+            "sha1" | "sha-1" => Ok(HashAlgorithm::Sha1),
+            "sha256" | "sha-256" => Ok(HashAlgorithm::Sha256),
+            _ => Err(Error::InvalidPolicy { reason: format!("unknown hash algorithm `{text}`: use sha1 or sha256") }),
+        }
+    }
+
+    /// Parses CloudFront's exact parameter value (`SHA1` or `SHA256`), as the edge does.
+    pub(crate) fn from_param(text: &str) -> Option<HashAlgorithm> {
+        match text {
+            "SHA1" => Some(HashAlgorithm::Sha1),
+            "SHA256" => Some(HashAlgorithm::Sha256),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn digest(self, message: &[u8]) -> Vec<u8> {
+        use sha2::Digest as _;
+        match self {
+            HashAlgorithm::Sha1 => sha1::Sha1::digest(message).to_vec(),
+            HashAlgorithm::Sha256 => sha2::Sha256::digest(message).to_vec(),
+        }
+    }
+
+    pub(crate) fn pkcs1v15(self) -> rsa::pkcs1v15::Pkcs1v15Sign {
+        match self {
+            HashAlgorithm::Sha1 => rsa::pkcs1v15::Pkcs1v15Sign::new::<sha1::Sha1>(),
+            HashAlgorithm::Sha256 => rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha256>(),
+        }
+    }
+}
+
+impl fmt::Display for HashAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which implementation computes RSA signatures. Both produce byte-identical signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// RustCrypto's `rsa` and `p256`: pure Rust, constant-time, works where SHA-1 is disabled.
+    RustCrypto,
+    /// OpenSSL through the `openssl` crate (cargo feature `native`): about 10× faster for RSA.
+    /// ECDSA keys always use RustCrypto.
+    #[cfg(feature = "native")]
+    OpenSsl,
+}
+
+impl Default for Backend {
+    /// The native backend when the `native` feature is on, else RustCrypto.
+    fn default() -> Backend {
+        #[cfg(feature = "native")]
+        return Backend::OpenSsl;
+        #[cfg(not(feature = "native"))]
+        return Backend::RustCrypto;
+    }
+}
+
+/// Signs URLs and cookies with one key. It parses its key once and is `Send + Sync`, so one signer
+/// can be shared across threads (for example in an `Arc`).
+///
+/// ```
+/// use cfsign::{KeyKind, PrivateKey, Signer, UnixTime};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, key);
+/// let url = signer.sign_canned_url("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+/// assert!(url.starts_with("https://d1.example.net/a.jpg?Expires=1767225600&Signature="));
+/// assert!(url.ends_with("&Key-Pair-Id=K2JCJMDEHXQW5F"));
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+pub struct Signer {
+    key_pair_id: KeyPairId,
+    key: PrivateKey,
+    hash: HashAlgorithm,
+    backend: Backend,
+    #[cfg(feature = "native")]
+    native: Option<crate::native::NativeKey>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("key_pair_id", &self.key_pair_id)
+            .field("key", &self.key)
+            .field("hash", &self.hash)
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Signer {
+    /// A signer for `key_pair_id` with `key`, SHA-1, and the default [`Backend`].
+    pub fn new(key_pair_id: KeyPairId, key: PrivateKey) -> Signer {
+        Signer::with_backend(key_pair_id, key, Backend::default())
+    }
+
+    /// A signer using a specific backend.
+    pub fn with_backend(key_pair_id: KeyPairId, key: PrivateKey, backend: Backend) -> Signer {
+        #[cfg(feature = "native")]
+        let native = match backend {
+            Backend::OpenSsl => crate::native::NativeKey::new(&key),
+            Backend::RustCrypto => None,
+        };
+        Signer {
+            key_pair_id,
+            key,
+            hash: HashAlgorithm::Sha1,
+            backend,
+            #[cfg(feature = "native")]
+            native,
+        }
+    }
+
+    /// The same signer using `hash` (SHA-256 adds `Hash-Algorithm=SHA256` to URLs and cookies).
+    pub fn with_hash_algorithm(mut self, hash: HashAlgorithm) -> Signer {
+        self.hash = hash;
+        self
+    }
+
+    /// The key pair ID written into URLs and cookies.
+    pub fn key_pair_id(&self) -> &KeyPairId {
+        &self.key_pair_id
+    }
+
+    /// The hash algorithm in use.
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        self.hash
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The public key matching the signing key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    /// Signs arbitrary policy bytes and returns the raw signature (PKCS#1 v1.5, or DER ECDSA).
+    pub fn sign_bytes(&self, policy: &[u8]) -> Result<Vec<u8>, Error> {
+        #[cfg(feature = "native")]
+        if let Some(native) = &self.native {
+            return native.sign(self.hash, policy);
+        }
+        self.key.sign_rust(self.hash, policy)
+    }
+
+    /// Signs `url` with a canned policy that expires at `expires`.
+    ///
+    /// The URL must be exactly what clients will request (percent-encoded, no fragment); its own
+    /// query string is kept byte for byte. The result has botocore's parameter order.
+    pub fn sign_canned_url(&self, url: &str, expires: UnixTime) -> Result<String, Error> {
+        check_signable(url)?;
+        let policy = CannedPolicy::new(url, expires);
+        let signature = self.sign_bytes(policy.to_json().as_bytes())?;
+        self.assemble_url(url, "Expires", &expires.as_secs().to_string(), &signature)
+    }
+
+    /// Signs `url` with a custom policy (the policy's resource may be a wildcard pattern that
+    /// covers `url`; it is not required to).
+    ///
+    /// ```
+    /// use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+    /// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?);
+    /// let policy = CustomPolicy::new(Resource::new("https://d1.example.net/hls/*")?, UnixTime::from_secs(1767225600)?);
+    /// let url = signer.sign_custom_url("https://d1.example.net/hls/index.m3u8", &policy)?;
+    /// assert!(url.starts_with("https://d1.example.net/hls/index.m3u8?Policy="));
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn sign_custom_url(&self, url: &str, policy: &CustomPolicy) -> Result<String, Error> {
+        check_signable(url)?;
+        let json = policy.to_json();
+        let signature = self.sign_bytes(json.as_bytes())?;
+        self.assemble_url(url, "Policy", &encoding::encode(json.as_bytes()), &signature)
+    }
+
+    fn assemble_url(&self, url: &str, first: &str, first_value: &str, signature: &[u8]) -> Result<String, Error> {
+        let sig = encoding::encode(signature);
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let mut out = String::with_capacity(url.len() + first_value.len() + sig.len() + 64);
+        out.push_str(url);
+        out.push(separator);
+        out.push_str(first);
+        out.push('=');
+        out.push_str(first_value);
+        out.push_str("&Signature=");
+        out.push_str(&sig);
+        out.push_str("&Key-Pair-Id=");
+        out.push_str(self.key_pair_id.as_str());
+        if self.hash != HashAlgorithm::Sha1 {
+            out.push_str("&Hash-Algorithm=");
+            out.push_str(self.hash.as_str());
+        }
+        if out.len() > MAX_URL_BYTES {
+            return Err(Error::invalid_url(
+                url,
+                format!(
+                    "the signed URL is {} bytes, over CloudFront's {MAX_URL_BYTES}-byte limit; shorten the URL, \
+                     or use a custom policy with a wildcard resource (or signed cookies) so the policy is shorter",
+                    out.len()
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Signed cookies with a canned policy for exactly `resource` (a URL; no wildcards).
+    pub fn canned_cookies(&self, resource: &str, expires: UnixTime) -> Result<SignedCookies, Error> {
+        check_signable(resource)?;
+        let policy = CannedPolicy::new(resource, expires);
+        let signature = self.sign_bytes(policy.to_json().as_bytes())?;
+        Ok(SignedCookies::new(
+            ("CloudFront-Expires", expires.as_secs().to_string()),
+            encoding::encode(&signature),
+            self.key_pair_id.clone(),
+            self.hash,
+        ))
+    }
+
+    /// Signed cookies with a custom policy (wildcards allowed): the usual way to grant a folder.
+    ///
+    /// ```
+    /// use cfsign::{CookieAttributes, CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+    /// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?);
+    /// let policy = CustomPolicy::new(Resource::new("https://d1.example.net/hls/*")?, UnixTime::from_secs(1767225600)?);
+    /// let cookies = signer.custom_cookies(&policy)?;
+    /// let headers = cookies.set_cookie_headers(&CookieAttributes::new().with_path("/hls/")?);
+    /// assert!(headers[0].starts_with("CloudFront-Policy="));
+    /// assert!(headers[0].ends_with("; Path=/hls/; Secure; HttpOnly"));
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn custom_cookies(&self, policy: &CustomPolicy) -> Result<SignedCookies, Error> {
+        let json = policy.to_json();
+        let signature = self.sign_bytes(json.as_bytes())?;
+        Ok(SignedCookies::new(
+            ("CloudFront-Policy", encoding::encode(json.as_bytes())),
+            encoding::encode(&signature),
+            self.key_pair_id.clone(),
+            self.hash,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn signer_is_send_sync() {
+        assert_send_sync::<Signer>();
+    }
+}

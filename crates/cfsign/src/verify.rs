@@ -1,0 +1,584 @@
+//! Verification: what CloudFront's edge decides for a request, and why.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::url::{RawParams, parse_cookie_header, split_signed_url};
+use crate::{CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, SourceIp, UnixTime, encoding, format_duration};
+
+/// The public keys CloudFront trusts for a cache behaviour, by key pair ID (the keys of its key groups).
+///
+/// ```
+/// use cfsign::{KeyKind, PrivateKey, TrustedKeys};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let mut trusted = TrustedKeys::new();
+/// trusted.insert("K2JCJMDEHXQW5F".parse()?, key.public_key());
+/// assert_eq!(trusted.len(), 1);
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TrustedKeys {
+    keys: BTreeMap<KeyPairId, PublicKey>,
+}
+
+impl TrustedKeys {
+    /// No trusted keys.
+    pub fn new() -> TrustedKeys {
+        TrustedKeys::default()
+    }
+
+    /// Trusts `key` under `id` (replacing any key of the same ID).
+    pub fn insert(&mut self, id: KeyPairId, key: PublicKey) {
+        self.keys.insert(id, key);
+    }
+
+    /// The key for `id`, if trusted.
+    pub fn get(&self, id: &str) -> Option<&PublicKey> {
+        self.keys.iter().find(|(k, _)| k.as_str() == id).map(|(_, v)| v)
+    }
+
+    /// The number of trusted keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no key is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The trusted key IDs, sorted.
+    pub fn ids(&self) -> impl Iterator<Item = &KeyPairId> {
+        self.keys.keys()
+    }
+}
+
+impl FromIterator<(KeyPairId, PublicKey)> for TrustedKeys {
+    fn from_iter<I: IntoIterator<Item = (KeyPairId, PublicKey)>>(iter: I) -> Self {
+        TrustedKeys { keys: iter.into_iter().collect() }
+    }
+}
+
+/// A request as CloudFront's edge receives it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    url: &'a str,
+    cookie_header: Option<&'a str>,
+    client_ip: Option<IpAddr>,
+    now: UnixTime,
+}
+
+impl<'a> Request<'a> {
+    /// A request for `url` (scheme, host and port, path and query exactly as the client sent
+    /// them) arriving at `now`.
+    pub fn new(url: &'a str, now: UnixTime) -> Request<'a> {
+        Request { url, cookie_header: None, client_ip: None, now }
+    }
+
+    /// The request's `Cookie` header value.
+    pub fn with_cookie_header(mut self, header: &'a str) -> Request<'a> {
+        self.cookie_header = Some(header);
+        self
+    }
+
+    /// The client's IP address (needed when a policy has `AWS:SourceIp`).
+    pub fn with_client_ip(mut self, ip: IpAddr) -> Request<'a> {
+        self.client_ip = Some(ip);
+        self
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &'a str {
+        self.url
+    }
+
+    /// The time of the request.
+    pub fn now(&self) -> UnixTime {
+        self.now
+    }
+}
+
+/// Where the signature came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureSource {
+    /// Query parameters of the URL.
+    Url,
+    /// `CloudFront-*` cookies.
+    Cookies,
+}
+
+impl fmt::Display for SignatureSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureSource::Url => "signed URL",
+            SignatureSource::Cookies => "signed cookies",
+        })
+    }
+}
+
+/// The 403 code CloudFront answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DenyCode {
+    /// No signature parameters or cookies.
+    MissingKey,
+    /// The Key-Pair-Id is not in the behaviour's trusted key groups.
+    InvalidKey,
+    /// The signature is not valid CloudFront base64.
+    MalformedSignature,
+    /// The policy does not decode or parse.
+    MalformedPolicy,
+    /// Expired, not yet valid, bad signature, wrong resource or wrong IP.
+    AccessDenied,
+}
+
+impl DenyCode {
+    /// The `<Code>` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyCode::MissingKey => "MissingKey",
+            DenyCode::InvalidKey => "InvalidKey",
+            DenyCode::MalformedSignature => "MalformedSignature",
+            DenyCode::MalformedPolicy => "MalformedPolicy",
+            DenyCode::AccessDenied => "AccessDenied",
+        }
+    }
+
+    /// The `<Message>` value CloudFront sends.
+    pub fn message(self) -> &'static str {
+        match self {
+            DenyCode::MissingKey => "Missing Key-Pair-Id query parameter or cookie value",
+            DenyCode::InvalidKey => "Unknown Key",
+            DenyCode::MalformedSignature => "Could not unencode Signature",
+            DenyCode::MalformedPolicy => "Malformed Policy",
+            DenyCode::AccessDenied => "Access denied",
+        }
+    }
+
+    /// The exact 403 body CloudFront sends (`content-type: text/xml`).
+    ///
+    /// ```
+    /// assert_eq!(
+    ///     cfsign::DenyCode::InvalidKey.xml_body(),
+    ///     r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidKey</Code><Message>Unknown Key</Message></Error>"#
+    /// );
+    /// ```
+    pub fn xml_body(self) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>{}</Code><Message>{}</Message></Error>"#,
+            self.as_str(),
+            self.message()
+        )
+    }
+}
+
+impl fmt::Display for DenyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Precisely why a request is denied. `Display` gives the explanation a person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DenyReason {
+    /// No signing parameters in the URL and no `CloudFront-*` cookies.
+    NoSignature,
+    /// Signing parameters are present but `Key-Pair-Id` is not.
+    MissingKeyPairId,
+    /// The Key-Pair-Id is not one of the trusted keys.
+    UnknownKey {
+        /// The ID in the request.
+        key_pair_id: String,
+        /// The trusted IDs.
+        trusted: Vec<String>,
+    },
+    /// No `Signature`.
+    MissingSignature,
+    /// The `Signature` is not CloudFront base64.
+    SignatureNotBase64,
+    /// Neither `Expires` nor `Policy` is present.
+    MissingPolicy,
+    /// `Expires` is not a number of seconds in CloudFront's range.
+    MalformedExpires {
+        /// The value in the request.
+        value: String,
+    },
+    /// `Policy` is not CloudFront base64.
+    PolicyNotBase64,
+    /// `Policy` decodes but is not a policy CloudFront understands.
+    PolicyUnparsable {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// `Hash-Algorithm` is neither `SHA1` nor `SHA256`.
+    UnknownHashAlgorithm {
+        /// The value in the request.
+        value: String,
+    },
+    /// The signature does not verify over the policy.
+    BadSignature {
+        /// The source of the signature.
+        source: SignatureSource,
+        /// For canned policies: the resource rebuilt from the request.
+        canned_resource: Option<String>,
+    },
+    /// The policy's expiry has passed.
+    Expired {
+        /// `DateLessThan`/`Expires`.
+        expires: UnixTime,
+        /// The time of the request.
+        now: UnixTime,
+    },
+    /// The policy's start time has not come.
+    NotYetValid {
+        /// `DateGreaterThan`.
+        starts: UnixTime,
+        /// The time of the request.
+        now: UnixTime,
+    },
+    /// The policy's resource pattern does not match the URL.
+    ResourceMismatch {
+        /// The pattern.
+        pattern: String,
+        /// The request URL without signing parameters.
+        url: String,
+    },
+    /// The client IP is outside the policy's `AWS:SourceIp`.
+    WrongClientIp {
+        /// The client's address.
+        ip: IpAddr,
+        /// The allowed range.
+        range: SourceIp,
+    },
+    /// The policy restricts the source IP but the verifier was given no client IP.
+    ClientIpUnknown {
+        /// The allowed range.
+        range: SourceIp,
+    },
+}
+
+impl DenyReason {
+    /// The 403 code CloudFront returns for this reason.
+    pub fn code(&self) -> DenyCode {
+        match self {
+            DenyReason::NoSignature | DenyReason::MissingKeyPairId => DenyCode::MissingKey,
+            DenyReason::UnknownKey { .. } => DenyCode::InvalidKey,
+            DenyReason::MissingSignature | DenyReason::SignatureNotBase64 => DenyCode::MalformedSignature,
+            DenyReason::MissingPolicy
+            | DenyReason::MalformedExpires { .. }
+            | DenyReason::PolicyNotBase64
+            | DenyReason::PolicyUnparsable { .. } => DenyCode::MalformedPolicy,
+            DenyReason::UnknownHashAlgorithm { .. }
+            | DenyReason::BadSignature { .. }
+            | DenyReason::Expired { .. }
+            | DenyReason::NotYetValid { .. }
+            | DenyReason::ResourceMismatch { .. }
+            | DenyReason::WrongClientIp { .. }
+            | DenyReason::ClientIpUnknown { .. } => DenyCode::AccessDenied,
+        }
+    }
+
+    /// A short stable identifier (`expired`, `bad_signature`, …) for programs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DenyReason::NoSignature => "no_signature",
+            DenyReason::MissingKeyPairId => "missing_key_pair_id",
+            DenyReason::UnknownKey { .. } => "unknown_key",
+            DenyReason::MissingSignature => "missing_signature",
+            DenyReason::SignatureNotBase64 => "signature_not_base64",
+            DenyReason::MissingPolicy => "missing_policy",
+            DenyReason::MalformedExpires { .. } => "malformed_expires",
+            DenyReason::PolicyNotBase64 => "policy_not_base64",
+            DenyReason::PolicyUnparsable { .. } => "policy_unparsable",
+            DenyReason::UnknownHashAlgorithm { .. } => "unknown_hash_algorithm",
+            DenyReason::BadSignature { .. } => "bad_signature",
+            DenyReason::Expired { .. } => "expired",
+            DenyReason::NotYetValid { .. } => "not_yet_valid",
+            DenyReason::ResourceMismatch { .. } => "resource_mismatch",
+            DenyReason::WrongClientIp { .. } => "wrong_client_ip",
+            DenyReason::ClientIpUnknown { .. } => "client_ip_unknown",
+        }
+    }
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DenyReason::NoSignature => f.write_str(
+                "no signature: the URL has no Expires/Policy, Signature and Key-Pair-Id parameters and there are no CloudFront-* cookies",
+            ),
+            DenyReason::MissingKeyPairId => f.write_str("signing parameters are present but Key-Pair-Id is missing"),
+            DenyReason::UnknownKey { key_pair_id, trusted } => {
+                write!(f, "Key-Pair-Id `{key_pair_id}` is not in the cache behaviour's trusted key groups")?;
+                if trusted.is_empty() {
+                    f.write_str(" (no keys are trusted)")
+                } else {
+                    write!(f, " (trusted: {})", trusted.join(", "))
+                }
+            }
+            DenyReason::MissingSignature => f.write_str("the Signature parameter is missing"),
+            DenyReason::SignatureNotBase64 => {
+                f.write_str("the Signature is not CloudFront base64 (was it truncated, or percent-encoded twice?)")
+            }
+            DenyReason::MissingPolicy => f.write_str("neither Expires (canned policy) nor Policy (custom policy) is present"),
+            DenyReason::MalformedExpires { value } => {
+                write!(f, "Expires `{value}` is not a Unix time in seconds (at most 2147483647)")
+            }
+            DenyReason::PolicyNotBase64 => f.write_str("the Policy is not CloudFront base64 (was it truncated?)"),
+            DenyReason::PolicyUnparsable { detail } => write!(f, "the Policy does not parse: {detail}"),
+            DenyReason::UnknownHashAlgorithm { value } => {
+                write!(f, "Hash-Algorithm `{value}` is not SHA1 or SHA256")
+            }
+            DenyReason::BadSignature { source, canned_resource } => {
+                write!(f, "signature does not match: the URL was changed after signing, or signed with a different key")?;
+                if let Some(resource) = canned_resource {
+                    write!(f, " (the canned policy rebuilt from the request covers `{resource}`")?;
+                    if *source == SignatureSource::Cookies {
+                        f.write_str("; canned-policy cookies only work for that exact URL")?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
+            DenyReason::Expired { expires, now } => write!(
+                f,
+                "expired {} before the request (Expires {expires}, request at {now})",
+                format_duration(now.as_secs() - expires.as_secs())
+            ),
+            DenyReason::NotYetValid { starts, now } => write!(
+                f,
+                "not valid yet: access starts {} after the request (DateGreaterThan {starts}, request at {now})",
+                format_duration(starts.as_secs().saturating_sub(now.as_secs()).max(1))
+            ),
+            DenyReason::ResourceMismatch { pattern, url } => {
+                write!(f, "policy resource `{pattern}` does not match `{url}`")
+            }
+            DenyReason::WrongClientIp { ip, range } => write!(f, "client IP {ip} is not in {range}"),
+            DenyReason::ClientIpUnknown { range } => {
+                write!(f, "the policy only allows client IPs in {range}, and no client IP was given")
+            }
+        }
+    }
+}
+
+/// A refusal: the code CloudFront would send, the precise reason, and notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    reason: DenyReason,
+    notes: Vec<String>,
+}
+
+impl Denial {
+    /// The 403 code.
+    pub fn code(&self) -> DenyCode {
+        self.reason.code()
+    }
+
+    /// The precise reason.
+    pub fn reason(&self) -> &DenyReason {
+        &self.reason
+    }
+
+    /// Extra observations, such as "URL signing parameters present, so cookies are ignored".
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.reason)?;
+        for note in &self.notes {
+            write!(f, "; {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What was granted: which key, from where, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    key_pair_id: String,
+    source: SignatureSource,
+    hash: HashAlgorithm,
+    custom: bool,
+    expires: UnixTime,
+    notes: Vec<String>,
+}
+
+impl Grant {
+    /// The key that signed the request.
+    pub fn key_pair_id(&self) -> &str {
+        &self.key_pair_id
+    }
+
+    /// URL or cookies.
+    pub fn source(&self) -> SignatureSource {
+        self.source
+    }
+
+    /// The hash algorithm of the signature.
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        self.hash
+    }
+
+    /// Whether the policy was custom (else canned).
+    pub fn is_custom_policy(&self) -> bool {
+        self.custom
+    }
+
+    /// When the grant ends.
+    pub fn expires(&self) -> UnixTime {
+        self.expires
+    }
+
+    /// Extra observations.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}
+
+/// CloudFront's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The edge would serve the request.
+    Granted(Grant),
+    /// The edge would answer 403.
+    Denied(Denial),
+}
+
+impl Decision {
+    /// Whether the request would be served.
+    pub fn is_granted(&self) -> bool {
+        matches!(self, Decision::Granted(_))
+    }
+
+    /// The denial, if denied.
+    pub fn denial(&self) -> Option<&Denial> {
+        match self {
+            Decision::Denied(d) => Some(d),
+            Decision::Granted(_) => None,
+        }
+    }
+}
+
+/// Decides a request as CloudFront's edge does for a cache behaviour that trusts `keys`.
+///
+/// Precedence: if the URL carries any of `Expires`, `Policy`, `Signature`, `Key-Pair-Id`, the
+/// URL is used and cookies are ignored. Order of checks: Key-Pair-Id present and trusted,
+/// signature decodes, policy decodes and parses, signature verifies over the exact policy bytes,
+/// then time window, resource and source IP.
+///
+/// ```
+/// use cfsign::{Decision, DenyCode, KeyKind, PrivateKey, Request, Signer, TrustedKeys, UnixTime, verify};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let id: cfsign::KeyPairId = "K2JCJMDEHXQW5F".parse()?;
+/// let trusted: TrustedKeys = [(id.clone(), key.public_key())].into_iter().collect();
+/// let signer = Signer::new(id, key);
+/// let url = signer.sign_canned_url("https://d1.example.net/a.jpg", UnixTime::from_secs(1_000_000)?)?;
+///
+/// assert!(verify(&Request::new(&url, UnixTime::from_secs(999_999)?), &trusted).is_granted());
+/// let late = verify(&Request::new(&url, UnixTime::from_secs(1_000_192)?), &trusted);
+/// let denial = late.denial().unwrap();
+/// assert_eq!(denial.code(), DenyCode::AccessDenied);
+/// assert!(denial.to_string().contains("expired 3m12s before the request"));
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
+    let (stripped, url_params) = split_signed_url(request.url);
+    let cookie_params = request.cookie_header.map(parse_cookie_header).unwrap_or_default();
+    let mut notes = Vec::new();
+    let (params, source) = if url_params.any_present() {
+        if cookie_params.any_present() {
+            notes.push("URL signing parameters present, so cookies are ignored".to_owned());
+        }
+        (url_params, SignatureSource::Url)
+    } else if cookie_params.any_present() {
+        (cookie_params, SignatureSource::Cookies)
+    } else {
+        return Decision::Denied(Denial { reason: DenyReason::NoSignature, notes });
+    };
+    match check(request, keys, &stripped, &params, source) {
+        Ok(mut grant) => {
+            grant.notes = notes;
+            Decision::Granted(grant)
+        }
+        Err(reason) => Decision::Denied(Denial { reason, notes }),
+    }
+}
+
+fn check(
+    request: &Request<'_>,
+    keys: &TrustedKeys,
+    stripped: &str,
+    params: &RawParams,
+    source: SignatureSource,
+) -> Result<Grant, DenyReason> {
+    let Some(key_pair_id) = params.key_pair_id.as_deref() else {
+        return Err(DenyReason::MissingKeyPairId);
+    };
+    let Some(key) = keys.get(key_pair_id) else {
+        return Err(DenyReason::UnknownKey {
+            key_pair_id: key_pair_id.to_owned(),
+            trusted: keys.ids().map(|id| id.to_string()).collect(),
+        });
+    };
+    let signature_text = params.signature.as_deref().ok_or(DenyReason::MissingSignature)?;
+    let signature = encoding::decode(signature_text).ok_or(DenyReason::SignatureNotBase64)?;
+    let hash = match params.hash_algorithm.as_deref() {
+        None => HashAlgorithm::Sha1,
+        Some(value) => {
+            HashAlgorithm::from_param(value).ok_or_else(|| DenyReason::UnknownHashAlgorithm { value: value.to_owned() })?
+        }
+    };
+    enum Parsed {
+        Canned(UnixTime),
+        Custom(CustomPolicy),
+    }
+    let (policy_bytes, parsed) = match (&params.policy, &params.expires) {
+        (Some(policy), _) => {
+            let bytes = encoding::decode(policy).ok_or(DenyReason::PolicyNotBase64)?;
+            let parsed = CustomPolicy::parse(&bytes).map_err(|e| DenyReason::PolicyUnparsable { detail: e.to_string() })?;
+            (bytes, Parsed::Custom(parsed))
+        }
+        (None, Some(expires)) => {
+            let secs = expires
+                .parse::<u64>()
+                .ok()
+                .and_then(|s| UnixTime::from_secs(s).ok())
+                .ok_or_else(|| DenyReason::MalformedExpires { value: expires.clone() })?;
+            (CannedPolicy::new(stripped, secs).to_json().into_bytes(), Parsed::Canned(secs))
+        }
+        (None, None) => return Err(DenyReason::MissingPolicy),
+    };
+    if !key.verify(hash, &policy_bytes, &signature) {
+        return Err(DenyReason::BadSignature {
+            source,
+            canned_resource: matches!(parsed, Parsed::Canned(_)).then(|| stripped.to_owned()),
+        });
+    }
+    let (expires, custom) = match parsed {
+        // Canned: the signature already binds the exact URL; only the expiry remains.
+        Parsed::Canned(expires) => {
+            if request.now >= expires {
+                return Err(DenyReason::Expired { expires, now: request.now });
+            }
+            (expires, false)
+        }
+        Parsed::Custom(policy) => {
+            policy.check_conditions(request.now, request.client_ip)?;
+            if let Some(resource) = policy.resource() {
+                if !resource.matches(stripped) {
+                    return Err(DenyReason::ResourceMismatch {
+                        pattern: resource.as_str().to_owned(),
+                        url: stripped.to_owned(),
+                    });
+                }
+            }
+            (policy.date_less_than(), true)
+        }
+    };
+    Ok(Grant { key_pair_id: key_pair_id.to_owned(), source, hash, custom, expires, notes: Vec::new() })
+}

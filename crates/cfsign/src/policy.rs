@@ -346,6 +346,12 @@ impl CustomPolicy {
 #[error("{0}")]
 pub struct PolicyParseError(String);
 
+impl From<PolicyParseError> for Error {
+    fn from(e: PolicyParseError) -> Error {
+        Error::InvalidPolicy { reason: e.0 }
+    }
+}
+
 fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
     use serde_json::Value;
     let err = |msg: String| PolicyParseError(msg);

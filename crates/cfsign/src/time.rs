@@ -58,7 +58,7 @@ impl UnixTime {
     /// ```
     /// use cfsign::UnixTime;
     /// assert_eq!(UnixTime::parse("2026-11-28")?, UnixTime::parse("2026-11-28T00:00:00Z")?);
-    /// assert_eq!(UnixTime::parse("1764288000")?.as_secs(), 1_764_288_000);
+    /// assert_eq!(UnixTime::parse("1795824000")?.as_secs(), 1_795_824_000);
     /// assert_eq!(UnixTime::parse("2026-11-28T10:00:00+01:00")?.to_string(), "2026-11-28T09:00:00Z");
     /// # Ok::<(), cfsign::Error>(())
     /// ```
@@ -229,8 +229,8 @@ mod tests {
         assert!(UnixTime::from_secs(2_147_483_647).is_ok());
         let err = UnixTime::from_secs(2_147_483_648).unwrap_err().to_string();
         assert!(err.contains("largest"), "{err}");
-        let err = UnixTime::from_secs(1_764_288_000_000).unwrap_err().to_string();
-        assert!(err.contains("did you mean 1764288000"), "{err}");
+        let err = UnixTime::from_secs(1_795_824_000_000).unwrap_err().to_string();
+        assert!(err.contains("did you mean 1795824000"), "{err}");
     }
 
     #[test]
@@ -239,12 +239,12 @@ mod tests {
             assert_eq!(UnixTime::parse(text).map(UnixTime::as_secs), Ok(secs), "{text}");
         };
         check("0", 0);
-        check("2026-11-28T10:00:00Z", 1_764_324_000);
-        check("2026-11-28T10:00:00", 1_764_324_000);
-        check("2026-11-28 10:00:00", 1_764_324_000);
-        check("2026-11-28T10:00:00.5Z", 1_764_324_000);
-        check("2026-11-28T11:00:00+01:00", 1_764_324_000);
-        check("2026-11-28", 1_764_288_000);
+        check("2026-11-28T10:00:00Z", 1_795_860_000);
+        check("2026-11-28T10:00:00", 1_795_860_000);
+        check("2026-11-28 10:00:00", 1_795_860_000);
+        check("2026-11-28T10:00:00.5Z", 1_795_860_000);
+        check("2026-11-28T11:00:00+01:00", 1_795_860_000);
+        check("2026-11-28", 1_795_824_000);
         for bad in ["", "tomorrow", "1969-12-31T23:59:59Z", "2040-01-01", "-5", "99999999999999999999999"] {
             assert!(UnixTime::parse(bad).is_err(), "{bad}");
         }

@@ -23,7 +23,12 @@ pub struct CookieAttributes {
 
 impl Default for CookieAttributes {
     fn default() -> Self {
-        CookieAttributes { domain: None, path: "/".to_owned(), secure: true, http_only: true }
+        CookieAttributes {
+            domain: None,
+            path: "/".to_owned(),
+            secure: true,
+            http_only: true,
+        }
     }
 }
 
@@ -38,9 +43,17 @@ impl CookieAttributes {
     /// share cookies across them.
     pub fn with_domain(mut self, domain: &str) -> Result<CookieAttributes, Error> {
         let d = domain.trim().trim_start_matches('.').to_ascii_lowercase();
-        let invalid = |reason: &str| Error::InvalidCookieAttribute { reason: format!("Domain `{domain}`: {reason}") };
-        if d.is_empty() || !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
-            return Err(invalid("use a host name such as media.example.com (letters, digits, `-` and `.` only)"));
+        let invalid = |reason: &str| Error::InvalidCookieAttribute {
+            reason: format!("Domain `{domain}`: {reason}"),
+        };
+        if d.is_empty()
+            || !d
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(invalid(
+                "use a host name such as media.example.com (letters, digits, `-` and `.` only)",
+            ));
         }
         if d == "cloudfront.net" || d.ends_with(".cloudfront.net") {
             return Err(invalid(
@@ -54,9 +67,15 @@ impl CookieAttributes {
 
     /// Sets `Path` (must start with `/`).
     pub fn with_path(mut self, path: &str) -> Result<CookieAttributes, Error> {
-        if !path.starts_with('/') || path.chars().any(|c| c == ';' || c.is_control() || c.is_whitespace()) {
+        if !path.starts_with('/')
+            || path
+                .chars()
+                .any(|c| c == ';' || c.is_control() || c.is_whitespace())
+        {
             return Err(Error::InvalidCookieAttribute {
-                reason: format!("Path `{path}` must start with `/` and contain no `;`, spaces or control characters"),
+                reason: format!(
+                    "Path `{path}` must start with `/` and contain no `;`, spaces or control characters"
+                ),
             });
         }
         self.path = path.to_owned();
@@ -104,8 +123,17 @@ pub struct SignedCookies {
 }
 
 impl SignedCookies {
-    pub(crate) fn new(first: (&'static str, String), signature: String, key_pair_id: KeyPairId, hash: HashAlgorithm) -> Self {
-        let mut pairs = vec![first, ("CloudFront-Signature", signature), ("CloudFront-Key-Pair-Id", key_pair_id.to_string())];
+    pub(crate) fn new(
+        first: (&'static str, String),
+        signature: String,
+        key_pair_id: KeyPairId,
+        hash: HashAlgorithm,
+    ) -> Self {
+        let mut pairs = vec![
+            first,
+            ("CloudFront-Signature", signature),
+            ("CloudFront-Key-Pair-Id", key_pair_id.to_string()),
+        ];
         if hash != HashAlgorithm::Sha1 {
             pairs.push(("CloudFront-Hash-Algorithm", hash.as_str().to_owned()));
         }
@@ -119,13 +147,20 @@ impl SignedCookies {
 
     /// The value of one cookie, by name.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A `Cookie` request header value (`CloudFront-Policy=…; CloudFront-Signature=…; …`), for
     /// clients such as curl.
     pub fn cookie_header(&self) -> String {
-        self.pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+        self.pairs
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// One `Set-Cookie` header value per cookie, with the given attributes.

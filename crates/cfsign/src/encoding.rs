@@ -52,7 +52,9 @@ mod tests {
     #[test]
     fn round_trip_all_lengths() {
         for len in 0..64u8 {
-            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(251)).collect();
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| i.wrapping_mul(37).wrapping_add(251))
+                .collect();
             let text = encode(&bytes);
             assert!(!text.contains(['+', '/', '=']), "{text}");
             assert_eq!(decode(&text), Some(bytes));

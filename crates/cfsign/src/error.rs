@@ -54,7 +54,9 @@ pub enum Error {
         bits: usize,
     },
     /// The key is valid but CloudFront key groups will not accept it.
-    #[error("{found}: CloudFront key groups take 2048-bit RSA or P-256 public keys. Generate one with `cfsign keygen`")]
+    #[error(
+        "{found}: CloudFront key groups take 2048-bit RSA or P-256 public keys. Generate one with `cfsign keygen`"
+    )]
     NotAcceptedByKeyGroups {
         /// What was found, e.g. "RSA key of 1024 bits".
         found: String,
@@ -125,11 +127,16 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn invalid_key(reason: impl fmt::Display) -> Self {
-        Error::InvalidKey { reason: reason.to_string() }
+        Error::InvalidKey {
+            reason: reason.to_string(),
+        }
     }
 
     pub(crate) fn invalid_url(url: &str, reason: impl fmt::Display) -> Self {
-        Error::InvalidUrl { url: shorten(url, 120), reason: reason.to_string() }
+        Error::InvalidUrl {
+            url: shorten(url, 120),
+            reason: reason.to_string(),
+        }
     }
 }
 

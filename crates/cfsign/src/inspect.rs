@@ -52,12 +52,18 @@ impl Inspection {
 
     /// The decoded signature bytes, if present and decodable.
     pub fn signature(&self) -> Option<&[u8]> {
-        self.signature.as_ref().and_then(|s| s.as_ref().ok()).map(Vec::as_slice)
+        self.signature
+            .as_ref()
+            .and_then(|s| s.as_ref().ok())
+            .map(Vec::as_slice)
     }
 
     /// The policy JSON: the decoded `Policy`, or the canned policy rebuilt from the URL and `Expires`.
     pub fn policy_json(&self) -> Option<&str> {
-        self.policy_json.as_ref().and_then(|p| p.as_ref().ok()).map(String::as_str)
+        self.policy_json
+            .as_ref()
+            .and_then(|p| p.as_ref().ok())
+            .map(String::as_str)
     }
 
     /// The parsed custom policy, if the policy is custom and parses.
@@ -81,7 +87,8 @@ impl Inspection {
 
     /// The start time of a custom policy (`DateGreaterThan`).
     pub fn starts(&self) -> Option<UnixTime> {
-        self.custom_policy().and_then(CustomPolicy::date_greater_than)
+        self.custom_policy()
+            .and_then(CustomPolicy::date_greater_than)
     }
 
     /// What is missing or undecodable (empty for a well-formed signed URL or cookie set).
@@ -98,14 +105,21 @@ pub fn inspect_url(url: &str) -> Inspection {
 
 /// Decodes signed cookies from a `Cookie` header value (with or without the `Cookie:` prefix).
 pub fn inspect_cookies(cookie_header: &str) -> Inspection {
-    build(parse_cookie_header(cookie_header), SignatureSource::Cookies, None)
+    build(
+        parse_cookie_header(cookie_header),
+        SignatureSource::Cookies,
+        None,
+    )
 }
 
 fn build(params: RawParams, source: SignatureSource, resource_url: Option<String>) -> Inspection {
     let mut problems = Vec::new();
     if !params.any_present() {
         problems.push(match source {
-            SignatureSource::Url => "no signing parameters (Expires/Policy, Signature, Key-Pair-Id) in the URL".to_owned(),
+            SignatureSource::Url => {
+                "no signing parameters (Expires/Policy, Signature, Key-Pair-Id) in the URL"
+                    .to_owned()
+            }
             SignatureSource::Cookies => "no CloudFront-* cookies in the header".to_owned(),
         });
     }
@@ -125,9 +139,10 @@ fn build(params: RawParams, source: SignatureSource, resource_url: Option<String
             .ok_or_else(|| "the Policy is not CloudFront base64".to_owned())
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     });
-    let policy = policy_json
-        .as_ref()
-        .map(|json| json.clone().and_then(|j| CustomPolicy::parse(j.as_bytes()).map_err(|e| e.to_string())));
+    let policy = policy_json.as_ref().map(|json| {
+        json.clone()
+            .and_then(|j| CustomPolicy::parse(j.as_bytes()).map_err(|e| e.to_string()))
+    });
     if let Some(Err(e)) = &policy {
         problems.push(e.clone());
     }
@@ -144,7 +159,9 @@ fn build(params: RawParams, source: SignatureSource, resource_url: Option<String
     }
     let policy_json = match (policy_json, &canned_expires, &resource_url) {
         (Some(json), _, _) => Some(json),
-        (None, Some(Ok(expires)), Some(url)) => Some(Ok(crate::CannedPolicy::new(url, *expires).to_json())),
+        (None, Some(Ok(expires)), Some(url)) => {
+            Some(Ok(crate::CannedPolicy::new(url, *expires).to_json()))
+        }
         _ => None,
     };
     Inspection {

@@ -39,14 +39,19 @@ impl KeyPairId {
     /// Parses and validates a key pair ID.
     pub fn new(value: &str) -> Result<KeyPairId, Error> {
         let trimmed = value.trim();
-        let invalid = |reason| Error::InvalidKeyPairId { value: crate::error::shorten(value, 40), reason };
+        let invalid = |reason| Error::InvalidKeyPairId {
+            value: crate::error::shorten(value, 40),
+            reason,
+        };
         if trimmed.is_empty() {
             return Err(invalid(
                 "it is empty; use the ID CloudFront shows for the public key (like K2JCJMDEHXQW5F)",
             ));
         }
         if trimmed.len() > 128 {
-            return Err(invalid("it is longer than 128 characters; a CloudFront key ID is 14 characters like K2JCJMDEHXQW5F"));
+            return Err(invalid(
+                "it is longer than 128 characters; a CloudFront key ID is 14 characters like K2JCJMDEHXQW5F",
+            ));
         }
         if trimmed.starts_with("-----") || trimmed.contains("PRIVATE KEY") {
             return Err(Error::InvalidKeyPairId {
@@ -127,7 +132,10 @@ pub enum KeyAlgorithm {
 impl KeyAlgorithm {
     /// Whether CloudFront key groups accept public keys of this algorithm (RSA-2048 or P-256).
     pub fn accepted_by_key_groups(self) -> bool {
-        matches!(self, KeyAlgorithm::Rsa { bits: 2048 } | KeyAlgorithm::EcdsaP256)
+        matches!(
+            self,
+            KeyAlgorithm::Rsa { bits: 2048 } | KeyAlgorithm::EcdsaP256
+        )
     }
 }
 
@@ -174,14 +182,20 @@ impl fmt::Debug for PrivateKey {
 impl PrivateKey {
     /// Generates a new key pair. `rng` must be a cryptographically secure generator such as
     /// `rand::rng()`; the core never gathers entropy itself.
-    pub fn generate<R: rand_core::CryptoRng + ?Sized>(kind: KeyKind, rng: &mut R) -> Result<PrivateKey, Error> {
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(
+        kind: KeyKind,
+        rng: &mut R,
+    ) -> Result<PrivateKey, Error> {
         let inner = match kind {
             KeyKind::Rsa2048 => {
-                let key = rsa::PrivateKey::new(rng, 2048)
-                    .map_err(|e| Error::Signing { reason: format!("RSA key generation failed: {e}") })?;
+                let key = rsa::PrivateKey::new(rng, 2048).map_err(|e| Error::Signing {
+                    reason: format!("RSA key generation failed: {e}"),
+                })?;
                 PrivateInner::Rsa(Box::new(key))
             }
-            KeyKind::P256 => PrivateInner::P256(<p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng)),
+            KeyKind::P256 => PrivateInner::P256(
+                <p256::ecdsa::SigningKey as rsa::Generate>::generate_from_rng(rng),
+            ),
         };
         Ok(PrivateKey { inner })
     }
@@ -191,26 +205,34 @@ impl PrivateKey {
     pub fn from_pem(text: &str) -> Result<PrivateKey, Error> {
         let blocks = pem_blocks(text)?;
         let Some(block) = blocks.iter().find(|b| b.label != "EC PARAMETERS") else {
-            return Err(Error::invalid_key("the PEM text holds only EC PARAMETERS; the private key block is missing"));
+            return Err(Error::invalid_key(
+                "the PEM text holds only EC PARAMETERS; the private key block is missing",
+            ));
         };
         let found = format!("`-----BEGIN {}-----`", block.label);
         match block.label.as_str() {
             "RSA PRIVATE KEY" => {
                 if block.encrypted_headers {
-                    return Err(Error::EncryptedKey { found: format!("{found} with Proc-Type: 4,ENCRYPTED") });
+                    return Err(Error::EncryptedKey {
+                        found: format!("{found} with Proc-Type: 4,ENCRYPTED"),
+                    });
                 }
                 Self::from_pkcs1_der(&block.der)
             }
             "PRIVATE KEY" => Self::from_pkcs8_der(&block.der),
             "EC PRIVATE KEY" => {
                 if block.encrypted_headers {
-                    return Err(Error::EncryptedKey { found: format!("{found} with Proc-Type: 4,ENCRYPTED") });
+                    return Err(Error::EncryptedKey {
+                        found: format!("{found} with Proc-Type: 4,ENCRYPTED"),
+                    });
                 }
                 Self::from_sec1_der(&block.der)
             }
             "ENCRYPTED PRIVATE KEY" => Err(Error::EncryptedKey { found }),
             "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(Error::PublicKeyGiven { found }),
-            "CERTIFICATE" => Err(Error::PublicKeyGiven { found: format!("{found}, a certificate") }),
+            "CERTIFICATE" => Err(Error::PublicKeyGiven {
+                found: format!("{found}, a certificate"),
+            }),
             "OPENSSH PRIVATE KEY" => Err(Error::UnsupportedKey {
                 found: "an OpenSSH-format key".to_owned(),
                 fix: "Convert it with `ssh-keygen -p -m PKCS8 -f FILE`, or make a new key with `cfsign keygen`.",
@@ -233,7 +255,9 @@ impl PrivateKey {
             return Self::from_sec1_der(der);
         }
         if spki::SubjectPublicKeyInfoRef::try_from(der).is_ok() {
-            return Err(Error::PublicKeyGiven { found: "a DER SubjectPublicKeyInfo".to_owned() });
+            return Err(Error::PublicKeyGiven {
+                found: "a DER SubjectPublicKeyInfo".to_owned(),
+            });
         }
         Err(Error::invalid_key(
             "the DER bytes are not a PKCS#8, PKCS#1 or SEC1 private key; check the file is the private key and not damaged",
@@ -253,17 +277,22 @@ impl PrivateKey {
     }
 
     fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey, Error> {
-        let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| rsa_load_error(der, &e.to_string()))?;
+        let key = rsa::PrivateKey::from_pkcs1_der(der)
+            .map_err(|e| rsa_load_error(der, &e.to_string()))?;
         Self::from_rsa(key)
     }
 
     fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey, Error> {
-        let info = pkcs8::PrivateKeyInfoRef::try_from(der)
-            .map_err(|e| Error::invalid_key(format!("the PKCS#8 private key is damaged ({e}); check it was copied whole")))?;
+        let info = pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|e| {
+            Error::invalid_key(format!(
+                "the PKCS#8 private key is damaged ({e}); check it was copied whole"
+            ))
+        })?;
         let oid = info.algorithm.oid.to_string();
         match oid.as_str() {
             OID_RSA => {
-                let key = rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| rsa_load_error(der, &e.to_string()))?;
+                let key = rsa::PrivateKey::from_pkcs8_der(der)
+                    .map_err(|e| rsa_load_error(der, &e.to_string()))?;
                 Self::from_rsa(key)
             }
             OID_EC => {
@@ -275,17 +304,23 @@ impl PrivateKey {
                 if curve.as_deref() != Some(OID_P256) {
                     return Err(unsupported_curve(curve.as_deref()));
                 }
-                let key = p256::ecdsa::SigningKey::from_pkcs8_der(der)
-                    .map_err(|e| Error::invalid_key(format!("the P-256 private key is damaged ({e})")))?;
-                Ok(PrivateKey { inner: PrivateInner::P256(key) })
+                let key = p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| {
+                    Error::invalid_key(format!("the P-256 private key is damaged ({e})"))
+                })?;
+                Ok(PrivateKey {
+                    inner: PrivateInner::P256(key),
+                })
             }
             other => Err(unsupported_algorithm(other)),
         }
     }
 
     fn from_sec1_der(der: &[u8]) -> Result<PrivateKey, Error> {
-        let parsed = sec1::EcPrivateKey::try_from(der)
-            .map_err(|e| Error::invalid_key(format!("the EC private key is damaged ({e}); check it was copied whole")))?;
+        let parsed = sec1::EcPrivateKey::try_from(der).map_err(|e| {
+            Error::invalid_key(format!(
+                "the EC private key is damaged ({e}); check it was copied whole"
+            ))
+        })?;
         if let Some(params) = parsed.parameters {
             let curve = params.named_curve().map(|o| o.to_string());
             if curve.as_deref() != Some(OID_P256) {
@@ -294,7 +329,9 @@ impl PrivateKey {
         }
         let secret = p256::SecretKey::from_slice(parsed.private_key)
             .map_err(|_| Error::invalid_key("the EC private key is not a valid P-256 scalar"))?;
-        Ok(PrivateKey { inner: PrivateInner::P256(p256::ecdsa::SigningKey::from(secret)) })
+        Ok(PrivateKey {
+            inner: PrivateInner::P256(p256::ecdsa::SigningKey::from(secret)),
+        })
     }
 
     fn from_rsa(key: rsa::PrivateKey) -> Result<PrivateKey, Error> {
@@ -302,14 +339,20 @@ impl PrivateKey {
         if bits < 1024 {
             return Err(Error::RsaKeyTooSmall { bits });
         }
-        key.validate().map_err(|e| Error::invalid_key(format!("the RSA private key is inconsistent ({e})")))?;
-        Ok(PrivateKey { inner: PrivateInner::Rsa(Box::new(key)) })
+        key.validate().map_err(|e| {
+            Error::invalid_key(format!("the RSA private key is inconsistent ({e})"))
+        })?;
+        Ok(PrivateKey {
+            inner: PrivateInner::Rsa(Box::new(key)),
+        })
     }
 
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match &self.inner {
-            PrivateInner::Rsa(key) => KeyAlgorithm::Rsa { bits: key.n().bit_width() as usize },
+            PrivateInner::Rsa(key) => KeyAlgorithm::Rsa {
+                bits: key.n().bit_width() as usize,
+            },
             PrivateInner::P256(_) => KeyAlgorithm::EcdsaP256,
         }
     }
@@ -347,12 +390,17 @@ impl PrivateKey {
     pub(crate) fn sign_rust(&self, hash: HashAlgorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
         let digest = hash.digest(message);
         match &self.inner {
-            PrivateInner::Rsa(key) => key
-                .sign(hash.pkcs1v15(), &digest)
-                .map_err(|e| Error::Signing { reason: e.to_string() }),
+            PrivateInner::Rsa(key) => {
+                key.sign(hash.pkcs1v15(), &digest)
+                    .map_err(|e| Error::Signing {
+                        reason: e.to_string(),
+                    })
+            }
             PrivateInner::P256(key) => {
                 let sig: p256::ecdsa::DerSignature =
-                    key.sign_prehash(&digest).map_err(|e| Error::Signing { reason: e.to_string() })?;
+                    key.sign_prehash(&digest).map_err(|e| Error::Signing {
+                        reason: e.to_string(),
+                    })?;
                 Ok(sig.as_bytes().to_vec())
             }
         }
@@ -367,15 +415,17 @@ fn rsa_load_error(der: &[u8], detail: &str) -> Error {
             return Error::RsaKeyTooSmall { bits };
         }
     }
-    if let Ok(info) = pkcs8::PrivateKeyInfoRef::try_from(der) {
-        if let Ok(key) = rsa::pkcs1::RsaPrivateKey::try_from(info.private_key.as_bytes()) {
-            let bits = der::asn1::UintRef::as_bytes(&key.modulus).len() * 8;
-            if bits < 1024 {
-                return Error::RsaKeyTooSmall { bits };
-            }
+    if let Ok(info) = pkcs8::PrivateKeyInfoRef::try_from(der)
+        && let Ok(key) = rsa::pkcs1::RsaPrivateKey::try_from(info.private_key.as_bytes())
+    {
+        let bits = der::asn1::UintRef::as_bytes(&key.modulus).len() * 8;
+        if bits < 1024 {
+            return Error::RsaKeyTooSmall { bits };
         }
     }
-    Error::invalid_key(format!("the RSA private key is damaged ({detail}); check it was copied whole"))
+    Error::invalid_key(format!(
+        "the RSA private key is damaged ({detail}); check it was copied whole"
+    ))
 }
 
 fn unsupported_curve(oid: Option<&str>) -> Error {
@@ -452,15 +502,20 @@ impl PublicKey {
     pub fn from_pem(text: &str) -> Result<PublicKey, Error> {
         let blocks = pem_blocks(text)?;
         let Some(block) = blocks.first() else {
-            return Err(Error::invalid_key("no PEM block found; expected -----BEGIN PUBLIC KEY-----"));
+            return Err(Error::invalid_key(
+                "no PEM block found; expected -----BEGIN PUBLIC KEY-----",
+            ));
         };
         let found = format!("`-----BEGIN {}-----`", block.label);
         match block.label.as_str() {
             "PUBLIC KEY" => Self::from_der(&block.der),
             "RSA PUBLIC KEY" => {
-                let key = rsa::PublicKey::from_pkcs1_der(&block.der)
-                    .map_err(|e| Error::invalid_key(format!("the RSA public key is damaged ({e})")))?;
-                Ok(PublicKey { inner: PublicInner::Rsa(key) })
+                let key = rsa::PublicKey::from_pkcs1_der(&block.der).map_err(|e| {
+                    Error::invalid_key(format!("the RSA public key is damaged ({e})"))
+                })?;
+                Ok(PublicKey {
+                    inner: PublicInner::Rsa(key),
+                })
             }
             label if label.contains("PRIVATE KEY") => Err(Error::PrivateKeyGiven { found }),
             "CERTIFICATE" => Err(Error::invalid_key(
@@ -476,9 +531,13 @@ impl PublicKey {
     pub fn from_der(der: &[u8]) -> Result<PublicKey, Error> {
         let info = spki::SubjectPublicKeyInfoRef::try_from(der).map_err(|e| {
             if pkcs8::PrivateKeyInfoRef::try_from(der).is_ok() {
-                Error::PrivateKeyGiven { found: "a DER private key".to_owned() }
+                Error::PrivateKeyGiven {
+                    found: "a DER private key".to_owned(),
+                }
             } else {
-                Error::invalid_key(format!("the public key is damaged ({e}); check it was copied whole"))
+                Error::invalid_key(format!(
+                    "the public key is damaged ({e}); check it was copied whole"
+                ))
             }
         })?;
         let oid = info.algorithm.oid.to_string();
@@ -488,7 +547,9 @@ impl PublicKey {
                     let detail = e.to_string();
                     Error::invalid_key(format!("the RSA public key is not usable ({detail}); RSA keys must be at least 1024 bits"))
                 })?;
-                Ok(PublicKey { inner: PublicInner::Rsa(key) })
+                Ok(PublicKey {
+                    inner: PublicInner::Rsa(key),
+                })
             }
             OID_EC => {
                 let curve = info
@@ -499,9 +560,12 @@ impl PublicKey {
                 if curve.as_deref() != Some(OID_P256) {
                     return Err(unsupported_curve(curve.as_deref()));
                 }
-                let key = p256::ecdsa::VerifyingKey::from_public_key_der(der)
-                    .map_err(|e| Error::invalid_key(format!("the P-256 public key is damaged ({e})")))?;
-                Ok(PublicKey { inner: PublicInner::P256(key) })
+                let key = p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|e| {
+                    Error::invalid_key(format!("the P-256 public key is damaged ({e})"))
+                })?;
+                Ok(PublicKey {
+                    inner: PublicInner::P256(key),
+                })
             }
             other => Err(unsupported_algorithm(other)),
         }
@@ -525,7 +589,9 @@ impl PublicKey {
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match &self.inner {
-            PublicInner::Rsa(key) => KeyAlgorithm::Rsa { bits: key.n().bit_width() as usize },
+            PublicInner::Rsa(key) => KeyAlgorithm::Rsa {
+                bits: key.n().bit_width() as usize,
+            },
             PublicInner::P256(_) => KeyAlgorithm::EcdsaP256,
         }
     }
@@ -534,8 +600,12 @@ impl PublicKey {
     pub fn check_accepted_by_key_groups(&self) -> Result<(), Error> {
         match self.algorithm() {
             alg if alg.accepted_by_key_groups() => Ok(()),
-            KeyAlgorithm::Rsa { bits } => Err(Error::NotAcceptedByKeyGroups { found: format!("RSA key of {bits} bits") }),
-            alg => Err(Error::NotAcceptedByKeyGroups { found: format!("{alg} key") }),
+            KeyAlgorithm::Rsa { bits } => Err(Error::NotAcceptedByKeyGroups {
+                found: format!("RSA key of {bits} bits"),
+            }),
+            alg => Err(Error::NotAcceptedByKeyGroups {
+                found: format!("{alg} key"),
+            }),
         }
     }
 
@@ -564,7 +634,11 @@ struct PemBlock {
 fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
     let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
     if !text.contains("-----BEGIN ") {
-        let hint = if !text.is_empty() && STANDARD.decode(text.split_whitespace().collect::<String>()).is_ok() {
+        let hint = if !text.is_empty()
+            && STANDARD
+                .decode(text.split_whitespace().collect::<String>())
+                .is_ok()
+        {
             " It looks like bare base64: add the -----BEGIN PRIVATE KEY----- and -----END PRIVATE KEY----- lines, or pass the DER file."
         } else if text.starts_with("file://") {
             " Pass the file's contents, or a path without file://."
@@ -580,7 +654,9 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + "-----BEGIN ".len()..];
         let Some(label_end) = after.find("-----") else {
-            return Err(Error::invalid_key("a -----BEGIN line is not closed by -----"));
+            return Err(Error::invalid_key(
+                "a -----BEGIN line is not closed by -----",
+            ));
         };
         let label = after[..label_end].trim().to_owned();
         let body_and_rest = &after[label_end + 5..];
@@ -590,7 +666,9 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
                 "the PEM block `{label}` has no matching `{end_marker}` line; the key was cut off when copied"
             )));
         };
-        let body = body_and_rest[..end].replace("\\r", "\n").replace("\\n", "\n");
+        let body = body_and_rest[..end]
+            .replace("\\r", "\n")
+            .replace("\\n", "\n");
         let mut encrypted_headers = false;
         let mut b64 = Zeroizing::new(String::with_capacity(body.len()));
         for line in body.split(['\n', '\r']) {
@@ -604,14 +682,22 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
         }
         if encrypted_headers && label.contains("PRIVATE KEY") {
             // Handled by the caller, which knows the label's meaning.
-            blocks.push(PemBlock { label, der: Zeroizing::new(Vec::new()), encrypted_headers });
+            blocks.push(PemBlock {
+                label,
+                der: Zeroizing::new(Vec::new()),
+                encrypted_headers,
+            });
         } else {
             let der = STANDARD.decode(b64.as_bytes()).map_err(|_| {
                 Error::invalid_key(format!(
                     "the body of the PEM block `{label}` is not valid base64; the key was damaged when copied"
                 ))
             })?;
-            blocks.push(PemBlock { label, der: Zeroizing::new(der), encrypted_headers });
+            blocks.push(PemBlock {
+                label,
+                der: Zeroizing::new(der),
+                encrypted_headers,
+            });
         }
         rest = &body_and_rest[end + end_marker.len()..];
     }

@@ -20,7 +20,9 @@ impl NativeKey {
             return None;
         }
         let der = key.to_pkcs8_der();
-        PKey::private_key_from_pkcs8(&der).ok().map(|key| NativeKey { key })
+        PKey::private_key_from_pkcs8(&der)
+            .ok()
+            .map(|key| NativeKey { key })
     }
 
     pub(crate) fn sign(&self, hash: HashAlgorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
@@ -29,7 +31,9 @@ impl NativeKey {
             HashAlgorithm::Sha256 => MessageDigest::sha256(),
         };
         let err = |e: openssl::error::ErrorStack| Error::Signing {
-            reason: format!("OpenSSL refused to sign ({e}); if SHA-1 is disabled by policy, build without the `native` feature"),
+            reason: format!(
+                "OpenSSL refused to sign ({e}); if SHA-1 is disabled by policy, build without the `native` feature"
+            ),
         };
         let mut signer = openssl::sign::Signer::new(digest, &self.key).map_err(err)?;
         signer.update(message).map_err(err)?;

@@ -32,18 +32,24 @@ impl Resource {
             reason: reason.to_owned(),
         };
         if pattern.is_empty() {
-            return Err(invalid("it is empty; use `*` for every object, or a URL with wildcards"));
+            return Err(invalid(
+                "it is empty; use `*` for every object, or a URL with wildcards",
+            ));
         }
         if let Some(c) = pattern.chars().find(|c| c.is_control()) {
             return Err(invalid(&format!("it contains the control character {c:?}")));
         }
         if pattern.len() > 8192 {
-            return Err(invalid("it is longer than CloudFront's 8,192-byte URL limit"));
+            return Err(invalid(
+                "it is longer than CloudFront's 8,192-byte URL limit",
+            ));
         }
         if let Some((scheme, _)) = pattern.split_once("://") {
             let ok = glob_match(scheme, "http") || glob_match(scheme, "https");
             if !ok {
-                return Err(invalid("the scheme must be http, https or a wildcard such as http*"));
+                return Err(invalid(
+                    "the scheme must be http, https or a wildcard such as http*",
+                ));
             }
         }
         Ok(Resource(pattern.to_owned()))
@@ -123,7 +129,11 @@ impl SourceIp {
 
     /// Whether `ip` lies in this range.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(self.prefix))
+        };
         (u32::from(ip) & mask) == (u32::from(self.addr) & mask)
     }
 }
@@ -131,7 +141,10 @@ impl SourceIp {
 impl std::str::FromStr for SourceIp {
     type Err = Error;
     fn from_str(text: &str) -> Result<SourceIp, Error> {
-        let invalid = |reason: &str| Error::InvalidSourceIp { value: text.to_owned(), reason: reason.to_owned() };
+        let invalid = |reason: &str| Error::InvalidSourceIp {
+            value: text.to_owned(),
+            reason: reason.to_owned(),
+        };
         let text = text.trim();
         let (addr, prefix) = match text.split_once('/') {
             Some((a, p)) => (a, Some(p)),
@@ -146,11 +159,9 @@ impl std::str::FromStr for SourceIp {
         })?;
         let prefix = match prefix {
             None => 32,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= 32)
-                .ok_or_else(|| invalid("the prefix length after `/` must be a number from 0 to 32"))?,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= 32).ok_or_else(|| {
+                invalid("the prefix length after `/` must be a number from 0 to 32")
+            })?,
         };
         SourceIp::new(addr, prefix)
     }
@@ -182,7 +193,10 @@ pub struct CannedPolicy {
 impl CannedPolicy {
     /// A canned policy for `resource` (any string; it is JSON-escaped as botocore does).
     pub fn new(resource: &str, expires: UnixTime) -> CannedPolicy {
-        CannedPolicy { resource: resource.to_owned(), expires }
+        CannedPolicy {
+            resource: resource.to_owned(),
+            expires,
+        }
     }
 
     /// The URL the policy covers.
@@ -236,13 +250,23 @@ pub struct CustomPolicy {
 impl CustomPolicy {
     /// A policy for `resource` that expires at `date_less_than`.
     pub fn new(resource: Resource, date_less_than: UnixTime) -> CustomPolicy {
-        CustomPolicy { resource: Some(resource), date_less_than, date_greater_than: None, source_ip: None }
+        CustomPolicy {
+            resource: Some(resource),
+            date_less_than,
+            date_greater_than: None,
+            source_ip: None,
+        }
     }
 
     /// A policy without `Resource`: CloudFront applies it to every object of every distribution
     /// that trusts the key. Useful for cookies; use with care.
     pub fn for_any_resource(date_less_than: UnixTime) -> CustomPolicy {
-        CustomPolicy { resource: None, date_less_than, date_greater_than: None, source_ip: None }
+        CustomPolicy {
+            resource: None,
+            date_less_than,
+            date_greater_than: None,
+            source_ip: None,
+        }
     }
 
     /// Adds `DateGreaterThan`: access starts at `starts_at`, which must be before the expiry.
@@ -319,21 +343,29 @@ impl CustomPolicy {
     }
 
     /// Checks the time window and source IP (not the resource) for a request at `now` from `client_ip`.
-    pub(crate) fn check_conditions(&self, now: UnixTime, client_ip: Option<std::net::IpAddr>) -> Result<(), crate::DenyReason> {
+    pub(crate) fn check_conditions(
+        &self,
+        now: UnixTime,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(), crate::DenyReason> {
         use crate::DenyReason;
         if now >= self.date_less_than {
-            return Err(DenyReason::Expired { expires: self.date_less_than, now });
+            return Err(DenyReason::Expired {
+                expires: self.date_less_than,
+                now,
+            });
         }
-        if let Some(start) = self.date_greater_than {
-            if now <= start {
-                return Err(DenyReason::NotYetValid { starts: start, now });
-            }
+        if let Some(start) = self.date_greater_than
+            && now <= start
+        {
+            return Err(DenyReason::NotYetValid { starts: start, now });
         }
         if let Some(range) = self.source_ip {
             match client_ip {
                 None => return Err(DenyReason::ClientIpUnknown { range }),
                 Some(std::net::IpAddr::V4(ip)) if range.contains(ip) => {}
-                Some(std::net::IpAddr::V6(ip)) if ip.to_ipv4_mapped().is_some_and(|v4| range.contains(v4)) => {}
+                Some(std::net::IpAddr::V6(ip))
+                    if ip.to_ipv4_mapped().is_some_and(|v4| range.contains(v4)) => {}
                 Some(ip) => return Err(DenyReason::WrongClientIp { ip, range }),
             }
         }
@@ -355,14 +387,22 @@ impl From<PolicyParseError> for Error {
 fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
     use serde_json::Value;
     let err = |msg: String| PolicyParseError(msg);
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| err(format!("the policy is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| err(format!("the policy is not valid JSON: {e}")))?;
     let statement = match value.get("Statement") {
         Some(Value::Array(items)) if items.len() == 1 => &items[0],
         Some(Value::Array(items)) => {
-            return Err(err(format!("the policy has {} statements; CloudFront takes exactly one", items.len())));
+            return Err(err(format!(
+                "the policy has {} statements; CloudFront takes exactly one",
+                items.len()
+            )));
         }
         Some(obj @ Value::Object(_)) => obj,
-        Some(_) => return Err(err("`Statement` must be an array holding one statement".to_owned())),
+        Some(_) => {
+            return Err(err(
+                "`Statement` must be an array holding one statement".to_owned()
+            ));
+        }
         None => return Err(err("the policy has no `Statement`".to_owned())),
     };
     let resource = match statement.get("Resource") {
@@ -374,17 +414,29 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
         return Err(err("the statement has no `Condition` object".to_owned()));
     };
     let epoch = |name: &str| -> Result<Option<UnixTime>, PolicyParseError> {
-        let Some(entry) = condition.get(name) else { return Ok(None) };
-        let raw = entry.get("AWS:EpochTime").ok_or_else(|| err(format!("`{name}` has no `AWS:EpochTime`")))?;
+        let Some(entry) = condition.get(name) else {
+            return Ok(None);
+        };
+        let raw = entry
+            .get("AWS:EpochTime")
+            .ok_or_else(|| err(format!("`{name}` has no `AWS:EpochTime`")))?;
         let secs = match raw {
             Value::Number(n) => n.as_u64(),
             Value::String(s) => s.trim().parse::<u64>().ok(),
             _ => None,
         }
-        .ok_or_else(|| err(format!("`{name}` `AWS:EpochTime` is not a whole number of seconds: {raw}")))?;
-        UnixTime::from_secs(secs).map(Some).map_err(|e| err(format!("`{name}`: {e}")))
+        .ok_or_else(|| {
+            err(format!(
+                "`{name}` `AWS:EpochTime` is not a whole number of seconds: {raw}"
+            ))
+        })?;
+        UnixTime::from_secs(secs)
+            .map(Some)
+            .map_err(|e| err(format!("`{name}`: {e}")))
     };
-    let date_less_than = epoch("DateLessThan")?.ok_or_else(|| err("the policy has no `DateLessThan`; CloudFront requires an expiry".to_owned()))?;
+    let date_less_than = epoch("DateLessThan")?.ok_or_else(|| {
+        err("the policy has no `DateLessThan`; CloudFront requires an expiry".to_owned())
+    })?;
     let date_greater_than = epoch("DateGreaterThan")?;
     let source_ip = match condition.get("IpAddress") {
         None => None,
@@ -397,11 +449,19 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
         }
     };
     for key in condition.keys() {
-        if !matches!(key.as_str(), "DateLessThan" | "DateGreaterThan" | "IpAddress") {
+        if !matches!(
+            key.as_str(),
+            "DateLessThan" | "DateGreaterThan" | "IpAddress"
+        ) {
             return Err(err(format!("unknown condition `{key}`")));
         }
     }
-    Ok(CustomPolicy { resource, date_less_than, date_greater_than, source_ip })
+    Ok(CustomPolicy {
+        resource,
+        date_less_than,
+        date_greater_than,
+        source_ip,
+    })
 }
 
 /// Writes `s` as a JSON string the way Python's `json.dumps` (with `ensure_ascii`) does.
@@ -448,7 +508,12 @@ fn url_sections(url: &str) -> Option<Sections<'_>> {
         Some(i) => before_query.split_at(i),
         None => (before_query, ""),
     };
-    Some(Sections { scheme, host, path, query })
+    Some(Sections {
+        scheme,
+        host,
+        path,
+        query,
+    })
 }
 
 fn pattern_sections(pattern: &str) -> Option<Sections<'_>> {
@@ -461,7 +526,12 @@ fn pattern_sections(pattern: &str) -> Option<Sections<'_>> {
         Some(i) => before_query.split_at(i),
         None => (before_query, ""),
     };
-    Some(Sections { scheme, host, path, query })
+    Some(Sections {
+        scheme,
+        host,
+        path,
+        query,
+    })
 }
 
 /// CloudFront's matching: `*` and `?` do not cross `scheme://host/path\?query` sections, and a
@@ -471,7 +541,9 @@ fn pattern_matches(pattern: &str, url: &str) -> bool {
     let Some(p) = pattern_sections(pattern) else {
         return glob_match(&pattern.replace("\\?", "?"), url);
     };
-    let Some(u) = url_sections(url) else { return false };
+    let Some(u) = url_sections(url) else {
+        return false;
+    };
     if !glob_match(p.scheme, u.scheme) || !glob_match(p.host, u.host) {
         return false;
     }
@@ -528,29 +600,68 @@ mod tests {
             assert_eq!(out, expected, "input {input:?}");
         };
         check("a\"b\\c/d", r#""a\"b\\c/d""#);
-        check("\u{0}\u{1f}\n\t\r\u{8}\u{c}\u{7f}", r#""\u0000\u001f\n\t\r\b\f\u007f""#);
+        check(
+            "\u{0}\u{1f}\n\t\r\u{8}\u{c}\u{7f}",
+            r#""\u0000\u001f\n\t\r\b\f\u007f""#,
+        );
         check("é漢😀", r#""\u00e9\u6f22\ud83d\ude00""#);
     }
 
     #[test]
     fn wildcard_sections() {
         let check = |pattern: &str, url: &str, expected: bool| {
-            assert_eq!(pattern_matches(pattern, url), expected, "{pattern} vs {url}");
+            assert_eq!(
+                pattern_matches(pattern, url),
+                expected,
+                "{pattern} vs {url}"
+            );
         };
-        check("https://d1.example.net/a/*", "https://d1.example.net/a/b/c.jpg", true);
-        check("https://d1.example.net/a/*", "https://d1.example.net/a/b.jpg?x=1&y", true);
-        check("https://d1.example.net/a/*", "https://d1.example.net/b/x.jpg", false);
-        check("https://d1.example.net/a/*.jpg", "https://d1.example.net/a/x.jpg?x=1", false);
-        check("https://d1.example.net/a/*.jpg\\?x=*", "https://d1.example.net/a/x.jpg?x=1", true);
+        check(
+            "https://d1.example.net/a/*",
+            "https://d1.example.net/a/b/c.jpg",
+            true,
+        );
+        check(
+            "https://d1.example.net/a/*",
+            "https://d1.example.net/a/b.jpg?x=1&y",
+            true,
+        );
+        check(
+            "https://d1.example.net/a/*",
+            "https://d1.example.net/b/x.jpg",
+            false,
+        );
+        check(
+            "https://d1.example.net/a/*.jpg",
+            "https://d1.example.net/a/x.jpg?x=1",
+            false,
+        );
+        check(
+            "https://d1.example.net/a/*.jpg\\?x=*",
+            "https://d1.example.net/a/x.jpg?x=1",
+            true,
+        );
         check("http*://d1.example.net/*", "http://d1.example.net/x", true);
         check("http*://d1.example.net/*", "https://d1.example.net/x", true);
         check("https://*.example.net/x", "https://d1.example.net/x", true);
         // `*` does not cross from host into path.
         check("https://d1*", "https://d1.example.net/x", false);
-        check("https://d1.example.net/?.jpg", "https://d1.example.net/a.jpg", true);
-        check("https://d1.example.net/?.jpg", "https://d1.example.net/ab.jpg", false);
+        check(
+            "https://d1.example.net/?.jpg",
+            "https://d1.example.net/a.jpg",
+            true,
+        );
+        check(
+            "https://d1.example.net/?.jpg",
+            "https://d1.example.net/ab.jpg",
+            false,
+        );
         check("*", "https://anything/at/all?q", true);
-        check("https://d1.example.net/a.jpg", "https://d1.example.net/a.jpg?x", false);
+        check(
+            "https://d1.example.net/a.jpg",
+            "https://d1.example.net/a.jpg?x",
+            false,
+        );
     }
 
     #[test]
@@ -563,7 +674,10 @@ mod tests {
         .unwrap();
         assert_eq!(policy.date_less_than(), t(200));
         assert_eq!(policy.date_greater_than(), Some(t(100)));
-        assert_eq!(policy.source_ip().map(|s| s.to_string()), Some("10.0.0.1/32".to_owned()));
+        assert_eq!(
+            policy.source_ip().map(|s| s.to_string()),
+            Some("10.0.0.1/32".to_owned())
+        );
         for bad in [
             &b"{}"[..],
             b"not json",
@@ -572,7 +686,11 @@ mod tests {
             br#"{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":-1}}}]}"#,
             br#"{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":1},"Foo":{}}}]}"#,
         ] {
-            assert!(CustomPolicy::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                CustomPolicy::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -581,7 +699,12 @@ mod tests {
         let r: SourceIp = "192.168.1.0/24".parse().unwrap();
         assert!(r.contains(Ipv4Addr::new(192, 168, 1, 200)));
         assert!(!r.contains(Ipv4Addr::new(192, 168, 2, 1)));
-        assert!("0.0.0.0/0".parse::<SourceIp>().unwrap().contains(Ipv4Addr::new(8, 8, 8, 8)));
+        assert!(
+            "0.0.0.0/0"
+                .parse::<SourceIp>()
+                .unwrap()
+                .contains(Ipv4Addr::new(8, 8, 8, 8))
+        );
         for bad in ["::1", "10.0.0.0/33", "10.0.0/8", "x", "10.0.0.0/"] {
             assert!(bad.parse::<SourceIp>().is_err(), "{bad}");
         }

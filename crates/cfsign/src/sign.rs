@@ -4,7 +4,9 @@ use std::fmt;
 
 use crate::cookie::SignedCookies;
 use crate::url::{MAX_URL_BYTES, check_signable};
-use crate::{CannedPolicy, CustomPolicy, Error, KeyPairId, PrivateKey, PublicKey, UnixTime, encoding};
+use crate::{
+    CannedPolicy, CustomPolicy, Error, KeyPairId, PrivateKey, PublicKey, UnixTime, encoding,
+};
 
 /// The hash under the signature: SHA-1 (CloudFront's default) or SHA-256
 /// (`Hash-Algorithm=SHA256`, cookie `CloudFront-Hash-Algorithm=SHA256`).
@@ -32,7 +34,9 @@ impl HashAlgorithm {
         match text.to_ascii_lowercase().as_str() {
             "sha1" | "sha-1" => Ok(HashAlgorithm::Sha1),
             "sha256" | "sha-256" => Ok(HashAlgorithm::Sha256),
-            _ => Err(Error::InvalidPolicy { reason: format!("unknown hash algorithm `{text}`: use sha1 or sha256") }),
+            _ => Err(Error::InvalidPolicy {
+                reason: format!("unknown hash algorithm `{text}`: use sha1 or sha256"),
+            }),
         }
     }
 
@@ -205,10 +209,21 @@ impl Signer {
         check_signable(url)?;
         let json = policy.to_json();
         let signature = self.sign_bytes(json.as_bytes())?;
-        self.assemble_url(url, "Policy", &encoding::encode(json.as_bytes()), &signature)
+        self.assemble_url(
+            url,
+            "Policy",
+            &encoding::encode(json.as_bytes()),
+            &signature,
+        )
     }
 
-    fn assemble_url(&self, url: &str, first: &str, first_value: &str, signature: &[u8]) -> Result<String, Error> {
+    fn assemble_url(
+        &self,
+        url: &str,
+        first: &str,
+        first_value: &str,
+        signature: &[u8],
+    ) -> Result<String, Error> {
         let sig = encoding::encode(signature);
         let separator = if url.contains('?') { '&' } else { '?' };
         let mut out = String::with_capacity(url.len() + first_value.len() + sig.len() + 64);
@@ -239,7 +254,11 @@ impl Signer {
     }
 
     /// Signed cookies with a canned policy for exactly `resource` (a URL; no wildcards).
-    pub fn canned_cookies(&self, resource: &str, expires: UnixTime) -> Result<SignedCookies, Error> {
+    pub fn canned_cookies(
+        &self,
+        resource: &str,
+        expires: UnixTime,
+    ) -> Result<SignedCookies, Error> {
         check_signable(resource)?;
         let policy = CannedPolicy::new(resource, expires);
         let signature = self.sign_bytes(policy.to_json().as_bytes())?;

@@ -172,7 +172,11 @@ pub fn format_duration(secs: u64) -> String {
         (secs % 3600 / 60, "m"),
         (secs % 60, "s"),
     ];
-    parts.iter().filter(|(n, _)| *n > 0).map(|(n, unit)| format!("{n}{unit}")).collect()
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect()
 }
 
 /// Parses a duration such as `90`, `90s`, `30m`, `1h`, `1h30m`, `7d` into seconds.
@@ -212,7 +216,10 @@ pub fn parse_duration(text: &str) -> Result<u64, Error> {
         };
         let n: u64 = number.parse().map_err(|_| err())?;
         number.clear();
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(err)?;
     }
     if !number.is_empty() {
         return Err(err());
@@ -229,14 +236,20 @@ mod tests {
         assert!(UnixTime::from_secs(2_147_483_647).is_ok());
         let err = UnixTime::from_secs(2_147_483_648).unwrap_err().to_string();
         assert!(err.contains("largest"), "{err}");
-        let err = UnixTime::from_secs(1_795_824_000_000).unwrap_err().to_string();
+        let err = UnixTime::from_secs(1_795_824_000_000)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean 1795824000"), "{err}");
     }
 
     #[test]
     fn parse_forms() {
         let check = |text: &str, secs: u64| {
-            assert_eq!(UnixTime::parse(text).map(UnixTime::as_secs), Ok(secs), "{text}");
+            assert_eq!(
+                UnixTime::parse(text).map(UnixTime::as_secs),
+                Ok(secs),
+                "{text}"
+            );
         };
         check("0", 0);
         check("2026-11-28T10:00:00Z", 1_795_860_000);
@@ -245,7 +258,14 @@ mod tests {
         check("2026-11-28T10:00:00.5Z", 1_795_860_000);
         check("2026-11-28T11:00:00+01:00", 1_795_860_000);
         check("2026-11-28", 1_795_824_000);
-        for bad in ["", "tomorrow", "1969-12-31T23:59:59Z", "2040-01-01", "-5", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "tomorrow",
+            "1969-12-31T23:59:59Z",
+            "2040-01-01",
+            "-5",
+            "99999999999999999999999",
+        ] {
             assert!(UnixTime::parse(bad).is_err(), "{bad}");
         }
     }

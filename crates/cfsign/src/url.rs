@@ -7,36 +7,79 @@ use crate::Error;
 pub const MAX_URL_BYTES: usize = 8192;
 
 /// Query parameter names that CloudFront reserves for signing.
-pub const SIGNING_PARAMS: [&str; 5] = ["Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm"];
+pub const SIGNING_PARAMS: [&str; 5] = [
+    "Expires",
+    "Policy",
+    "Signature",
+    "Key-Pair-Id",
+    "Hash-Algorithm",
+];
 
 /// Checks that `url` can be signed: `http`/`https`, a host, only characters valid in a URL, every
 /// `%` followed by two hex digits, no fragment, and no signing parameters already present.
 pub(crate) fn check_signable(url: &str) -> Result<(), Error> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(Error::invalid_url(url, "it is not an absolute URL; it must start with https:// (or http://)"));
+        return Err(Error::invalid_url(
+            url,
+            "it is not an absolute URL; it must start with https:// (or http://)",
+        ));
     };
     if scheme != "https" && scheme != "http" {
         let fix = if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") {
-            format!("write the scheme in lower case (`{}`), as clients send it", scheme.to_ascii_lowercase())
+            format!(
+                "write the scheme in lower case (`{}`), as clients send it",
+                scheme.to_ascii_lowercase()
+            )
         } else {
             "only http and https URLs can be signed".to_owned()
         };
-        return Err(Error::invalid_url(url, format!("the scheme is `{scheme}`: {fix}")));
+        return Err(Error::invalid_url(
+            url,
+            format!("the scheme is `{scheme}`: {fix}"),
+        ));
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if host.is_empty() {
         return Err(Error::invalid_url(url, "the URL has no host name"));
     }
     if host.contains('@') {
-        return Err(Error::invalid_url(url, "the URL contains user information (`user@`); CloudFront URLs never do"));
+        return Err(Error::invalid_url(
+            url,
+            "the URL contains user information (`user@`); CloudFront URLs never do",
+        ));
     }
     for (index, c) in url.char_indices() {
         let valid = c.is_ascii_alphanumeric()
-            || matches!(c, '-' | '.' | '_' | '~' | ':' | '/' | '?' | '[' | ']' | '@' | '!' | '$' | '&' | '\'' | '(' | ')' | '*' | '+' | ',' | ';' | '=' | '%');
+            || matches!(
+                c,
+                '-' | '.'
+                    | '_'
+                    | '~'
+                    | ':'
+                    | '/'
+                    | '?'
+                    | '['
+                    | ']'
+                    | '@'
+                    | '!'
+                    | '$'
+                    | '&'
+                    | '\''
+                    | '('
+                    | ')'
+                    | '*'
+                    | '+'
+                    | ','
+                    | ';'
+                    | '='
+                    | '%'
+            );
         if c == '#' {
             return Err(Error::invalid_url(
                 url,
-                format!("it has a fragment (`#` at byte {index}); browsers never send fragments, so remove it or percent-encode it as %23"),
+                format!(
+                    "it has a fragment (`#` at byte {index}); browsers never send fragments, so remove it or percent-encode it as %23"
+                ),
             ));
         }
         if !valid {
@@ -46,7 +89,11 @@ pub(crate) fn check_signable(url: &str) -> Result<(), Error> {
                 c => format!("`{c}`"),
             };
             let mut buf = [0u8; 4];
-            let encoded: String = c.encode_utf8(&mut buf).bytes().map(|b| format!("%{b:02X}")).collect();
+            let encoded: String = c
+                .encode_utf8(&mut buf)
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect();
             return Err(Error::invalid_url(
                 url,
                 format!(
@@ -60,7 +107,9 @@ pub(crate) fn check_signable(url: &str) -> Result<(), Error> {
             if hex.len() != 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(Error::invalid_url(
                     url,
-                    format!("the `%` at byte {index} is not followed by two hex digits; write a literal % as %25"),
+                    format!(
+                        "the `%` at byte {index} is not followed by two hex digits; write a literal % as %25"
+                    ),
                 ));
             }
         }
@@ -95,7 +144,10 @@ pub(crate) struct RawParams {
 impl RawParams {
     /// Whether any parameter that makes CloudFront use this source (all but Hash-Algorithm) is present.
     pub(crate) fn any_present(&self) -> bool {
-        self.expires.is_some() || self.policy.is_some() || self.signature.is_some() || self.key_pair_id.is_some()
+        self.expires.is_some()
+            || self.policy.is_some()
+            || self.signature.is_some()
+            || self.key_pair_id.is_some()
     }
 
     fn set(&mut self, name: &str, value: &str) {
@@ -130,7 +182,11 @@ pub(crate) fn split_signed_url(url: &str) -> (String, RawParams) {
             kept.push(pair);
         }
     }
-    let stripped = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    let stripped = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
     (stripped, params)
 }
 
@@ -138,9 +194,14 @@ pub(crate) fn split_signed_url(url: &str) -> (String, RawParams) {
 pub(crate) fn parse_cookie_header(header: &str) -> RawParams {
     let mut params = RawParams::default();
     let header = header.trim();
-    let header = header.strip_prefix("Cookie:").or_else(|| header.strip_prefix("cookie:")).unwrap_or(header);
+    let header = header
+        .strip_prefix("Cookie:")
+        .or_else(|| header.strip_prefix("cookie:"))
+        .unwrap_or(header);
     for pair in header.split(';') {
-        let Some((name, value)) = pair.trim().split_once('=') else { continue };
+        let Some((name, value)) = pair.trim().split_once('=') else {
+            continue;
+        };
         let value = value.trim().trim_matches('"');
         let name = match name.trim() {
             "CloudFront-Expires" => "Expires",
@@ -161,7 +222,11 @@ mod tests {
 
     #[test]
     fn signable() {
-        let ok = ["https://d1.example.net/a.jpg", "http://d1.example.net:8080/a%20b.jpg?x=1&y=%2F", "https://d1.example.net"];
+        let ok = [
+            "https://d1.example.net/a.jpg",
+            "http://d1.example.net:8080/a%20b.jpg?x=1&y=%2F",
+            "https://d1.example.net",
+        ];
         for url in ok {
             assert_eq!(check_signable(url), Ok(()), "{url}");
         }
@@ -173,7 +238,10 @@ mod tests {
             ("https://x/é", "%C3%A9"),
             ("https://x/a%2", "two hex digits"),
             ("https://x/a#frag", "fragment"),
-            ("https://x/a?Expires=1", "already has the query parameter `Expires`"),
+            (
+                "https://x/a?Expires=1",
+                "already has the query parameter `Expires`",
+            ),
             ("https://x/a?y=1&Key-Pair-Id=K", "Key-Pair-Id"),
             ("https:///a", "no host"),
             ("https://u:p@x/a", "user information"),
@@ -191,7 +259,9 @@ mod tests {
         assert_eq!(base, "https://x/a?v=1&w=2");
         assert_eq!(p.expires.as_deref(), Some("5"));
         assert_eq!(p.key_pair_id.as_deref(), Some("K"));
-        let (base, p) = split_signed_url("https://x/a?Policy=p&Signature=s&Key-Pair-Id=K&Hash-Algorithm=SHA256");
+        let (base, p) = split_signed_url(
+            "https://x/a?Policy=p&Signature=s&Key-Pair-Id=K&Hash-Algorithm=SHA256",
+        );
         assert_eq!(base, "https://x/a");
         assert_eq!(p.hash_algorithm.as_deref(), Some("SHA256"));
         assert!(p.any_present());
@@ -199,7 +269,9 @@ mod tests {
 
     #[test]
     fn cookies() {
-        let p = parse_cookie_header("a=1; CloudFront-Policy=pp; CloudFront-Signature=ss;CloudFront-Key-Pair-Id=K");
+        let p = parse_cookie_header(
+            "a=1; CloudFront-Policy=pp; CloudFront-Signature=ss;CloudFront-Key-Pair-Id=K",
+        );
         assert_eq!(p.policy.as_deref(), Some("pp"));
         assert_eq!(p.signature.as_deref(), Some("ss"));
         assert_eq!(p.key_pair_id.as_deref(), Some("K"));

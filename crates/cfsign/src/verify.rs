@@ -5,7 +5,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::url::{RawParams, parse_cookie_header, split_signed_url};
-use crate::{CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, SourceIp, UnixTime, encoding, format_duration};
+use crate::{
+    CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, SourceIp, UnixTime, encoding,
+    format_duration,
+};
 
 /// The public keys CloudFront trusts for a cache behaviour, by key pair ID (the keys of its key groups).
 ///
@@ -35,7 +38,10 @@ impl TrustedKeys {
 
     /// The key for `id`, if trusted.
     pub fn get(&self, id: &str) -> Option<&PublicKey> {
-        self.keys.iter().find(|(k, _)| k.as_str() == id).map(|(_, v)| v)
+        self.keys
+            .iter()
+            .find(|(k, _)| k.as_str() == id)
+            .map(|(_, v)| v)
     }
 
     /// The number of trusted keys.
@@ -56,7 +62,9 @@ impl TrustedKeys {
 
 impl FromIterator<(KeyPairId, PublicKey)> for TrustedKeys {
     fn from_iter<I: IntoIterator<Item = (KeyPairId, PublicKey)>>(iter: I) -> Self {
-        TrustedKeys { keys: iter.into_iter().collect() }
+        TrustedKeys {
+            keys: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -73,7 +81,12 @@ impl<'a> Request<'a> {
     /// A request for `url` (scheme, host and port, path and query exactly as the client sent
     /// them) arriving at `now`.
     pub fn new(url: &'a str, now: UnixTime) -> Request<'a> {
-        Request { url, cookie_header: None, client_ip: None, now }
+        Request {
+            url,
+            cookie_header: None,
+            client_ip: None,
+            now,
+        }
     }
 
     /// The request's `Cookie` header value.
@@ -265,7 +278,9 @@ impl DenyReason {
         match self {
             DenyReason::NoSignature | DenyReason::MissingKeyPairId => DenyCode::MissingKey,
             DenyReason::UnknownKey { .. } => DenyCode::InvalidKey,
-            DenyReason::MissingSignature | DenyReason::SignatureNotBase64 => DenyCode::MalformedSignature,
+            DenyReason::MissingSignature | DenyReason::SignatureNotBase64 => {
+                DenyCode::MalformedSignature
+            }
             DenyReason::MissingPolicy
             | DenyReason::MalformedExpires { .. }
             | DenyReason::PolicyNotBase64
@@ -488,7 +503,10 @@ impl Decision {
 /// ```
 pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
     let (stripped, url_params) = split_signed_url(request.url);
-    let cookie_params = request.cookie_header.map(parse_cookie_header).unwrap_or_default();
+    let cookie_params = request
+        .cookie_header
+        .map(parse_cookie_header)
+        .unwrap_or_default();
     let mut notes = Vec::new();
     let (params, source) = if url_params.any_present() {
         if cookie_params.any_present() {
@@ -498,7 +516,10 @@ pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
     } else if cookie_params.any_present() {
         (cookie_params, SignatureSource::Cookies)
     } else {
-        return Decision::Denied(Denial { reason: DenyReason::NoSignature, notes });
+        return Decision::Denied(Denial {
+            reason: DenyReason::NoSignature,
+            notes,
+        });
     };
     match check(request, keys, &stripped, &params, source) {
         Ok(mut grant) => {
@@ -525,12 +546,17 @@ fn check(
             trusted: keys.ids().map(|id| id.to_string()).collect(),
         });
     };
-    let signature_text = params.signature.as_deref().ok_or(DenyReason::MissingSignature)?;
+    let signature_text = params
+        .signature
+        .as_deref()
+        .ok_or(DenyReason::MissingSignature)?;
     let signature = encoding::decode(signature_text).ok_or(DenyReason::SignatureNotBase64)?;
     let hash = match params.hash_algorithm.as_deref() {
         None => HashAlgorithm::Sha1,
         Some(value) => {
-            HashAlgorithm::from_param(value).ok_or_else(|| DenyReason::UnknownHashAlgorithm { value: value.to_owned() })?
+            HashAlgorithm::from_param(value).ok_or_else(|| DenyReason::UnknownHashAlgorithm {
+                value: value.to_owned(),
+            })?
         }
     };
     enum Parsed {
@@ -540,7 +566,9 @@ fn check(
     let (policy_bytes, parsed) = match (&params.policy, &params.expires) {
         (Some(policy), _) => {
             let bytes = encoding::decode(policy).ok_or(DenyReason::PolicyNotBase64)?;
-            let parsed = CustomPolicy::parse(&bytes).map_err(|e| DenyReason::PolicyUnparsable { detail: e.to_string() })?;
+            let parsed = CustomPolicy::parse(&bytes).map_err(|e| DenyReason::PolicyUnparsable {
+                detail: e.to_string(),
+            })?;
             (bytes, Parsed::Custom(parsed))
         }
         (None, Some(expires)) => {
@@ -548,8 +576,13 @@ fn check(
                 .parse::<u64>()
                 .ok()
                 .and_then(|s| UnixTime::from_secs(s).ok())
-                .ok_or_else(|| DenyReason::MalformedExpires { value: expires.clone() })?;
-            (CannedPolicy::new(stripped, secs).to_json().into_bytes(), Parsed::Canned(secs))
+                .ok_or_else(|| DenyReason::MalformedExpires {
+                    value: expires.clone(),
+                })?;
+            (
+                CannedPolicy::new(stripped, secs).to_json().into_bytes(),
+                Parsed::Canned(secs),
+            )
         }
         (None, None) => return Err(DenyReason::MissingPolicy),
     };
@@ -563,22 +596,32 @@ fn check(
         // Canned: the signature already binds the exact URL; only the expiry remains.
         Parsed::Canned(expires) => {
             if request.now >= expires {
-                return Err(DenyReason::Expired { expires, now: request.now });
+                return Err(DenyReason::Expired {
+                    expires,
+                    now: request.now,
+                });
             }
             (expires, false)
         }
         Parsed::Custom(policy) => {
             policy.check_conditions(request.now, request.client_ip)?;
-            if let Some(resource) = policy.resource() {
-                if !resource.matches(stripped) {
-                    return Err(DenyReason::ResourceMismatch {
-                        pattern: resource.as_str().to_owned(),
-                        url: stripped.to_owned(),
-                    });
-                }
+            if let Some(resource) = policy.resource()
+                && !resource.matches(stripped)
+            {
+                return Err(DenyReason::ResourceMismatch {
+                    pattern: resource.as_str().to_owned(),
+                    url: stripped.to_owned(),
+                });
             }
             (policy.date_less_than(), true)
         }
     };
-    Ok(Grant { key_pair_id: key_pair_id.to_owned(), source, hash, custom, expires, notes: Vec::new() })
+    Ok(Grant {
+        key_pair_id: key_pair_id.to_owned(),
+        source,
+        hash,
+        custom,
+        expires,
+        notes: Vec::new(),
+    })
 }

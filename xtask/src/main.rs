@@ -1,1 +1,94 @@
-fn main() {}
+//! cfsign's project automation: `cargo xtask ci | e2e | demo | bench` (see `cargo xtask help`).
+
+mod bench;
+mod ci;
+mod demo;
+mod e2e;
+mod harness;
+mod http;
+mod proc;
+mod report;
+mod stack;
+
+use std::process::ExitCode;
+
+/// Errors in xtask are messages for a person.
+type Result<T> = std::result::Result<T, String>;
+
+const HELP: &str = "\
+cargo xtask <TASK> [OPTIONS]
+
+Tasks:
+  ci      cargo fmt --check, clippy -D warnings, cargo test --workspace, then e2e
+  e2e     build the binaries and run the whole system end to end (mock CloudFront, provisioning,
+          signing server, CLI) with an independent verify-signature harness (openssl, botocore)
+  demo    start a local CloudFront with private media, provision it, start the signing server,
+          print a signed link and the same link unsigned; runs until Ctrl-C
+  bench   run the benchmarks and refresh the anchors section of docs/benchmarks.md
+
+Options:
+  --release     build the binaries with the release profile (e2e, demo, ci)
+  --keep        keep the e2e work directory (logs, keys, config) even when everything passes
+
+Environment:
+  CI=true       missing python3/botocore or openssl is a failure instead of a loud skip
+  CARGO         the cargo to run (set by cargo itself)
+
+Exit status: 0 when everything passed, 1 when a check failed, 2 for a usage error.
+";
+
+/// Whether we run in CI (`CI=true`), where optional tools are mandatory.
+pub(crate) fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Options shared by the tasks.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Options {
+    /// Build with `--release`.
+    pub(crate) release: bool,
+    /// Keep the work directory.
+    pub(crate) keep: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut options = Options::default();
+    let mut task = None;
+    for arg in &args {
+        match arg.as_str() {
+            "--release" => options.release = true,
+            "--keep" => options.keep = true,
+            "-h" | "--help" | "help" => {
+                print!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            t if task.is_none() && !t.starts_with('-') => task = Some(t.to_owned()),
+            other => {
+                eprintln!("error: unexpected argument `{other}`\n\n{HELP}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let outcome = match task.as_deref() {
+        Some("ci") => ci::run(options),
+        Some("e2e") => e2e::run(options),
+        Some("demo") => demo::run(options),
+        Some("bench") => bench::run(options),
+        Some(other) => {
+            eprintln!("error: unknown task `{other}`\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+        None => {
+            eprint!("{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

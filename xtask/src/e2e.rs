@@ -124,13 +124,13 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
         ("cfsign-server", ctx.stack.server.as_mut()),
         ("cfsign-mock", Some(&mut ctx.stack.mock)),
     ] {
-        if let Some(svc) = svc {
-            if !svc.is_running() {
-                report.fail(
-                    &format!("{name} still running at the end"),
-                    svc.log_tail(20),
-                );
-            }
+        if let Some(svc) = svc
+            && !svc.is_running()
+        {
+            report.fail(
+                &format!("{name} still running at the end"),
+                svc.log_tail(20),
+            );
         }
     }
     Ok(())
@@ -350,11 +350,10 @@ fn collect_cookie_text(v: &Value, key: Option<&str>, out: &mut Vec<String>) {
         Value::Object(map) => {
             if let (Some(Value::String(n)), Some(Value::String(val))) =
                 (map.get("name"), map.get("value"))
+                && n.starts_with("CloudFront-")
             {
-                if n.starts_with("CloudFront-") {
-                    out.push(format!("{n}={val}"));
-                    return;
-                }
+                out.push(format!("{n}={val}"));
+                return;
             }
             map.iter()
                 .for_each(|(k, v)| collect_cookie_text(v, Some(k), out));
@@ -811,10 +810,13 @@ fn tamper_signature(url: &str) -> String {
     set_param(url, "Signature", &chars.into_iter().collect::<String>())
 }
 
+/// A request to make: URL and optional `Cookie` header.
+type Attempt = (String, Option<String>);
+
 fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
     report.section("denials: exact 403 codes through the edge, cross-checked with `cfsign verify`");
     let hello = ctx.stack.edge_url("/private/hello.txt");
-    let mut cases: Vec<(&str, Result<(String, Option<String>)>, &str)> = Vec::new();
+    let mut cases: Vec<(&str, Result<Attempt>, &str)> = Vec::new();
 
     cases.push(("unsigned", Ok((hello.clone(), None)), "MissingKey"));
     let base = ctx.cli_sign("CLI canned (denial base)", &hello, id, key, &[]);
@@ -841,7 +843,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
         ));
         cases.push((
             "signature not CloudFront base64",
-            Ok((set_param(u, "Signature", "%%%not-base64!"), None)),
+            Ok((set_param(u, "Signature", "abc!def*"), None)),
             "MalformedSignature",
         ));
         cases.push((

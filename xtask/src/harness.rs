@@ -33,7 +33,7 @@ pub(crate) fn cf_b64_decode(text: &str) -> Result<Vec<u8>> {
         })
     }
     let bytes: Vec<u8> = text.bytes().filter(|&b| b != b'=' && b != b'_').collect();
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err(format!(
             "`{text}` is not CloudFront base64: length is not a multiple of 4"
         ));

@@ -31,16 +31,6 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every header `name`.
-    pub(crate) fn headers_named(&self, name: &str) -> Vec<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .filter(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
     /// The body as text (lossy).
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()

@@ -99,7 +99,7 @@ pub(crate) fn capture(cmd: &mut Command, input: Option<&[u8]>) -> Result<Capture
 /// A shell-like rendering of a command, for logs.
 pub(crate) fn describe(cmd: &Command) -> String {
     let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
-    parts.extend(cmd.get_args().map(|a| quote(a)));
+    parts.extend(cmd.get_args().map(quote));
     parts.join(" ")
 }
 
@@ -243,12 +243,10 @@ impl Service {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 let _ = writeln!(log_file, "{line}");
-                if !sent {
-                    if let Some(pos) = line.find("listening on ") {
-                        let url = line[pos + "listening on ".len()..].trim().to_owned();
-                        let _ = tx.send(url);
-                        sent = true;
-                    }
+                if !sent && let Some(pos) = line.find("listening on ") {
+                    let url = line[pos + "listening on ".len()..].trim().to_owned();
+                    let _ = tx.send(url);
+                    sent = true;
                 }
             }
         });
@@ -272,14 +270,14 @@ impl Service {
                     thread::sleep(Duration::from_millis(200));
                 }
             }
-            if let Some(child) = service.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!(
-                        "{name} exited with {status} before printing `listening on`; its log ({}):\n{}",
-                        service.log.display(),
-                        service.log_tail(30)
-                    ));
-                }
+            if let Some(child) = service.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                return Err(format!(
+                    "{name} exited with {status} before printing `listening on`; its log ({}):\n{}",
+                    service.log.display(),
+                    service.log_tail(30)
+                ));
             }
             if Instant::now() > deadline {
                 return Err(format!(
@@ -325,11 +323,6 @@ impl Service {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
-    }
-
-    /// The log file.
-    pub(crate) fn log_path(&self) -> &Path {
-        &self.log
     }
 
     /// Stops it now: SIGTERM, a short grace period, then SIGKILL.

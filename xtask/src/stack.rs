@@ -342,10 +342,10 @@ pub(crate) fn cookie_header_from(text: &str) -> Option<String> {
             .unwrap_or(line)
             .trim();
         for part in line.split(';') {
-            if let Some((k, v)) = part.trim().split_once('=') {
-                if k.starts_with("CloudFront-") {
-                    pairs.insert(k.to_owned(), v.to_owned());
-                }
+            if let Some((k, v)) = part.trim().split_once('=')
+                && k.starts_with("CloudFront-")
+            {
+                pairs.insert(k.to_owned(), v.to_owned());
             }
         }
     }

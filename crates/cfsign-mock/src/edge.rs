@@ -1,0 +1,477 @@
+//! The edge: finds the distribution and cache behaviour for a request, enforces trusted key
+//! groups with [`cfsign::verify`], and serves the object from the origin.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use cfsign::{Decision, KeyPairId, PublicKey, Request, TrustedKeys};
+
+use crate::origin::{Fetched, OriginSource, Origins, content_type};
+use crate::state::{Shared, Store, behaviours, trusted_key_groups};
+
+/// What the edge knows, rebuilt after every control-plane change so requests never parse PEM.
+#[derive(Debug, Default)]
+pub(crate) struct EdgeView {
+    by_host: HashMap<String, Arc<EdgeDist>>,
+    by_id: HashMap<String, Arc<EdgeDist>>,
+}
+
+/// A distribution as the edge sees it.
+#[derive(Debug)]
+pub(crate) struct EdgeDist {
+    enabled: bool,
+    default_root_object: String,
+    /// The ordered cache behaviours, then the default behaviour (pattern `None`) last.
+    behaviours: Vec<EdgeBehaviour>,
+}
+
+/// A cache behaviour as the edge sees it.
+#[derive(Debug)]
+struct EdgeBehaviour {
+    pattern: Option<String>,
+    origin: Option<(OriginSource, String)>,
+    /// `Some` when the behaviour is restricted (trusted key groups or legacy trusted signers).
+    trusted: Option<TrustedKeys>,
+}
+
+impl EdgeView {
+    /// Builds the view: behaviours in CloudFront order, origins resolved, trusted keys parsed.
+    pub(crate) fn build(store: &Store, origins: &Origins) -> EdgeView {
+        let mut parsed: HashMap<&str, Option<PublicKey>> = HashMap::new();
+        for key in &store.public_keys {
+            parsed.insert(key.id.as_str(), PublicKey::from_pem(&key.encoded_key).ok());
+        }
+        let mut view = EdgeView::default();
+        for d in &store.distributions {
+            let config = &d.config;
+            let origin_of = |target: &str| -> Option<(OriginSource, String)> {
+                let origin = config
+                    .path(&["Origins", "Items"])?
+                    .children
+                    .iter()
+                    .find(|o| o.child_text("Id") == Some(target))?;
+                let source = origins.resolve(origin.child_text("DomainName")?)?;
+                let origin_path = origin
+                    .child_text("OriginPath")
+                    .unwrap_or("")
+                    .trim_end_matches('/');
+                Some((source, origin_path.to_owned()))
+            };
+            let mut list = Vec::new();
+            let mut default = None;
+            for b in behaviours(config) {
+                let groups = trusted_key_groups(b);
+                let signers_enabled = b
+                    .path(&["TrustedSigners", "Enabled"])
+                    .is_some_and(|e| e.text.trim() == "true");
+                let trusted = if groups.is_empty() && !signers_enabled {
+                    None
+                } else {
+                    let mut keys = TrustedKeys::new();
+                    for gid in &groups {
+                        let Some(group) = store.key_groups.iter().find(|g| &g.id == gid) else {
+                            continue;
+                        };
+                        for kid in &group.items {
+                            if let (Ok(id), Some(Some(key))) =
+                                (KeyPairId::new(kid), parsed.get(kid.as_str()))
+                            {
+                                keys.insert(id, key.clone());
+                            }
+                        }
+                    }
+                    Some(keys)
+                };
+                let behaviour = EdgeBehaviour {
+                    pattern: b.child_text("PathPattern").map(str::to_owned),
+                    origin: b.child_text("TargetOriginId").and_then(origin_of),
+                    trusted,
+                };
+                if b.name == "DefaultCacheBehavior" {
+                    default = Some(behaviour);
+                } else {
+                    list.push(behaviour);
+                }
+            }
+            list.extend(default);
+            let dist = Arc::new(EdgeDist {
+                enabled: d.enabled(),
+                default_root_object: config
+                    .child_text("DefaultRootObject")
+                    .unwrap_or("")
+                    .trim_start_matches('/')
+                    .to_owned(),
+                behaviours: list,
+            });
+            view.by_host
+                .insert(d.domain.to_ascii_lowercase(), Arc::clone(&dist));
+            if let Some(items) = config.path(&["Aliases", "Items"]) {
+                for alias in &items.children {
+                    view.by_host
+                        .insert(alias.text.trim().to_ascii_lowercase(), Arc::clone(&dist));
+                }
+            }
+            view.by_id.insert(d.id.clone(), dist);
+        }
+        view
+    }
+
+    /// The distribution for a `Host` header value: its domain name or an alias, optionally
+    /// followed by `.localhost`, with or without a port.
+    pub(crate) fn for_host(&self, host: &str) -> Option<Arc<EdgeDist>> {
+        let name = strip_port(host).to_ascii_lowercase();
+        let name = name.trim_end_matches('.');
+        let name = name.strip_suffix(".localhost").unwrap_or(name);
+        self.by_host.get(name).cloned()
+    }
+
+    /// The distribution for an ID or a domain name.
+    pub(crate) fn for_id_or_domain(&self, key: &str) -> Option<Arc<EdgeDist>> {
+        self.by_id.get(key).cloned().or_else(|| self.for_host(key))
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |i| &host[..=i]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// CloudFront's path-pattern match: case-sensitive, `*` any run of characters (including `/`),
+/// `?` exactly one; a pattern without a leading `/` is treated as if it had one.
+pub(crate) fn path_matches(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.strip_prefix('/').unwrap_or(pattern).as_bytes();
+    let path = path.strip_prefix('/').unwrap_or(path).as_bytes();
+    // Iterative wildcard match with single-star backtracking: linear in practice, never exponential.
+    let (mut p, mut s) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while s < path.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
+            p += 1;
+            s += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some(p);
+            mark = s;
+            p += 1;
+        } else if let Some(sp) = star {
+            p = sp + 1;
+            mark += 1;
+            s = mark;
+        } else {
+            return false;
+        }
+    }
+    while p < pattern.len() && pattern[p] == b'*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+/// A request routed to a distribution.
+pub(crate) struct EdgeRequest<'a> {
+    pub(crate) dist: Arc<EdgeDist>,
+    pub(crate) method: &'a Method,
+    /// The URL as the client sent it (what a signature covers).
+    pub(crate) url: String,
+    /// The path (without query) used to pick a cache behaviour and the object.
+    pub(crate) path: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) client_ip: IpAddr,
+}
+
+/// Serves one edge request.
+pub(crate) async fn serve(shared: &Shared, req: EdgeRequest<'_>) -> Response {
+    let dist = &req.dist;
+    if !dist.enabled {
+        return simple_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "The distribution is disabled.",
+        );
+    }
+    if req.method != Method::GET && req.method != Method::HEAD {
+        let mut r = simple_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "This distribution only allows GET and HEAD.",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let Some(behaviour) = dist.behaviours.iter().find(|b| {
+        b.pattern
+            .as_deref()
+            .is_none_or(|p| path_matches(p, req.path))
+    }) else {
+        return simple_error(
+            StatusCode::BAD_GATEWAY,
+            "NoBehaviour",
+            "No cache behaviour matched.",
+        );
+    };
+    if let Some(trusted) = &behaviour.trusted {
+        let cookies = cookie_header(req.headers);
+        let mut request = Request::new(&req.url, shared.clock.now()).with_client_ip(req.client_ip);
+        if let Some(c) = cookies.as_deref() {
+            request = request.with_cookie_header(c);
+        }
+        match cfsign::verify(&request, trusted) {
+            Decision::Granted(_) => {}
+            Decision::Denied(denial) => {
+                tracing::info!(url = %req.url, "403 {denial}");
+                return denied(denial.code());
+            }
+        }
+    }
+    let Some((origin, origin_path)) = &behaviour.origin else {
+        return simple_error(
+            StatusCode::BAD_GATEWAY,
+            "OriginUnreachable",
+            "CloudFront wasn't able to connect to the origin: no directory is configured for this origin (start cfsign-mock with --origin DIR or map the origin's domain name in --config).",
+        );
+    };
+    let decoded = percent_decode(req.path);
+    let object_path = if decoded == "/" && !dist.default_root_object.is_empty() {
+        format!("/{}", dist.default_root_object)
+    } else {
+        decoded
+    };
+    let key = format!("{origin_path}{object_path}");
+    let body = match origin.fetch(&key).await {
+        Fetched::Found(b) => b,
+        Fetched::NotFound => {
+            return xml_response(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>{}</Key></Error>",
+                    crate::xml::escape(key.trim_start_matches('/'))
+                ),
+            );
+        }
+    };
+    object_response(req.method, req.headers, &object_path, body)
+}
+
+fn cookie_header(headers: &HeaderMap) -> Option<String> {
+    let mut values = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let first = values.next()?;
+    let mut out = first.to_owned();
+    for v in values {
+        out.push_str("; ");
+        out.push_str(v);
+    }
+    Some(out)
+}
+
+/// The 403 CloudFront sends: exact body, `text/xml`.
+fn denied(code: cfsign::DenyCode) -> Response {
+    let mut r = xml_response(StatusCode::FORBIDDEN, code.xml_body());
+    r.headers_mut()
+        .insert("x-cache", HeaderValue::from_static("Error from cloudfront"));
+    r
+}
+
+fn xml_response(status: StatusCode, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    r.headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+    r
+}
+
+fn simple_error(status: StatusCode, code: &str, message: &str) -> Response {
+    xml_response(
+        status,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>{}</Message></Error>",
+            crate::xml::escape(code),
+            crate::xml::escape(message)
+        ),
+    )
+}
+
+/// 200, 206 or 416 with the object, honouring a single `Range: bytes=…`.
+fn object_response(method: &Method, headers: &HeaderMap, path: &str, body: Vec<u8>) -> Response {
+    let len = body.len() as u64;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| parse_range(v, len));
+    let (status, slice, content_range) = match range {
+        None | Some(RangeResult::Ignore) => (StatusCode::OK, body, None),
+        Some(RangeResult::Unsatisfiable) => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return r;
+        }
+        Some(RangeResult::Range(start, end)) => {
+            // start <= end < len, checked by parse_range.
+            let part = body
+                .get(start as usize..=end as usize)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
+            (
+                StatusCode::PARTIAL_CONTENT,
+                part,
+                Some(format!("bytes {start}-{end}/{len}")),
+            )
+        }
+    };
+    let length = slice.len();
+    let mut r = Response::new(if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(slice)
+    });
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert("x-cache", HeaderValue::from_static("Miss from cloudfront"));
+    h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+    if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(header::CONTENT_RANGE, cr);
+    }
+    r
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeResult {
+    /// Serve the whole object (no usable single range, e.g. several ranges or another unit).
+    Ignore,
+    /// No byte of the range exists.
+    Unsatisfiable,
+    /// Inclusive byte range.
+    Range(u64, u64),
+}
+
+fn parse_range(value: &str, len: u64) -> RangeResult {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeResult::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeResult::Ignore;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeResult::Ignore;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        // Suffix range: the last n bytes.
+        let Ok(n) = b.parse::<u64>() else {
+            return RangeResult::Ignore;
+        };
+        if n == 0 || len == 0 {
+            return RangeResult::Unsatisfiable;
+        }
+        return RangeResult::Range(len.saturating_sub(n), len - 1);
+    }
+    let Ok(start) = a.parse::<u64>() else {
+        return RangeResult::Ignore;
+    };
+    let end = if b.is_empty() {
+        len.saturating_sub(1)
+    } else {
+        match b.parse::<u64>() {
+            Ok(e) if e >= start => e.min(len.saturating_sub(1)),
+            _ => return RangeResult::Ignore,
+        }
+    };
+    if start >= len {
+        return RangeResult::Unsatisfiable;
+    }
+    RangeResult::Range(start, end)
+}
+
+/// Decodes `%XX` escapes (invalid escapes stay as they are; invalid UTF-8 is replaced).
+pub(crate) fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        let check = |pattern: &str, path: &str, expected: bool| {
+            assert_eq!(path_matches(pattern, path), expected, "{pattern} vs {path}");
+        };
+        check("/private/*", "/private/a.txt", true);
+        check("private/*", "/private/a/b.txt", true);
+        check("/private/*", "/public/a.txt", false);
+        check("*.jpg", "/a/b/c.jpg", true);
+        check("/images/*.jpg", "/images/a.png", false);
+        check("/a?c", "/abc", true);
+        check("/a?c", "/ac", false);
+        check("/Private/*", "/private/x", false);
+        check("*", "/anything", true);
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-4", 10), RangeResult::Range(0, 4));
+        assert_eq!(parse_range("bytes=5-", 10), RangeResult::Range(5, 9));
+        assert_eq!(parse_range("bytes=-3", 10), RangeResult::Range(7, 9));
+        assert_eq!(parse_range("bytes=5-100", 10), RangeResult::Range(5, 9));
+        assert_eq!(parse_range("bytes=10-", 10), RangeResult::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-1,3-4", 10), RangeResult::Ignore);
+        assert_eq!(parse_range("items=0-1", 10), RangeResult::Ignore);
+        assert_eq!(parse_range("bytes=4-2", 10), RangeResult::Ignore);
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            strip_port("d1.cloudfront.net.localhost:4580"),
+            "d1.cloudfront.net.localhost"
+        );
+        assert_eq!(strip_port("[::1]:80"), "[::1]");
+        assert_eq!(percent_decode("/a%20b%zz%2"), "/a b%zz%2");
+    }
+}

@@ -1,0 +1,165 @@
+//! The `cfsign-mock` binary: a local CloudFront control plane and edge.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cfsign::UnixTime;
+use cfsign_mock::{Clock, DEFAULT_PORT, MockConfig};
+use clap::Parser;
+
+/// A local, faithful Amazon CloudFront: public keys, key groups and distributions under
+/// /2020-05-31/ (any SigV4 credentials are accepted, signatures are not checked), and an edge
+/// that enforces trusted key groups with signed URLs and cookies.
+///
+/// Reach a distribution at http://<domain>.localhost:PORT/path, or at
+/// http://127.0.0.1:PORT/_edge/<distribution id or domain>/path.
+///
+/// Exit codes: 0 after a clean shutdown (Ctrl-C or SIGTERM), 1 on an error.
+#[derive(Debug, Parser)]
+#[command(name = "cfsign-mock", version)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_PORT, env = "CFSIGN_MOCK_PORT")]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Directory served as the origin of every distribution without one of its own.
+    #[arg(long, value_name = "DIR")]
+    origin: Option<PathBuf>,
+    /// TOML file: `origin = "DIR"`, `default_distribution = "ID"`, `[origins]` origin domain name = "DIR".
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Save control-plane state here (atomically) and load it at start.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// Seed a demo distribution over a built-in sample origin (/private/* needs a signature).
+    #[arg(long)]
+    demo: bool,
+    /// Where --demo keeps its private key [default: <state-file>.demo-key.pem, else cfsign-mock-demo-key.pem in the temp dir].
+    #[arg(long, value_name = "PATH", requires = "demo")]
+    demo_key_file: Option<PathBuf>,
+    /// Serve this distribution (ID or domain name) for requests to any other host name.
+    #[arg(long, value_name = "ID_OR_DOMAIN")]
+    default_distribution: Option<String>,
+    /// Shift the edge's clock by this many seconds (e.g. -3600 or 86400).
+    #[arg(
+        long,
+        value_name = "SECS",
+        allow_hyphen_values = true,
+        conflicts_with = "fixed_time"
+    )]
+    clock_offset: Option<i64>,
+    /// Fix the edge's clock at this time (Unix seconds or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    fixed_time: Option<String>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CFSIGN_MOCK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cfsign-mock: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let mut config = MockConfig::new().with_port(args.port).with_host(args.host);
+    if let Some(path) = &args.config {
+        config = config.with_config_file(path)?;
+    }
+    if let Some(dir) = args.origin {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--origin `{}` is not a directory",
+            dir.display()
+        );
+        config = config.with_origin(dir);
+    }
+    if let Some(path) = &args.state_file {
+        config = config.with_state_file(path);
+    }
+    if args.demo {
+        let key_file = args
+            .demo_key_file
+            .clone()
+            .unwrap_or_else(|| match &args.state_file {
+                Some(s) => {
+                    let mut name = s.as_os_str().to_owned();
+                    name.push(".demo-key.pem");
+                    PathBuf::from(name)
+                }
+                None => std::env::temp_dir().join("cfsign-mock-demo-key.pem"),
+            });
+        config = config.with_demo(true).with_demo_key_file(key_file);
+    }
+    if let Some(d) = args.default_distribution {
+        config = config.with_default_distribution(d);
+    }
+    if let Some(offset) = args.clock_offset {
+        config = config.with_clock(Clock::Offset(offset));
+    }
+    if let Some(t) = &args.fixed_time {
+        let t = UnixTime::parse(t).with_context(|| format!("--fixed-time `{t}`"))?;
+        config = config.with_clock(Clock::Fixed(t));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let mock = cfsign_mock::start(config).await?;
+        if let Some(demo) = mock.demo() {
+            let base = mock.edge_base(demo.domain_name());
+            eprintln!("demo distribution {} ({})", demo.distribution_id(), demo.domain_name());
+            eprintln!("  public:  {base}/public/hello.txt");
+            eprintln!("  private: {base}/private/secret.txt (needs a signature)");
+            eprintln!("  key pair id: {}  key group: {}", demo.key_pair_id(), demo.key_group_id());
+            if let Some(file) = demo.key_file() {
+                eprintln!("  private key: {}", file.display());
+                eprintln!(
+                    "  sign: cfsign sign {base}/private/secret.txt --key-pair-id {} --private-key {} --expires-in 1h",
+                    demo.key_pair_id(),
+                    file.display()
+                );
+            }
+        }
+        // The one line on stdout, once ready.
+        println!("cfsign-mock listening on {}", mock.endpoint());
+        shutdown_signal().await;
+        mock.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,351 @@
+//! The TOML configuration file, its environment overrides, and its validation.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Looks up an environment variable; tests pass a map instead of the process environment.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, for [`EnvLookup`].
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The whole configuration file. See the crate README for every key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listening, limits and logging.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The signature cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// The key pair ID that signs; may be omitted when exactly one key is configured.
+    pub active_key: Option<String>,
+    /// The signing keys.
+    #[serde(default)]
+    pub keys: Vec<KeyConfig>,
+    /// The clients allowed to ask for signatures.
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+}
+
+/// `[server]`: listening, limits and logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on (`--listen` and `CFSIGN_SERVER_LISTEN` override it).
+    pub listen: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Requests taking longer are answered 408.
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more wait.
+    pub max_concurrency: usize,
+    /// Largest number of items in one batch request.
+    pub max_batch: usize,
+    /// Largest URL or resource pattern a client may ask to sign, in bytes.
+    pub max_url_bytes: usize,
+    /// TTL used when a request gives neither `ttl` nor `expires` (capped by the client's `max_ttl`).
+    pub default_ttl: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8085".to_owned(),
+            log_format: LogFormat::Text,
+            body_limit_bytes: 64 * 1024,
+            request_timeout_secs: 10,
+            max_concurrency: 1024,
+            max_batch: 100,
+            max_url_bytes: 4096,
+            default_ttl: Duration(300),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(text: &str) -> Result<LogFormat, ConfigError> {
+        match text {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(ConfigError::invalid(format!(
+                "log format `{other}` is unknown: use `text` or `json`"
+            ))),
+        }
+    }
+}
+
+/// `[cache]`: the LRU cache of signatures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Number of signatures kept; 0 turns the cache off.
+    pub capacity: usize,
+    /// Round TTL-based expiry times up to a multiple of this many seconds (0 or 1: no rounding), so
+    /// requests for the same resource within the window share one policy and one signature.
+    pub expiry_granularity_secs: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            capacity: 10_000,
+            expiry_granularity_secs: 0,
+        }
+    }
+}
+
+/// `[[keys]]`: one signing key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The CloudFront public key ID (`K…`); with `from_env`, defaults to `AWS_CLOUDFRONT_KEY_ID`.
+    pub id: Option<String>,
+    /// A PEM or DER private key file (relative paths are relative to the config file).
+    pub file: Option<PathBuf>,
+    /// Read the key from `AWS_CLOUDFRONT_KEY` (PEM; lost newlines are tolerated).
+    #[serde(default)]
+    pub from_env: bool,
+}
+
+/// `[[clients]]`: one client and its scope.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Name used in logs and metrics.
+    pub name: String,
+    /// Hex SHA-256 of the client's bearer token (`printf %s "$TOKEN" | sha256sum`).
+    pub token_sha256: String,
+    /// Resources the client may sign: `scheme://host[:port]/path-prefix` or a glob (`*` within a
+    /// path segment, `**` across segments).
+    pub allow: Vec<String>,
+    /// Longest lifetime the client may ask for.
+    pub max_ttl: Duration,
+    /// Whether the client may ask for signed cookies.
+    #[serde(default)]
+    pub cookies: bool,
+    /// Whether the client may ask for custom policies (wildcard resources, start time, IP range).
+    #[serde(default)]
+    pub custom_policy: bool,
+}
+
+/// A duration in seconds, written as a number (`300`) or with units (`"5m"`, `"1h30m"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duration(pub u64);
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(u64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Secs(secs) => Ok(Duration(secs)),
+            Raw::Text(text) => cfsign::parse_duration(&text)
+                .map(Duration)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Why a configuration cannot be used. Nothing here contains key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or has unknown keys.
+    #[error("`{path}` is not a valid cfsign-server config: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the TOML parser said.
+        message: String,
+    },
+    /// A value is wrong.
+    #[error("{reason}")]
+    Invalid {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(reason: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML text (`path` is only used in error messages and to resolve relative key paths).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for key in &mut config.keys {
+            if let Some(file) = &key.file {
+                if file.is_relative() {
+                    key.file = Some(base.join(file));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads and parses a config file, then applies environment overrides.
+    pub fn load(path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::from_toml(&text, path)?;
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    /// Applies `CFSIGN_SERVER_*` overrides: `LISTEN`, `LOG_FORMAT`, `ACTIVE_KEY`, `CACHE_CAPACITY`,
+    /// `EXPIRY_GRANULARITY`, `MAX_CONCURRENCY`, `REQUEST_TIMEOUT`, `BODY_LIMIT`, `MAX_URL_BYTES`.
+    pub fn apply_env(&mut self, env: EnvLookup<'_>) -> Result<(), ConfigError> {
+        fn number(name: &str, value: &str) -> Result<u64, ConfigError> {
+            value.trim().parse().map_err(|_| {
+                ConfigError::invalid(format!("{name}=`{value}` is not a whole number"))
+            })
+        }
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("CFSIGN_SERVER_LISTEN") {
+            self.server.listen = v;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_LOG_FORMAT") {
+            self.server.log_format = LogFormat::parse(v.trim())?;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_ACTIVE_KEY") {
+            self.active_key = Some(v);
+        }
+        let as_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        if let Some(v) = get("CFSIGN_SERVER_CACHE_CAPACITY") {
+            self.cache.capacity = as_usize(number("CFSIGN_SERVER_CACHE_CAPACITY", &v)?);
+        }
+        if let Some(v) = get("CFSIGN_SERVER_EXPIRY_GRANULARITY") {
+            self.cache.expiry_granularity_secs = cfsign::parse_duration(&v).map_err(|e| {
+                ConfigError::invalid(format!("CFSIGN_SERVER_EXPIRY_GRANULARITY: {e}"))
+            })?;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_MAX_CONCURRENCY") {
+            self.server.max_concurrency = as_usize(number("CFSIGN_SERVER_MAX_CONCURRENCY", &v)?);
+        }
+        if let Some(v) = get("CFSIGN_SERVER_REQUEST_TIMEOUT") {
+            self.server.request_timeout_secs = cfsign::parse_duration(&v)
+                .map_err(|e| ConfigError::invalid(format!("CFSIGN_SERVER_REQUEST_TIMEOUT: {e}")))?;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_BODY_LIMIT") {
+            self.server.body_limit_bytes = as_usize(number("CFSIGN_SERVER_BODY_LIMIT", &v)?);
+        }
+        if let Some(v) = get("CFSIGN_SERVER_MAX_URL_BYTES") {
+            self.server.max_url_bytes = as_usize(number("CFSIGN_SERVER_MAX_URL_BYTES", &v)?);
+        }
+        Ok(())
+    }
+
+    /// The listen address, parsed.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.listen.parse().map_err(|_| {
+            ConfigError::invalid(format!(
+                "listen address `{}` is not IP:PORT (e.g. 127.0.0.1:8085)",
+                self.server.listen
+            ))
+        })
+    }
+
+    /// Files whose change should trigger a reload: the key files.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        self.keys.iter().filter_map(|k| k.file.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn defaults_and_env_overrides() {
+        let mut config = Config::from_toml(
+            "[server]\nlisten = \"127.0.0.1:1\"\n[[keys]]\nid = \"K1\"\nfile = \"k.pem\"\n",
+            Path::new("/etc/cfsign/server.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.server.max_batch, 100);
+        assert_eq!(
+            config.keys[0].file.as_deref(),
+            Some(Path::new("/etc/cfsign/k.pem"))
+        );
+        let env: HashMap<&str, &str> = [
+            ("CFSIGN_SERVER_LISTEN", "127.0.0.1:9"),
+            ("CFSIGN_SERVER_LOG_FORMAT", "json"),
+            ("CFSIGN_SERVER_EXPIRY_GRANULARITY", "1m"),
+            ("CFSIGN_SERVER_CACHE_CAPACITY", "5"),
+        ]
+        .into_iter()
+        .collect();
+        config
+            .apply_env(&|name| env.get(name).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:9");
+        assert_eq!(config.server.log_format, LogFormat::Json);
+        assert_eq!(config.cache.expiry_granularity_secs, 60);
+        assert_eq!(config.cache.capacity, 5);
+        let err = config
+            .apply_env(&|name| (name == "CFSIGN_SERVER_LOG_FORMAT").then(|| "xml".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("use `text` or `json`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_durations() {
+        let err = Config::from_toml("listen = 1\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let config = Config::from_toml(
+            "[[clients]]\nname = \"a\"\ntoken_sha256 = \"00\"\nallow = []\nmax_ttl = \"1h30m\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.clients[0].max_ttl, Duration(5400));
+        let err = Config::from_toml(
+            "[[clients]]\nname = \"a\"\ntoken_sha256 = \"00\"\nallow = []\nmax_ttl = \"soon\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a duration"), "{err}");
+    }
+}

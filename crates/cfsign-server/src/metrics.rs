@@ -1,0 +1,165 @@
+//! Prometheus metrics over atomics, and the middleware that records every request.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+/// Upper bounds of the latency histogram buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+pub(crate) struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+    signatures: AtomicU64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    reloads_ok: AtomicU64,
+    reloads_failed: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Metrics {
+        Metrics {
+            requests: Mutex::new(BTreeMap::new()),
+            latency_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            latency_count: AtomicU64::new(0),
+            latency_sum_micros: AtomicU64::new(0),
+            signatures: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
+            reloads_ok: AtomicU64::new(0),
+            reloads_failed: AtomicU64::new(0),
+        }
+    }
+
+    fn request(&self, route: &str, status: u16, seconds: f64) {
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests.entry((route.to_owned(), status)).or_default() += 1;
+        }
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        // Truncation to whole microseconds is intended.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        self.latency_sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn signatures_issued(&self, n: u64) {
+        self.signatures.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn cache(&self, hits: u64, misses: u64) {
+        self.cache_hits.fetch_add(hits, Ordering::Relaxed);
+        self.cache_misses.fetch_add(misses, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reload(&self, ok: bool) {
+        let counter = if ok {
+            &self.reloads_ok
+        } else {
+            &self.reloads_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition (version 0.0.4).
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        out.push_str("# HELP cfsign_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE cfsign_requests_total counter\n");
+        if let Ok(requests) = self.requests.lock() {
+            for ((route, status), count) in requests.iter() {
+                let _ = writeln!(
+                    out,
+                    "cfsign_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}"
+                );
+            }
+        }
+        out.push_str("# HELP cfsign_request_duration_seconds Request latency.\n");
+        out.push_str("# TYPE cfsign_request_duration_seconds histogram\n");
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            let _ = writeln!(
+                out,
+                "cfsign_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                load(bucket)
+            );
+        }
+        let count = load(&self.latency_count);
+        let _ = writeln!(
+            out,
+            "cfsign_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        #[allow(clippy::cast_precision_loss)] // Microsecond sums stay far below 2^52.
+        let sum = load(&self.latency_sum_micros) as f64 / 1e6;
+        let _ = writeln!(out, "cfsign_request_duration_seconds_sum {sum}");
+        let _ = writeln!(out, "cfsign_request_duration_seconds_count {count}");
+        let counters = [
+            (
+                "cfsign_signatures_issued_total",
+                "Signed URLs and cookie sets issued.",
+                load(&self.signatures),
+            ),
+            (
+                "cfsign_cache_hits_total",
+                "Signatures served from the cache.",
+                load(&self.cache_hits),
+            ),
+            (
+                "cfsign_cache_misses_total",
+                "Signatures computed.",
+                load(&self.cache_misses),
+            ),
+            (
+                "cfsign_reloads_total",
+                "Successful configuration reloads.",
+                load(&self.reloads_ok),
+            ),
+            (
+                "cfsign_reload_failures_total",
+                "Rejected configuration reloads (the previous one stayed).",
+                load(&self.reloads_failed),
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
+        out
+    }
+}
+
+/// Middleware: counts requests by matched route and status and observes latency.
+pub(crate) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    state.shared.metrics.request(
+        &route,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    response
+}

@@ -1,0 +1,291 @@
+//! The signing pipeline: expiry computation, cache lookup, signing off the async executor, and
+//! assembling signed URLs and cookies exactly as the core crate does.
+
+use std::sync::Arc;
+
+use cfsign::{CookieAttributes, HashAlgorithm, MAX_URL_BYTES, UnixTime, encoding};
+
+use crate::cache::CacheKey;
+use crate::error::ApiError;
+use crate::state::{AppState, Client, KeyEntry, Limits};
+
+/// Computes the expiry from `ttl` or `expires` (or the default TTL), enforcing the client's
+/// maximum TTL and rounding TTL-based expiries up to the configured granularity.
+pub(crate) fn expiry(
+    now: u64,
+    ttl: Option<u64>,
+    expires: Option<UnixTime>,
+    client: &Client,
+    limits: &Limits,
+) -> Result<UnixTime, ApiError> {
+    let too_long = |secs: u64| {
+        ApiError::forbidden(
+            "ttl_too_long",
+            format!(
+                "the requested lifetime is {secs} s; client `{}` may ask for at most {} s",
+                client.name, client.max_ttl
+            ),
+        )
+    };
+    let target = match (ttl, expires) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "give `ttl` or `expires`, not both",
+            ));
+        }
+        (None, Some(expires)) => {
+            let at = expires.as_secs();
+            if at <= now {
+                return Err(ApiError::bad_request(
+                    "invalid_request",
+                    format!("`expires` ({expires}) is not in the future"),
+                ));
+            }
+            if at - now > client.max_ttl {
+                return Err(too_long(at - now));
+            }
+            return Ok(expires);
+        }
+        (Some(0), None) => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "`ttl` must be at least 1 second",
+            ));
+        }
+        (Some(ttl), None) => {
+            if ttl > client.max_ttl {
+                return Err(too_long(ttl));
+            }
+            now.saturating_add(ttl)
+        }
+        (None, None) => now.saturating_add(limits.default_ttl.min(client.max_ttl)),
+    };
+    let g = limits.expiry_granularity;
+    let rounded = if g > 1 {
+        let up = target.div_ceil(g).saturating_mul(g);
+        let down = target / g * g;
+        if up - now <= client.max_ttl {
+            up
+        } else if down > now {
+            down
+        } else {
+            target
+        }
+    } else {
+        target
+    };
+    UnixTime::from_secs(rounded)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("expiry: {e}")))
+}
+
+/// Signatures (CloudFront base64) for `policies`, in order: from the cache when possible, the
+/// rest computed on the blocking pool so the async executor stays responsive.
+pub(crate) async fn signatures(
+    state: &AppState,
+    key: &Arc<KeyEntry>,
+    policies: Vec<(HashAlgorithm, String)>,
+) -> Result<Vec<Arc<str>>, ApiError> {
+    let cache = &state.shared.cache;
+    let key_id = key.id.to_string();
+    let mut found: Vec<Option<Arc<str>>> = Vec::with_capacity(policies.len());
+    let mut todo: Vec<(usize, HashAlgorithm, String)> = Vec::new();
+    for (index, (hash, policy)) in policies.into_iter().enumerate() {
+        let cached = if cache.enabled() {
+            cache.get(&CacheKey {
+                key_id: key_id.clone(),
+                hash,
+                policy: policy.as_bytes().to_vec(),
+            })
+        } else {
+            None
+        };
+        if cached.is_none() {
+            todo.push((index, hash, policy));
+        }
+        found.push(cached);
+    }
+    let hits = (found.len() - todo.len()) as u64;
+    state.shared.metrics.cache(hits, todo.len() as u64);
+    if !todo.is_empty() {
+        let signer_key = Arc::clone(key);
+        let signed = tokio::task::spawn_blocking(move || {
+            todo.into_iter()
+                .map(|(index, hash, policy)| {
+                    let raw = signer_key.signer(hash).sign_bytes(policy.as_bytes())?;
+                    Ok::<_, cfsign::Error>((index, hash, policy, encoding::encode(&raw)))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("the signing task failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("signing failed: {e}")))?;
+        for (index, hash, policy, signature) in signed {
+            let signature: Arc<str> = Arc::from(signature);
+            if cache.enabled() {
+                cache.put(
+                    CacheKey {
+                        key_id: key_id.clone(),
+                        hash,
+                        policy: policy.into_bytes(),
+                    },
+                    Arc::clone(&signature),
+                );
+            }
+            if let Some(slot) = found.get_mut(index) {
+                *slot = Some(signature);
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|s| s.ok_or_else(|| ApiError::internal("a signature went missing")))
+        .collect()
+}
+
+/// Appends the signing parameters to `url` in botocore's order, as `Signer::sign_*_url` does.
+pub(crate) fn assemble_url(
+    url: &str,
+    first: &str,
+    first_value: &str,
+    signature: &str,
+    key: &KeyEntry,
+    hash: HashAlgorithm,
+) -> Result<String, ApiError> {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let mut out = String::with_capacity(url.len() + first_value.len() + signature.len() + 64);
+    out.push_str(url);
+    out.push(separator);
+    out.push_str(first);
+    out.push('=');
+    out.push_str(first_value);
+    out.push_str("&Signature=");
+    out.push_str(signature);
+    out.push_str("&Key-Pair-Id=");
+    out.push_str(key.id.as_str());
+    if hash != HashAlgorithm::Sha1 {
+        out.push_str("&Hash-Algorithm=");
+        out.push_str(hash.as_str());
+    }
+    if out.len() > MAX_URL_BYTES {
+        return Err(ApiError::bad_request(
+            "signed_url_too_long",
+            format!(
+                "the signed URL would be {} bytes, over CloudFront's {MAX_URL_BYTES}-byte limit; shorten the URL or use signed cookies",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// The `CloudFront-*` cookies, in the order CloudFront documents.
+pub(crate) fn cookie_pairs(
+    first: (&'static str, String),
+    signature: &str,
+    key: &KeyEntry,
+    hash: HashAlgorithm,
+) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![
+        first,
+        ("CloudFront-Signature", signature.to_owned()),
+        ("CloudFront-Key-Pair-Id", key.id.to_string()),
+    ];
+    if hash != HashAlgorithm::Sha1 {
+        pairs.push(("CloudFront-Hash-Algorithm", hash.as_str().to_owned()));
+    }
+    pairs
+}
+
+/// `Set-Cookie` header values with `attrs`, formatted as `SignedCookies::set_cookie_headers`.
+pub(crate) fn set_cookie_headers(
+    pairs: &[(&'static str, String)],
+    attrs: &CookieAttributes,
+) -> Vec<String> {
+    pairs
+        .iter()
+        .map(|(name, value)| {
+            let mut header = format!("{name}={value}");
+            if let Some(domain) = attrs.domain() {
+                header.push_str("; Domain=");
+                header.push_str(domain);
+            }
+            header.push_str("; Path=");
+            header.push_str(attrs.path());
+            if attrs.secure() {
+                header.push_str("; Secure");
+            }
+            if attrs.http_only() {
+                header.push_str("; HttpOnly");
+            }
+            header
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::Scope;
+
+    fn client(max_ttl: u64) -> Client {
+        Client::for_tests("c", Scope::default(), max_ttl)
+    }
+
+    fn limits(granularity: u64) -> Limits {
+        Limits {
+            max_batch: 10,
+            max_url_bytes: 100,
+            default_ttl: 300,
+            expiry_granularity: granularity,
+        }
+    }
+
+    fn check(ttl: Option<u64>, granularity: u64, max_ttl: u64, expected: Result<u64, &str>) {
+        let got = expiry(1000, ttl, None, &client(max_ttl), &limits(granularity))
+            .map(UnixTime::as_secs)
+            .map_err(|e| e.code());
+        assert_eq!(
+            got, expected,
+            "ttl {ttl:?} granularity {granularity} max {max_ttl}"
+        );
+    }
+
+    #[test]
+    fn expiry_rules() {
+        check(Some(60), 0, 3600, Ok(1060));
+        check(None, 0, 3600, Ok(1300));
+        check(None, 0, 100, Ok(1100));
+        check(Some(7200), 0, 3600, Err("ttl_too_long"));
+        check(Some(0), 0, 3600, Err("invalid_request"));
+        // Rounded up to the next multiple of 600 …
+        check(Some(60), 600, 3600, Ok(1200));
+        // … unless that exceeds the maximum TTL: then down.
+        check(Some(3600), 600, 3600, Ok(4200));
+        check(Some(3500), 600, 3500, Ok(4200));
+        // Never into the past.
+        check(Some(10), 5000, 10, Ok(1010));
+        let c = client(3600);
+        let at = |s| Some(UnixTime::from_secs(s).unwrap());
+        let got = expiry(1000, None, at(2000), &c, &limits(600)).map(UnixTime::as_secs);
+        assert_eq!(got.unwrap(), 2000);
+        assert_eq!(
+            expiry(1000, None, at(900), &c, &limits(0))
+                .unwrap_err()
+                .code(),
+            "invalid_request"
+        );
+        assert_eq!(
+            expiry(1000, None, at(9000), &c, &limits(0))
+                .unwrap_err()
+                .code(),
+            "ttl_too_long"
+        );
+        assert_eq!(
+            expiry(1000, Some(5), at(2000), &c, &limits(0))
+                .unwrap_err()
+                .code(),
+            "invalid_request"
+        );
+    }
+}

@@ -266,7 +266,8 @@ impl PrivateKey {
 
     /// Loads a private key from a file's bytes: PEM text or DER, detected automatically.
     pub fn parse(bytes: &[u8]) -> Result<PrivateKey, Error> {
-        let looks_textual = bytes.first().is_some_and(|&b| b != 0x30);
+        // Empty input goes the PEM way too, whose error says no key was found.
+        let looks_textual = bytes.first().is_none_or(|&b| b != 0x30);
         if looks_textual {
             let text = std::str::from_utf8(bytes).map_err(|_| {
                 Error::invalid_key("the key is neither PEM text nor DER: it is not valid UTF-8 and does not start like DER")
@@ -501,7 +502,8 @@ impl PublicKey {
     /// Private keys are refused with an error that does not echo them.
     pub fn from_pem(text: &str) -> Result<PublicKey, Error> {
         let blocks = pem_blocks(text)?;
-        let Some(block) = blocks.first() else {
+        // `openssl ecparam -genkey` writes an EC PARAMETERS block before the key: skip it.
+        let Some(block) = blocks.iter().find(|b| b.label != "EC PARAMETERS") else {
             return Err(Error::invalid_key(
                 "no PEM block found; expected -----BEGIN PUBLIC KEY-----",
             ));

@@ -1,0 +1,298 @@
+//! The command line: clap definitions, help texts and examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (for `verify`: CloudFront would serve the request)
+  1  `verify`: CloudFront would answer 403; bulk `sign`: some lines failed
+  2  usage or input error (bad flag, key, URL or time)
+
+Environment:
+  AWS_CLOUDFRONT_KEY_ID  key pair ID when --key-pair-id is not given
+  AWS_CLOUDFRONT_KEY     private key PEM text (or a file path) when --private-key is not given";
+
+/// Sign, verify and inspect Amazon CloudFront signed URLs and signed cookies.
+#[derive(Debug, Parser)]
+#[command(name = "cfsign", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate a key pair for CloudFront (replaces `openssl genrsa` + `openssl rsa -pubout`).
+    #[command(after_help = "\
+Examples:
+  cfsign keygen --out private_key.pem
+  cfsign keygen --algorithm p256 --out cf.pem --public-out cf.pub.pem
+
+The private key is written with mode 0600. The public key PEM is printed on stdout, ready to paste into
+CloudFront's \"Create public key\" (or pass it to `cfsign-provision upload-key`).")]
+    Keygen(KeygenArgs),
+
+    /// Print the public key (SPKI PEM) of a private key.
+    #[command(after_help = "\
+Examples:
+  cfsign pubkey --private-key private_key.pem > public_key.pem
+  AWS_CLOUDFRONT_KEY=\"$(cat private_key.pem)\" cfsign pubkey")]
+    Pubkey(PubkeyArgs),
+
+    /// Sign a URL (or many, from stdin) for CloudFront; also a drop-in for `aws cloudfront sign`.
+    #[command(after_help = "\
+Examples:
+  cfsign sign https://d111111abcdef8.cloudfront.net/a.jpg --key-pair-id K2JCJMDEHXQW5F \\
+      --private-key private_key.pem --expires-in 1h
+  cfsign sign 'https://d111111abcdef8.cloudfront.net/hls/index.m3u8' --resource 'https://d111111abcdef8.cloudfront.net/hls/*' \\
+      --expires-at 2026-12-01T00:00:00Z --ip 203.0.113.0/24 --format json
+  # The flags of `aws cloudfront sign` work too and print the same URL byte for byte (no trailing newline):
+  cfsign sign --url https://d111111abcdef8.cloudfront.net/a.jpg --key-pair-id K2JCJMDEHXQW5F \\
+      --private-key file://private_key.pem --date-less-than 2026-12-01
+  # Bulk: one URL (or JSON object) per line on stdin, one signed URL per line out, in order, on all cores:
+  cat urls.txt | cfsign sign - --expires-in 1h > signed.txt
+  echo '{\"url\":\"https://d1.example.net/a.jpg\",\"expires_in\":\"10m\",\"ip\":\"192.0.2.1\"}' | cfsign sign - 
+
+Bulk JSON lines take the fields url (required), expires_in, expires_at, starts_at, ip, resource; they override
+the flags for that line. Blank lines and lines starting with # are skipped. A bad line is reported on stderr
+with its line number, produces no output, and makes the exit code 1; the other lines are still signed.")]
+    Sign(SignArgs),
+
+    /// Create signed cookies for a resource (an exact URL, or a pattern with * wildcards).
+    #[command(after_help = "\
+Examples:
+  cfsign cookies 'https://media.example.com/videos/*' --expires-in 2h --domain media.example.com
+  cfsign cookies 'https://media.example.com/videos/*' --expires-in 2h --format header   # for curl -H
+  cfsign cookies https://media.example.com/a.mp4 --expires-in 10m --format json
+
+A resource with * or ?, or any of --starts-at/--ip/--custom, gets a custom policy; an exact URL otherwise gets a
+canned policy (which covers only that URL).")]
+    Cookies(CookiesArgs),
+
+    /// Decide whether CloudFront would serve a signed URL (or cookies), and explain a 403.
+    #[command(after_help = "\
+Examples:
+  cfsign verify \"$SIGNED_URL\" --trusted-key K2JCJMDEHXQW5F=public_key.pem
+  cfsign verify https://media.example.com/videos/a.mp4 --cookie \"$COOKIE_HEADER\" \\
+      --trusted-key K2JCJMDEHXQW5F=public_key.pem --client-ip 203.0.113.9 --at 2026-12-01T00:00:00Z --json
+
+Exit code 0: CloudFront would serve the request; 1: it would answer 403 (the code and the reason are printed);
+2: usage or input error. Without --trusted-key, the key in AWS_CLOUDFRONT_KEY_ID/AWS_CLOUDFRONT_KEY is trusted.")]
+    Verify(VerifyArgs),
+
+    /// Decode a signed URL or a Cookie header: key, times, policy (nothing is verified).
+    #[command(after_help = "\
+Examples:
+  cfsign inspect \"$SIGNED_URL\"
+  cfsign inspect 'CloudFront-Policy=eyJTdGF0...; CloudFront-Signature=...; CloudFront-Key-Pair-Id=K2JCJMDEHXQW5F'
+  cfsign inspect \"$SIGNED_URL\" --json")]
+    Inspect(InspectArgs),
+
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  cfsign completions bash > /etc/bash_completion.d/cfsign
+  cfsign completions zsh > \"${fpath[1]}/_cfsign\"
+  cfsign completions fish > ~/.config/fish/completions/cfsign.fish")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Key algorithm: rsa2048 (the usual) or p256 (smaller signatures, shorter URLs).
+    #[arg(long, value_enum, default_value_t = Algorithm::Rsa2048)]
+    pub(crate) algorithm: Algorithm,
+    /// Where to write the private key (PKCS#8 PEM, mode 0600).
+    #[arg(long, short, value_name = "PATH")]
+    pub(crate) out: PathBuf,
+    /// Also write the public key PEM to this file.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) public_out: Option<PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// Key algorithms `keygen` makes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Algorithm {
+    /// RSA, 2048-bit modulus.
+    Rsa2048,
+    /// ECDSA on NIST P-256.
+    P256,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PubkeyArgs {
+    /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) private_key: Option<String>,
+}
+
+/// The signing key and its ID.
+#[derive(Debug, Args)]
+pub(crate) struct KeyArgs {
+    /// The CloudFront key pair ID (public key ID) [default: $AWS_CLOUDFRONT_KEY_ID].
+    #[arg(long, value_name = "ID")]
+    pub(crate) key_pair_id: Option<String>,
+    /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
+    #[arg(long, value_name = "PATH|file://PATH|PEM")]
+    pub(crate) private_key: Option<String>,
+    /// Hash under the signature: sha1 (CloudFront's default) or sha256.
+    #[arg(long, value_enum, default_value_t = Hash::Sha1)]
+    pub(crate) hash: Hash,
+}
+
+/// Hash algorithms.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Hash {
+    /// SHA-1.
+    Sha1,
+    /// SHA-256 (adds Hash-Algorithm=SHA256).
+    Sha256,
+}
+
+/// When access starts and ends, and from where.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct PolicyArgs {
+    /// Expire this long from now: 90s, 30m, 1h, 1h30m, 7d.
+    #[arg(long, value_name = "DURATION", conflicts_with = "expires_at")]
+    pub(crate) expires_in: Option<String>,
+    /// Expire at this time: Unix seconds, RFC 3339 / ISO 8601 date-time (UTC if no offset) or a date.
+    #[arg(long, value_name = "TIME", visible_alias = "date-less-than")]
+    pub(crate) expires_at: Option<String>,
+    /// Access starts at this time (makes the policy custom).
+    #[arg(long, value_name = "TIME", visible_alias = "date-greater-than")]
+    pub(crate) starts_at: Option<String>,
+    /// Only clients from this IPv4 address or CIDR block (makes the policy custom).
+    #[arg(long, value_name = "CIDR", visible_alias = "ip-address")]
+    pub(crate) ip: Option<String>,
+    /// Sign even if the expiry is already past (to test 403 handling).
+    #[arg(long)]
+    pub(crate) allow_expired: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The URL to sign, exactly as clients will request it; `-` reads URLs from stdin (bulk mode).
+    #[arg(value_name = "URL", conflicts_with = "url")]
+    pub(crate) target: Option<String>,
+    /// The URL to sign (the `aws cloudfront sign` form: the output then has no trailing newline, as there).
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Option<String>,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// The policy's resource pattern with * and ? wildcards (makes the policy custom) [default: the URL].
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) resource: Option<String>,
+    /// Output: the signed URL, or a JSON object with the URL, expiry and policy kind.
+    #[arg(long, value_enum, default_value_t = SignFormat::Url)]
+    pub(crate) format: SignFormat,
+    /// Bulk mode: signing threads [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+}
+
+/// Output formats of `sign`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignFormat {
+    /// The signed URL.
+    Url,
+    /// A JSON object per URL.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CookiesArgs {
+    /// The resource: an exact URL (canned policy) or a pattern such as https://media.example.com/videos/*.
+    #[arg(value_name = "RESOURCE")]
+    pub(crate) resource: String,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// Use a custom policy even for an exact URL.
+    #[arg(long)]
+    pub(crate) custom: bool,
+    /// The cookies' Domain attribute (your alternate domain name, e.g. media.example.com).
+    #[arg(long, value_name = "DOMAIN")]
+    pub(crate) domain: Option<String>,
+    /// The cookies' Path attribute.
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub(crate) path: String,
+    /// Leave out the Secure attribute, so browsers also send the cookies over plain http (local tests only).
+    #[arg(long)]
+    pub(crate) insecure_no_secure: bool,
+    /// Leave out the HttpOnly attribute, so page scripts can read the cookies.
+    #[arg(long)]
+    pub(crate) no_http_only: bool,
+    /// Output: Set-Cookie headers (one per line), one Cookie request header, or JSON.
+    #[arg(long, value_enum, default_value_t = CookieFormat::SetCookie)]
+    pub(crate) format: CookieFormat,
+}
+
+/// Output formats of `cookies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CookieFormat {
+    /// `Set-Cookie:` response headers, one per line.
+    SetCookie,
+    /// One `Cookie:` request header (for curl -H).
+    Header,
+    /// A JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The request URL: a signed URL, or the plain URL when the signature is in --cookie.
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// A key the cache behaviour trusts: KEY_PAIR_ID=PUBLIC_KEY_PEM_PATH (repeatable).
+    #[arg(long, value_name = "ID=PEM_PATH")]
+    pub(crate) trusted_key: Vec<String>,
+    /// The request's Cookie header (with or without `Cookie:`).
+    #[arg(long, value_name = "HEADER")]
+    pub(crate) cookie: Option<String>,
+    /// Decide as if the request arrived at this time [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
+    /// The client's IP address (needed when the policy restricts the source IP).
+    #[arg(long, value_name = "IP")]
+    pub(crate) client_ip: Option<String>,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// A signed URL, or a Cookie header with CloudFront-* cookies.
+    #[arg(value_name = "URL|COOKIE_HEADER")]
+    pub(crate) input: String,
+    /// Print the parts as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,196 @@
+"""boto3 against cfsign-mock: every public-key, key-group and distribution operation, and the
+modeled errors. Run by tests/boto3.rs with the endpoint URL as the only argument."""
+
+import datetime
+import sys
+
+import boto3
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+endpoint = sys.argv[1]
+cf = boto3.client(
+    "cloudfront",
+    endpoint_url=endpoint,
+    region_name="us-east-1",
+    aws_access_key_id="testing",
+    aws_secret_access_key="testing",
+)
+
+
+def pem(kind):
+    key = rsa.generate_private_key(65537, 2048) if kind == "rsa" else ec.generate_private_key(ec.SECP256R1())
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def expect_error(code, status, fn, **kwargs):
+    try:
+        fn(**kwargs)
+    except ClientError as e:
+        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+        assert got == (code, status), f"{fn.__name__}: expected {(code, status)}, got {got}: {e}"
+        assert isinstance(e, getattr(cf.exceptions, code, ClientError)), type(e)
+        return e
+    raise AssertionError(f"{fn.__name__} should fail with {code}")
+
+
+# Public keys.
+rsa_pem = pem("rsa")
+r = cf.create_public_key(
+    PublicKeyConfig={"CallerReference": "ref-1", "Name": "boto-key", "EncodedKey": rsa_pem, "Comment": "c"}
+)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+key_id = r["PublicKey"]["Id"]
+assert r["Location"].endswith(f"/2020-05-31/public-key/{key_id}"), r["Location"]
+assert isinstance(r["PublicKey"]["CreatedTime"], datetime.datetime)
+etag = r["ETag"]
+r = cf.get_public_key(Id=key_id)
+assert r["ETag"] == etag and r["PublicKey"]["PublicKeyConfig"]["Name"] == "boto-key"
+r = cf.get_public_key_config(Id=key_id)
+assert r["PublicKeyConfig"]["EncodedKey"].strip() == rsa_pem.strip()
+r = cf.update_public_key(
+    Id=key_id,
+    IfMatch=etag,
+    PublicKeyConfig={"CallerReference": "ref-1", "Name": "boto-key-2", "EncodedKey": rsa_pem, "Comment": "c2"},
+)
+assert r["ETag"] != etag and r["PublicKey"]["PublicKeyConfig"]["Name"] == "boto-key-2"
+key_etag = r["ETag"]
+expect_error(
+    "PreconditionFailed", 412, cf.update_public_key, Id=key_id, IfMatch=etag,
+    PublicKeyConfig={"CallerReference": "ref-1", "Name": "x", "EncodedKey": rsa_pem},
+)
+expect_error(
+    "InvalidIfMatchVersion", 400, cf.update_public_key, Id=key_id,
+    PublicKeyConfig={"CallerReference": "ref-1", "Name": "x", "EncodedKey": rsa_pem},
+)
+expect_error("NoSuchPublicKey", 404, cf.get_public_key, Id="KNOSUCH0000000")
+expect_error(
+    "InvalidArgument", 400, cf.create_public_key,
+    PublicKeyConfig={"CallerReference": "bad", "Name": "bad", "EncodedKey": "not a key"},
+)
+expect_error(
+    "PublicKeyAlreadyExists", 409, cf.create_public_key,
+    PublicKeyConfig={"CallerReference": "ref-1", "Name": "other", "EncodedKey": rsa_pem},
+)
+ec_ids = []
+for i in range(5):
+    ec_ids.append(
+        cf.create_public_key(
+            PublicKeyConfig={"CallerReference": f"ec-{i}", "Name": f"ec-{i}", "EncodedKey": pem("ec")}
+        )["PublicKey"]["Id"]
+    )
+r = cf.list_public_keys(MaxItems="3")
+assert r["PublicKeyList"]["Quantity"] == 3 and "NextMarker" in r["PublicKeyList"], r["PublicKeyList"]
+r = cf.list_public_keys()
+assert r["PublicKeyList"]["Quantity"] == 6
+assert {k["Id"] for k in r["PublicKeyList"]["Items"]} == {key_id, *ec_ids}
+
+# Key groups.
+r = cf.create_key_group(KeyGroupConfig={"Name": "boto-group", "Items": [key_id], "Comment": "g"})
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+group_id = r["KeyGroup"]["Id"]
+group_etag = r["ETag"]
+assert r["Location"].endswith(f"/2020-05-31/key-group/{group_id}")
+assert cf.get_key_group(Id=group_id)["KeyGroup"]["KeyGroupConfig"]["Items"] == [key_id]
+assert cf.get_key_group_config(Id=group_id)["KeyGroupConfig"]["Name"] == "boto-group"
+expect_error(
+    "TooManyPublicKeysInKeyGroup", 400, cf.update_key_group, Id=group_id, IfMatch=group_etag,
+    KeyGroupConfig={"Name": "boto-group", "Items": [key_id, *ec_ids]},
+)
+r = cf.update_key_group(Id=group_id, IfMatch=group_etag, KeyGroupConfig={"Name": "boto-group", "Items": [key_id, ec_ids[0]]})
+assert r["ETag"] != group_etag
+group_etag = r["ETag"]
+expect_error("KeyGroupAlreadyExists", 409, cf.create_key_group, KeyGroupConfig={"Name": "boto-group", "Items": [key_id]})
+expect_error("NoSuchResource", 404, cf.get_key_group, Id="nope")
+r = cf.list_key_groups()
+assert r["KeyGroupList"]["Quantity"] == 1
+assert r["KeyGroupList"]["Items"][0]["KeyGroup"]["Id"] == group_id
+expect_error("PublicKeyInUse", 409, cf.delete_public_key, Id=key_id, IfMatch=key_etag)
+
+
+# Distributions.
+def behaviour(groups, pattern=None):
+    b = {
+        "TargetOriginId": "o1",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "TrustedKeyGroups": {"Enabled": bool(groups), "Quantity": len(groups), **({"Items": groups} if groups else {})},
+        "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    }
+    if pattern:
+        b["PathPattern"] = pattern
+    return b
+
+
+def dist_config(enabled, groups, caller="boto-dist"):
+    return {
+        "CallerReference": caller,
+        "Aliases": {"Quantity": 0},
+        "Origins": {
+            "Quantity": 1,
+            "Items": [{"Id": "o1", "DomainName": "bucket.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}],
+        },
+        "DefaultCacheBehavior": behaviour([]),
+        "CacheBehaviors": {"Quantity": 1, "Items": [behaviour(groups, "/private/*")]},
+        "Comment": "boto3 & <friends>",
+        "Enabled": enabled,
+    }
+
+
+r = cf.create_distribution(DistributionConfig=dist_config(True, [group_id]))
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+dist = r["Distribution"]
+dist_id = dist["Id"]
+dist_etag = r["ETag"]
+assert dist["DomainName"].endswith(".cloudfront.net") and dist["Status"] == "Deployed"
+assert dist["DistributionConfig"]["Comment"] == "boto3 & <friends>"
+atkg = dist["ActiveTrustedKeyGroups"]
+assert atkg["Enabled"] and atkg["Quantity"] == 1, atkg
+assert atkg["Items"][0]["KeyGroupId"] == group_id
+assert sorted(atkg["Items"][0]["KeyPairIds"]["Items"]) == sorted([key_id, ec_ids[0]])
+r = cf.get_distribution(Id=dist_id)
+assert r["ETag"] == dist_etag
+assert isinstance(r["Distribution"]["LastModifiedTime"], datetime.datetime)
+cb = r["Distribution"]["DistributionConfig"]["CacheBehaviors"]["Items"][0]
+assert cb["TrustedKeyGroups"] == {"Enabled": True, "Quantity": 1, "Items": [group_id]}, cb
+r = cf.get_distribution_config(Id=dist_id)
+assert r["ETag"] == dist_etag and r["DistributionConfig"]["CallerReference"] == "boto-dist"
+r = cf.list_distributions()
+items = r["DistributionList"]["Items"]
+assert [d["Id"] for d in items] == [dist_id] and items[0]["ETag"] == dist_etag
+assert r["DistributionList"]["IsTruncated"] is False
+pages = list(cf.get_paginator("list_distributions").paginate())
+assert sum(p["DistributionList"]["Quantity"] for p in pages) == 1
+r = cf.list_distributions_by_key_group(KeyGroupId=group_id)
+assert r["DistributionIdList"]["Items"] == [dist_id], r
+expect_error("NoSuchResource", 404, cf.list_distributions_by_key_group, KeyGroupId="nope")
+expect_error("NoSuchDistribution", 404, cf.get_distribution, Id="ENOSUCH")
+expect_error("TrustedKeyGroupDoesNotExist", 400, cf.create_distribution, DistributionConfig=dist_config(True, ["nope"], "x"))
+expect_error(
+    "TooManyKeyGroupsAssociatedToDistribution", 400, cf.create_distribution,
+    DistributionConfig=dist_config(True, [group_id] * 5, "y"),
+)
+bad = dist_config(True, [group_id], "z")
+bad["Origins"]["Quantity"] = 2
+expect_error("InconsistentQuantities", 400, cf.create_distribution, DistributionConfig=bad)
+expect_error("ResourceInUse", 409, cf.delete_key_group, Id=group_id, IfMatch=group_etag)
+expect_error("DistributionNotDisabled", 409, cf.delete_distribution, Id=dist_id, IfMatch=dist_etag)
+expect_error("InvalidIfMatchVersion", 400, cf.delete_distribution, Id=dist_id)
+r = cf.update_distribution(Id=dist_id, IfMatch=dist_etag, DistributionConfig=dist_config(False, [group_id]))
+assert r["ETag"] != dist_etag and r["Distribution"]["DistributionConfig"]["Enabled"] is False
+expect_error("PreconditionFailed", 412, cf.delete_distribution, Id=dist_id, IfMatch=dist_etag)
+dist_etag = r["ETag"]
+r = cf.delete_distribution(Id=dist_id, IfMatch=dist_etag)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+# Clean up: groups, then keys.
+assert cf.delete_key_group(Id=group_id, IfMatch=group_etag)["ResponseMetadata"]["HTTPStatusCode"] == 204
+assert cf.list_key_groups()["KeyGroupList"]["Quantity"] == 0
+cf.delete_public_key(Id=key_id, IfMatch=key_etag)
+for kid in ec_ids:
+    cf.delete_public_key(Id=kid, IfMatch=cf.get_public_key(Id=kid)["ETag"])
+assert cf.list_public_keys()["PublicKeyList"]["Quantity"] == 0
+assert cf.list_distributions()["DistributionList"]["Quantity"] == 0
+print("boto3 flow: OK")

@@ -1,0 +1,309 @@
+//! Black-box tests of the `cfsign-server` binary: start it on a free port with a temporary
+//! config, talk HTTP to it, switch keys with SIGHUP and file changes under load, stop it with SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cfsign_server::loadgen::{Load, post_json};
+use common::*;
+use serde_json::Value;
+
+/// The running binary; killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(config: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("server.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cfsign-server"))
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .env_remove("AWS_CLOUDFRONT_KEY")
+            .env_remove("AWS_CLOUDFRONT_KEY_ID")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("cfsign-server listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .unwrap();
+        Server { child, addr, dir }
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("server.toml")
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap()
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// One request on its own connection; returns status and body.
+    fn request(&self, raw: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(raw).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn sign(&self, url: &str) -> Value {
+        let raw = close(post_json(
+            "/v1/sign",
+            WEB_TOKEN,
+            &format!(r#"{{"url":"{url}"}}"#),
+        ));
+        let (status, body) = self.request(&raw);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn signing_key(&self) -> String {
+        self.sign("https://d1.example.net/media/probe.jpg")["key_pair_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Adds `Connection: close` so a one-shot client can read to the end.
+fn close(raw: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8(raw).unwrap();
+    text.replacen("\r\n", "\r\nConnection: close\r\n", 1)
+        .into_bytes()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Rewrites the config without changing its size or modification time, so only SIGHUP can
+/// notice (the file poller compares both).
+fn rewrite_unnoticed(path: &Path, text: &str) {
+    let before = std::fs::metadata(path).unwrap();
+    assert_eq!(
+        before.len(),
+        text.len() as u64,
+        "same size, so only SIGHUP notices"
+    );
+    std::fs::write(path, text).unwrap();
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(before.modified().unwrap()).unwrap();
+}
+
+fn load_sign(
+    addr: SocketAddr,
+    seconds: u64,
+) -> tokio::task::JoinHandle<cfsign_server::loadgen::Report> {
+    tokio::spawn(async move {
+        Load::new(addr, 8, Duration::from_secs(seconds))
+            .run(|conn, seq| {
+                post_json(
+                    "/v1/sign",
+                    WEB_TOKEN,
+                    &format!(r#"{{"url":"https://d1.example.net/media/{conn}/{seq}.jpg"}}"#),
+                )
+            })
+            .await
+    })
+}
+
+#[test]
+fn serves_health_and_signs() {
+    let server = Server::start(&config_toml(KEY_A, ""));
+    let (status, body) =
+        server.request(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(status, 200, "{body}");
+    let signed = server.sign("https://d1.example.net/media/a.jpg");
+    let url = signed["signed_url"].as_str().unwrap();
+    let expires = signed["expires"].as_u64().unwrap();
+    assert_eq!(verify_url(url, expires - 1), Ok(KEY_A.to_owned()));
+    let raw = close(post_json(
+        "/v1/sign",
+        WEB_TOKEN,
+        r#"{"url":"https://d1.example.net/media/../x"}"#,
+    ));
+    let (status, body) = server.request(&raw);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("dot_segment"), "{body}");
+    // One audit line per signature, without the signature.
+    let log = server.stderr();
+    let audit: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("signature issued"))
+        .collect();
+    assert_eq!(audit.len(), 1, "{log}");
+    assert!(
+        audit[0].contains("client=web") && audit[0].contains("https://d1.example.net/media/a.jpg"),
+        "{}",
+        audit[0]
+    );
+    let signature = url
+        .split("Signature=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert!(!log.contains(signature), "the signature is in the log");
+    assert!(!log.contains("PRIVATE KEY"), "key material in the log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_switches_keys_with_zero_failed_requests() {
+    let server = Server::start(&config_toml(KEY_A, ""));
+    assert_eq!(server.signing_key(), KEY_A);
+    let load = load_sign(server.addr, 3);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    rewrite_unnoticed(&server.config_path(), &config_toml(KEY_B, ""));
+    server.signal("HUP");
+    let server = tokio::task::spawn_blocking(move || {
+        wait_for("the switch to key B", Duration::from_secs(5), || {
+            server.signing_key() == KEY_B
+        });
+        server
+    })
+    .await
+    .unwrap();
+    let report = load.await.unwrap();
+    assert_eq!(
+        report.errors(),
+        0,
+        "{:?} {:?}",
+        report.statuses(),
+        report.first_error()
+    );
+    assert!(report.ok() > 10, "{:?}", report.statuses());
+    let log = server.stderr();
+    assert!(log.contains("SIGHUP"), "{log}");
+    assert!(!log.contains("PRIVATE KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_change_reloads_and_a_bad_config_is_kept_out() {
+    let server = Server::start(&config_toml(KEY_A, ""));
+    let load = load_sign(server.addr, 4);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A broken config (unknown active key) is refused; the old one keeps signing.
+    std::fs::write(server.config_path(), config_toml("KZZZZZZZZZZZZZ", "")).unwrap();
+    let server = tokio::task::spawn_blocking(move || {
+        wait_for("the rejected reload", Duration::from_secs(5), || {
+            server.stderr().contains("reload rejected")
+        });
+        assert_eq!(server.signing_key(), KEY_A);
+        // Unparsable TOML too.
+        std::fs::write(server.config_path(), "this is [not toml").unwrap();
+        wait_for("the second rejected reload", Duration::from_secs(5), || {
+            server.stderr().matches("reload rejected").count() >= 2
+        });
+        assert_eq!(server.signing_key(), KEY_A);
+        // A good change is picked up within a couple of seconds, without a signal.
+        std::fs::write(server.config_path(), config_toml(KEY_B, "")).unwrap();
+        wait_for("the switch to key B", Duration::from_secs(5), || {
+            server.signing_key() == KEY_B
+        });
+        server
+    })
+    .await
+    .unwrap();
+    let report = load.await.unwrap();
+    assert_eq!(
+        report.errors(),
+        0,
+        "{:?} {:?}",
+        report.statuses(),
+        report.first_error()
+    );
+    let log = server.stderr();
+    assert!(log.contains("KZZZZZZZZZZZZZ"), "the log says why: {log}");
+    assert!(!log.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn sigterm_finishes_requests_in_flight() {
+    let mut server = Server::start(&config_toml(
+        KEY_A,
+        "[server]\nmax_batch = 2000\nbody_limit_bytes = 1000000\n",
+    ));
+    let items: Vec<String> = (0..2000)
+        .map(|i| format!(r#"{{"url":"https://d1.example.net/media/{i}.jpg"}}"#))
+        .collect();
+    let body = format!(r#"{{"requests":[{}]}}"#, items.join(","));
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(&close(post_json("/v1/sign", WEB_TOKEN, &body)))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    server.signal("TERM");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{}",
+        &response[..response.len().min(300)]
+    );
+    let json: Value = serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(json["results"].as_array().unwrap().len(), 2000);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the server did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    assert!(TcpStream::connect(server.addr).is_err(), "still listening");
+}

@@ -127,7 +127,7 @@ pub(crate) enum Algorithm {
 #[derive(Debug, Args)]
 pub(crate) struct PubkeyArgs {
     /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) private_key: Option<String>,
 }
 
@@ -135,10 +135,10 @@ pub(crate) struct PubkeyArgs {
 #[derive(Debug, Args)]
 pub(crate) struct KeyArgs {
     /// The CloudFront key pair ID (public key ID) [default: $AWS_CLOUDFRONT_KEY_ID].
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub(crate) key_pair_id: Option<String>,
     /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
-    #[arg(long, value_name = "PATH|file://PATH|PEM")]
+    #[arg(long, value_name = "PATH|file://PATH|PEM", allow_hyphen_values = true)]
     pub(crate) private_key: Option<String>,
     /// Hash under the signature: sha1 (CloudFront's default) or sha256.
     #[arg(long, value_enum, default_value_t = Hash::Sha1)]

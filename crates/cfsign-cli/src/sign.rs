@@ -13,9 +13,9 @@ use crate::times::{self, parse_time};
 use crate::{Outcome, keys};
 
 /// Lines signed per batch in bulk mode: input is read, signed in parallel and written batch by batch.
-const BATCH_LINES: usize = 16 * 1024;
+const BATCH_LINES: usize = 4096;
 /// Lines a worker takes at a time.
-const CHUNK_LINES: usize = 64;
+const CHUNK_LINES: usize = 16;
 
 /// One input line: its number and its text (or why it is not text).
 type InputLine = (usize, Result<String, String>);

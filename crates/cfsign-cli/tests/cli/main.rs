@@ -1,4 +1,5 @@
 //! Black-box tests of the `cfsign` binary: each runs the real executable in its own temp dir.
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 
 mod botocore;
 mod bulk;

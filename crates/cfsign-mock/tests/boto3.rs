@@ -1,4 +1,5 @@
 //! boto3 (botocore's own REST-XML parser) against the mock: runs `tests/boto3_flow.py`.
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 //! Skips loudly without python3/boto3/cryptography unless `CI=true`, where it fails instead.
 
 mod common;
@@ -29,7 +30,9 @@ fn boto3_drives_every_operation() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true and the boto3 test cannot run: {why}");
         }
-        eprintln!("\n!!! SKIPPING boto3 test: {why} (set up python3 with boto3 and cryptography; with CI=true this fails)\n");
+        eprintln!(
+            "\n!!! SKIPPING boto3 test: {why} (set up python3 with boto3 and cryptography; with CI=true this fails)\n"
+        );
         return;
     }
     let m = Mock::start(MockConfig::default());
@@ -44,6 +47,9 @@ fn boto3_drives_every_operation() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "boto3 flow failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "boto3 flow failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("boto3 flow: OK"), "{stdout}\n{stderr}");
 }

@@ -1,4 +1,5 @@
 //! Every control-plane operation and error, over HTTP against an in-process mock.
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 
 mod common;
 
@@ -13,7 +14,10 @@ fn mock() -> Mock {
 /// Creates a public key and returns (id, etag).
 fn create_key(m: &Mock, name: &str) -> (String, String) {
     let (_, pem) = keypair(KeyKind::P256);
-    let r = m.post("/2020-05-31/public-key", &public_key_config(name, name, &pem));
+    let r = m.post(
+        "/2020-05-31/public-key",
+        &public_key_config(name, name, &pem),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     (r.xml("Id").unwrap(), r.etag())
 }
@@ -28,7 +32,10 @@ fn create_group(m: &Mock, name: &str, keys: &[&str]) -> (String, String) {
 fn public_key_lifecycle() {
     let m = mock();
     let (_, pem) = keypair(KeyKind::Rsa2048);
-    let r = m.post("/2020-05-31/public-key", &public_key_config("ref-1", "key-1", &pem));
+    let r = m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("ref-1", "key-1", &pem),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.xml("Id").unwrap();
     assert!(id.starts_with('K') && id.len() == 14, "{id}");
@@ -49,12 +56,19 @@ fn public_key_lifecycle() {
 
     let r = m.get(&format!("/2020-05-31/public-key/{id}/config"));
     assert_eq!(r.status, 200);
-    assert!(r.text().contains(&format!("<PublicKeyConfig xmlns=\"{NS}\">")));
+    assert!(
+        r.text()
+            .contains(&format!("<PublicKeyConfig xmlns=\"{NS}\">"))
+    );
     assert_eq!(r.xml("CallerReference").unwrap(), "ref-1");
 
     // Update: name and comment may change; a new ETag each time.
     let path = format!("/2020-05-31/public-key/{id}/config");
-    let r = m.put(&path, &etag1, &public_key_config("ref-1", "key-1-renamed", &pem));
+    let r = m.put(
+        &path,
+        &etag1,
+        &public_key_config("ref-1", "key-1-renamed", &pem),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let etag2 = r.etag();
     assert_ne!(etag1, etag2);
@@ -68,27 +82,38 @@ fn public_key_lifecycle() {
         .expect_error(400, "InvalidIfMatchVersion");
     // Immutable fields.
     let (_, other_pem) = keypair(KeyKind::P256);
-    m.put(&path, &etag2, &public_key_config("ref-1", "key-1", &other_pem))
-        .expect_error(400, "CannotChangeImmutablePublicKeyFields");
+    m.put(
+        &path,
+        &etag2,
+        &public_key_config("ref-1", "key-1", &other_pem),
+    )
+    .expect_error(400, "CannotChangeImmutablePublicKeyFields");
     m.put(&path, &etag2, &public_key_config("ref-2", "key-1", &pem))
         .expect_error(400, "CannotChangeImmutablePublicKeyFields");
 
     // List.
     let r = m.get("/2020-05-31/public-key");
     assert_eq!(r.status, 200);
-    assert!(r.text().contains(&format!("<PublicKeyList xmlns=\"{NS}\">")));
+    assert!(
+        r.text()
+            .contains(&format!("<PublicKeyList xmlns=\"{NS}\">"))
+    );
     assert_eq!(r.xml("Quantity").unwrap(), "1");
     assert!(r.text().contains("<PublicKeySummary><Id>"));
 
     // Delete.
     let del = format!("/2020-05-31/public-key/{id}");
-    m.req("DELETE", &del).send().expect_error(400, "InvalidIfMatchVersion");
-    m.delete(&del, &etag1).expect_error(412, "PreconditionFailed");
+    m.req("DELETE", &del)
+        .send()
+        .expect_error(400, "InvalidIfMatchVersion");
+    m.delete(&del, &etag1)
+        .expect_error(412, "PreconditionFailed");
     let r = m.delete(&del, &etag2);
     assert_eq!(r.status, 204);
     assert!(r.body.is_empty());
     m.get(&del).expect_error(404, "NoSuchPublicKey");
-    m.get(&format!("{del}/config")).expect_error(404, "NoSuchPublicKey");
+    m.get(&format!("{del}/config"))
+        .expect_error(404, "NoSuchPublicKey");
     m.delete(&del, &etag2).expect_error(404, "NoSuchPublicKey");
 }
 
@@ -96,13 +121,22 @@ fn public_key_lifecycle() {
 fn public_key_validation() {
     let m = mock();
     let (_, pem) = keypair(KeyKind::P256);
-    let r = m.post("/2020-05-31/public-key", &public_key_config("r1", "k1", &pem));
+    let r = m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("r1", "k1", &pem),
+    );
     assert_eq!(r.status, 201);
     // Reused CallerReference or name.
-    m.post("/2020-05-31/public-key", &public_key_config("r1", "k2", &pem))
-        .expect_error(409, "PublicKeyAlreadyExists");
-    m.post("/2020-05-31/public-key", &public_key_config("r2", "k1", &pem))
-        .expect_error(409, "PublicKeyAlreadyExists");
+    m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("r1", "k2", &pem),
+    )
+    .expect_error(409, "PublicKeyAlreadyExists");
+    m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("r2", "k1", &pem),
+    )
+    .expect_error(409, "PublicKeyAlreadyExists");
     // Not a public key: private key, garbage, RSA-1024.
     let (private, _) = keypair(KeyKind::P256);
     let r = m.post(
@@ -114,17 +148,27 @@ fn public_key_validation() {
     assert!(!r.text().contains("BEGIN PRIVATE KEY"), "echoed the key");
     m.post(
         "/2020-05-31/public-key",
-        &public_key_config("r4", "k4", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"),
+        &public_key_config(
+            "r4",
+            "k4",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+        ),
     )
     .expect_error(400, "InvalidArgument");
     // From `openssl genrsa 1024 | openssl rsa -pubout`.
     let rsa1024 = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDHek+6726inesoToMRchhLJBXy\nOTVM/pjk5opNaZ4EWOnd75v7kW41/2X+djYK6zYDbM3oq0u453BI1DogmmyfVOId\nwDskE/30K4CvkI5dW6nCCbBD6/yof8P4DVqb+J41VUXFg7WU9qZwnpCk6MY7CIKS\nSV9j9+x8om/4cxXxuwIDAQAB\n-----END PUBLIC KEY-----";
-    let r = m.post("/2020-05-31/public-key", &public_key_config("r5", "k5", rsa1024));
+    let r = m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("r5", "k5", rsa1024),
+    );
     r.expect_error(400, "InvalidArgument");
     assert!(r.text().contains("1024"), "{}", r.text());
     // Bad name, missing element.
-    m.post("/2020-05-31/public-key", &public_key_config("r6", "bad name!", &pem))
-        .expect_error(400, "InvalidArgument");
+    m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("r6", "bad name!", &pem),
+    )
+    .expect_error(400, "InvalidArgument");
     m.post(
         "/2020-05-31/public-key",
         &format!("<PublicKeyConfig xmlns=\"{NS}\"><CallerReference>x</CallerReference><Name>n</Name></PublicKeyConfig>"),
@@ -140,8 +184,11 @@ fn public_key_validation() {
         assert_eq!(r.status, 201, "{}", r.text());
     }
     let (_, pem) = keypair(KeyKind::P256);
-    m.post("/2020-05-31/public-key", &public_key_config("q10", "q10", &pem))
-        .expect_error(400, "TooManyPublicKeys");
+    m.post(
+        "/2020-05-31/public-key",
+        &public_key_config("q10", "q10", &pem),
+    )
+    .expect_error(400, "TooManyPublicKeys");
     // Pagination.
     let r = m.get("/2020-05-31/public-key?MaxItems=4");
     assert_eq!(r.xml("Quantity").unwrap(), "4");
@@ -149,7 +196,8 @@ fn public_key_validation() {
     let r2 = m.get(&format!("/2020-05-31/public-key?MaxItems=4&Marker={next}"));
     assert_eq!(r2.xml("Quantity").unwrap(), "4");
     assert_ne!(r2.xml("Id"), r.xml("Id"));
-    m.get("/2020-05-31/public-key?MaxItems=abc").expect_error(400, "InvalidArgument");
+    m.get("/2020-05-31/public-key?MaxItems=abc")
+        .expect_error(400, "InvalidArgument");
 }
 
 #[test]
@@ -166,7 +214,9 @@ fn key_group_lifecycle_and_rules() {
         r.header("location").unwrap(),
         format!("{}/2020-05-31/key-group/{gid}", m.endpoint())
     );
-    assert!(r.text().contains(&format!("<KeyGroup xmlns=\"{NS}\"><Id>{gid}</Id><LastModifiedTime>")));
+    assert!(r.text().contains(&format!(
+        "<KeyGroup xmlns=\"{NS}\"><Id>{gid}</Id><LastModifiedTime>"
+    )));
     let etag1 = r.etag();
 
     // Quotas and validation.
@@ -174,8 +224,11 @@ fn key_group_lifecycle_and_rules() {
         .expect_error(400, "TooManyPublicKeysInKeyGroup");
     m.post("/2020-05-31/key-group", &key_group_config("g1", &ids[..1]))
         .expect_error(409, "KeyGroupAlreadyExists");
-    m.post("/2020-05-31/key-group", &key_group_config("g3", &["KNOSUCHKEY0000"]))
-        .expect_error(400, "InvalidArgument");
+    m.post(
+        "/2020-05-31/key-group",
+        &key_group_config("g3", &["KNOSUCHKEY0000"]),
+    )
+    .expect_error(400, "InvalidArgument");
     m.post("/2020-05-31/key-group", &key_group_config("g3", &[]))
         .expect_error(400, "InvalidArgument");
 
@@ -183,12 +236,17 @@ fn key_group_lifecycle_and_rules() {
     let r = m.get(&format!("/2020-05-31/key-group/{gid}"));
     assert_eq!((r.status, r.etag()), (200, etag1.clone()));
     let r = m.get(&format!("/2020-05-31/key-group/{gid}/config"));
-    assert!(r.text().contains(&format!("<KeyGroupConfig xmlns=\"{NS}\"><Name>g1</Name><Items><PublicKey>{}</PublicKey>", ids[0])));
+    assert!(r.text().contains(&format!(
+        "<KeyGroupConfig xmlns=\"{NS}\"><Name>g1</Name><Items><PublicKey>{}</PublicKey>",
+        ids[0]
+    )));
     let r = m.get("/2020-05-31/key-group");
     assert!(r.text().contains("<KeyGroupList xmlns="));
     assert!(r.text().contains("<Items><KeyGroupSummary><KeyGroup><Id>"));
-    m.get("/2020-05-31/key-group/nope").expect_error(404, "NoSuchResource");
-    m.get("/2020-05-31/key-group/nope/config").expect_error(404, "NoSuchResource");
+    m.get("/2020-05-31/key-group/nope")
+        .expect_error(404, "NoSuchResource");
+    m.get("/2020-05-31/key-group/nope/config")
+        .expect_error(404, "NoSuchResource");
 
     // Update (PUT on the group itself).
     let path = format!("/2020-05-31/key-group/{gid}");
@@ -196,27 +254,42 @@ fn key_group_lifecycle_and_rules() {
     assert_eq!(r.status, 200, "{}", r.text());
     let etag2 = r.etag();
     assert_ne!(etag1, etag2);
-    m.put(&path, &etag2, &key_group_config("g1", &ids)).expect_error(400, "TooManyPublicKeysInKeyGroup");
-    m.put(&path, &etag1, &key_group_config("g1", &ids[..1])).expect_error(412, "PreconditionFailed");
+    m.put(&path, &etag2, &key_group_config("g1", &ids))
+        .expect_error(400, "TooManyPublicKeysInKeyGroup");
+    m.put(&path, &etag1, &key_group_config("g1", &ids[..1]))
+        .expect_error(412, "PreconditionFailed");
     m.req("PUT", &path)
         .body(key_group_config("g1", &ids[..1]))
         .send()
         .expect_error(400, "InvalidIfMatchVersion");
     let (_, _) = create_group(&m, "other", &ids[5..]);
-    m.put(&path, &etag2, &key_group_config("other", &ids[..1])).expect_error(409, "KeyGroupAlreadyExists");
-    m.put("/2020-05-31/key-group/nope", &etag2, &key_group_config("z", &ids[..1]))
-        .expect_error(404, "NoSuchResource");
+    m.put(&path, &etag2, &key_group_config("other", &ids[..1]))
+        .expect_error(409, "KeyGroupAlreadyExists");
+    m.put(
+        "/2020-05-31/key-group/nope",
+        &etag2,
+        &key_group_config("z", &ids[..1]),
+    )
+    .expect_error(404, "NoSuchResource");
 
     // A key in a group cannot be deleted.
     let (k0, k0_etag) = &keys[0];
-    m.delete(&format!("/2020-05-31/public-key/{k0}"), k0_etag).expect_error(409, "PublicKeyInUse");
+    m.delete(&format!("/2020-05-31/public-key/{k0}"), k0_etag)
+        .expect_error(409, "PublicKeyInUse");
 
     // Delete the group, then the key.
-    m.delete(&path, &etag1).expect_error(412, "PreconditionFailed");
-    m.req("DELETE", &path).send().expect_error(400, "InvalidIfMatchVersion");
+    m.delete(&path, &etag1)
+        .expect_error(412, "PreconditionFailed");
+    m.req("DELETE", &path)
+        .send()
+        .expect_error(400, "InvalidIfMatchVersion");
     assert_eq!(m.delete(&path, &etag2).status, 204);
     m.get(&path).expect_error(404, "NoSuchResource");
-    assert_eq!(m.delete(&format!("/2020-05-31/public-key/{k0}"), k0_etag).status, 204);
+    assert_eq!(
+        m.delete(&format!("/2020-05-31/public-key/{k0}"), k0_etag)
+            .status,
+        204
+    );
 }
 
 #[test]
@@ -237,7 +310,9 @@ fn distribution_lifecycle_and_rules() {
         format!("{}/2020-05-31/distribution/{id}", m.endpoint())
     );
     let text = r.text();
-    assert!(text.contains(&format!("<Distribution xmlns=\"{NS}\"><Id>{id}</Id><ARN>arn:aws:cloudfront::")));
+    assert!(text.contains(&format!(
+        "<Distribution xmlns=\"{NS}\"><Id>{id}</Id><ARN>arn:aws:cloudfront::"
+    )));
     assert!(text.contains("<Status>Deployed</Status>"));
     assert!(text.contains(&format!(
         "<ActiveTrustedKeyGroups><Enabled>true</Enabled><Quantity>1</Quantity><Items><KeyGroup><KeyGroupId>{g1}</KeyGroupId><KeyPairIds><Quantity>1</Quantity><Items><KeyPairId>{k1}</KeyPairId></Items></KeyPairIds></KeyGroup></Items></ActiveTrustedKeyGroups>"
@@ -246,90 +321,175 @@ fn distribution_lifecycle_and_rules() {
     // Same CallerReference: same config returns the distribution; another config is refused.
     let again = m.post("/2020-05-31/distribution", &body);
     assert_eq!(again.xml("Id").unwrap(), id);
-    m.post("/2020-05-31/distribution", &distribution_config("d-1", false, "bucket.s3.amazonaws.com", &[], &[]))
-        .expect_error(409, "DistributionAlreadyExists");
+    m.post(
+        "/2020-05-31/distribution",
+        &distribution_config("d-1", false, "bucket.s3.amazonaws.com", &[], &[]),
+    )
+    .expect_error(409, "DistributionAlreadyExists");
 
     // Get, GetConfig, List, ListDistributionsByKeyGroup.
     let r = m.get(&format!("/2020-05-31/distribution/{id}"));
     assert_eq!((r.status, r.etag()), (200, etag1.clone()));
     let r = m.get(&format!("/2020-05-31/distribution/{id}/config"));
-    assert!(r.text().contains(&format!("<DistributionConfig xmlns=\"{NS}\"><CallerReference>d-1</CallerReference>")));
+    assert!(r.text().contains(&format!(
+        "<DistributionConfig xmlns=\"{NS}\"><CallerReference>d-1</CallerReference>"
+    )));
     assert_eq!(r.etag(), etag1);
     let r = m.get("/2020-05-31/distribution");
     assert!(r.text().contains("<DistributionList xmlns="));
     assert!(r.text().contains("<Marker></Marker>"));
     assert!(r.text().contains("<IsTruncated>false</IsTruncated>"));
-    assert!(r.text().contains(&format!("<DistributionSummary><Id>{id}</Id>")));
+    assert!(
+        r.text()
+            .contains(&format!("<DistributionSummary><Id>{id}</Id>"))
+    );
     let r = m.get(&format!("/2020-05-31/distributionsByKeyGroupId/{g1}"));
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.text().contains(&format!("<DistributionIdList xmlns=\"{NS}\">")));
-    assert!(r.text().contains(&format!("<Items><DistributionId>{id}</DistributionId></Items>")));
-    m.get("/2020-05-31/distributionsByKeyGroupId/nope").expect_error(404, "NoSuchResource");
-    m.get("/2020-05-31/distribution/ENOSUCH").expect_error(404, "NoSuchDistribution");
-    m.get("/2020-05-31/distribution/ENOSUCH/config").expect_error(404, "NoSuchDistribution");
+    assert!(
+        r.text()
+            .contains(&format!("<DistributionIdList xmlns=\"{NS}\">"))
+    );
+    assert!(r.text().contains(&format!(
+        "<Items><DistributionId>{id}</DistributionId></Items>"
+    )));
+    m.get("/2020-05-31/distributionsByKeyGroupId/nope")
+        .expect_error(404, "NoSuchResource");
+    m.get("/2020-05-31/distribution/ENOSUCH")
+        .expect_error(404, "NoSuchDistribution");
+    m.get("/2020-05-31/distribution/ENOSUCH/config")
+        .expect_error(404, "NoSuchDistribution");
 
     // A trusted group cannot be deleted.
-    m.delete(&format!("/2020-05-31/key-group/{g1}"), &g1_etag).expect_error(409, "ResourceInUse");
+    m.delete(&format!("/2020-05-31/key-group/{g1}"), &g1_etag)
+        .expect_error(409, "ResourceInUse");
 
     // Creation errors.
     let bad = |body: String, status: u16, code: &str| {
-        m.post("/2020-05-31/distribution", &body).expect_error(status, code);
+        m.post("/2020-05-31/distribution", &body)
+            .expect_error(status, code);
     };
-    bad(distribution_config("d-2", true, "o", &[], &["nope"]), 400, "TrustedKeyGroupDoesNotExist");
-    bad(distribution_config("d-2", true, "o", &[&g1, &g1, &g1, &g1, &g1], &[]), 400, "TooManyKeyGroupsAssociatedToDistribution");
-    bad(distribution_config("d-2", true, "o", &[], &[&g1]).replace("<Quantity>1</Quantity><Items><Origin>", "<Quantity>2</Quantity><Items><Origin>"), 400, "InconsistentQuantities");
-    bad(distribution_config("d-2", true, "o", &[], &[&g1]).replace("<TargetOriginId>o1</TargetOriginId>", "<TargetOriginId>zz</TargetOriginId>"), 404, "NoSuchOrigin");
-    bad(distribution_config("d-2", true, "o", &[], &[]).replace("<Comment>test</Comment>", ""), 400, "InvalidArgument");
+    bad(
+        distribution_config("d-2", true, "o", &[], &["nope"]),
+        400,
+        "TrustedKeyGroupDoesNotExist",
+    );
+    bad(
+        distribution_config("d-2", true, "o", &[&g1, &g1, &g1, &g1, &g1], &[]),
+        400,
+        "TooManyKeyGroupsAssociatedToDistribution",
+    );
+    bad(
+        distribution_config("d-2", true, "o", &[], &[&g1]).replace(
+            "<Quantity>1</Quantity><Items><Origin>",
+            "<Quantity>2</Quantity><Items><Origin>",
+        ),
+        400,
+        "InconsistentQuantities",
+    );
+    bad(
+        distribution_config("d-2", true, "o", &[], &[&g1]).replace(
+            "<TargetOriginId>o1</TargetOriginId>",
+            "<TargetOriginId>zz</TargetOriginId>",
+        ),
+        404,
+        "NoSuchOrigin",
+    );
+    bad(
+        distribution_config("d-2", true, "o", &[], &[]).replace("<Comment>test</Comment>", ""),
+        400,
+        "InvalidArgument",
+    );
 
     // Update: disable, with If-Match rules and immutable CallerReference.
     let path = format!("/2020-05-31/distribution/{id}/config");
     let disabled = distribution_config("d-1", false, "bucket.s3.amazonaws.com", &[], &[&g1]);
-    m.req("PUT", &path).body(disabled.clone()).send().expect_error(400, "InvalidIfMatchVersion");
-    m.put(&path, "EWRONG", &disabled).expect_error(412, "PreconditionFailed");
-    m.put(&path, &etag1, &distribution_config("d-other", false, "o", &[], &[])).expect_error(400, "IllegalUpdate");
-    m.put(&path, &etag1, &distribution_config("d-1", false, "o", &[], &["nope"])).expect_error(400, "TrustedKeyGroupDoesNotExist");
-    m.put("/2020-05-31/distribution/ENOSUCH/config", &etag1, &disabled).expect_error(404, "NoSuchDistribution");
+    m.req("PUT", &path)
+        .body(disabled.clone())
+        .send()
+        .expect_error(400, "InvalidIfMatchVersion");
+    m.put(&path, "EWRONG", &disabled)
+        .expect_error(412, "PreconditionFailed");
+    m.put(
+        &path,
+        &etag1,
+        &distribution_config("d-other", false, "o", &[], &[]),
+    )
+    .expect_error(400, "IllegalUpdate");
+    m.put(
+        &path,
+        &etag1,
+        &distribution_config("d-1", false, "o", &[], &["nope"]),
+    )
+    .expect_error(400, "TrustedKeyGroupDoesNotExist");
+    m.put("/2020-05-31/distribution/ENOSUCH/config", &etag1, &disabled)
+        .expect_error(404, "NoSuchDistribution");
 
     // Delete an enabled distribution: refused.
     let del = format!("/2020-05-31/distribution/{id}");
-    m.delete(&del, &etag1).expect_error(409, "DistributionNotDisabled");
+    m.delete(&del, &etag1)
+        .expect_error(409, "DistributionNotDisabled");
     let r = m.put(&path, &etag1, &disabled);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains(&format!("<Distribution xmlns=\"{NS}\">")));
     let etag2 = r.etag();
     assert_ne!(etag1, etag2);
-    m.delete(&del, &etag1).expect_error(412, "PreconditionFailed");
-    m.req("DELETE", &del).send().expect_error(400, "InvalidIfMatchVersion");
+    m.delete(&del, &etag1)
+        .expect_error(412, "PreconditionFailed");
+    m.req("DELETE", &del)
+        .send()
+        .expect_error(400, "InvalidIfMatchVersion");
     assert_eq!(m.delete(&del, &etag2).status, 204);
     m.get(&del).expect_error(404, "NoSuchDistribution");
     // Now the group is free.
-    assert_eq!(m.delete(&format!("/2020-05-31/key-group/{g1}"), &g1_etag).status, 204);
+    assert_eq!(
+        m.delete(&format!("/2020-05-31/key-group/{g1}"), &g1_etag)
+            .status,
+        204
+    );
 }
 
 #[test]
 fn malformed_requests_get_cloudfront_errors() {
     let m = mock();
-    for body in ["<PublicKeyConfig>", "not xml", "<a></b>", "<!DOCTYPE x [<!ENTITY e \"x\">]><PublicKeyConfig/>"] {
-        m.post("/2020-05-31/public-key", body).expect_error(400, "MalformedXML");
+    for body in [
+        "<PublicKeyConfig>",
+        "not xml",
+        "<a></b>",
+        "<!DOCTYPE x [<!ENTITY e \"x\">]><PublicKeyConfig/>",
+    ] {
+        m.post("/2020-05-31/public-key", body)
+            .expect_error(400, "MalformedXML");
     }
-    m.post("/2020-05-31/public-key", "").expect_error(400, "MissingBody");
-    m.post("/2020-05-31/key-group", "<PublicKeyConfig/>").expect_error(400, "MalformedXML");
+    m.post("/2020-05-31/public-key", "")
+        .expect_error(400, "MissingBody");
+    m.post("/2020-05-31/key-group", "<PublicKeyConfig/>")
+        .expect_error(400, "MalformedXML");
     m.req("POST", "/2020-05-31/public-key")
         .body(vec![0xff, 0xfe, b'<'])
         .send()
         .expect_error(400, "MalformedXML");
     // Deep nesting does not overflow the stack.
     let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
-    m.post("/2020-05-31/distribution", &deep).expect_error(400, "MalformedXML");
+    m.post("/2020-05-31/distribution", &deep)
+        .expect_error(400, "MalformedXML");
     // Oversize body.
     let big = "x".repeat(cfsign_mock::MAX_BODY_BYTES + 10);
-    m.post("/2020-05-31/public-key", &big).expect_error(413, "EntityTooLarge");
+    m.post("/2020-05-31/public-key", &big)
+        .expect_error(413, "EntityTooLarge");
     // Unknown routes and methods.
-    m.get("/2020-05-31/nothing-here").expect_error(404, "UnknownOperation");
+    m.get("/2020-05-31/nothing-here")
+        .expect_error(404, "UnknownOperation");
     m.get("/").expect_error(404, "UnknownOperation");
-    m.req("PATCH", "/2020-05-31/public-key").send().expect_error(405, "MethodNotAllowed");
-    m.req("DELETE", "/2020-05-31/key-group").send().expect_error(405, "MethodNotAllowed");
-    m.req("POST", "/2020-05-31/distribution?WithTags").body("<x/>").send().expect_error(501, "NotImplemented");
+    m.req("PATCH", "/2020-05-31/public-key")
+        .send()
+        .expect_error(405, "MethodNotAllowed");
+    m.req("DELETE", "/2020-05-31/key-group")
+        .send()
+        .expect_error(405, "MethodNotAllowed");
+    m.req("POST", "/2020-05-31/distribution?WithTags")
+        .body("<x/>")
+        .send()
+        .expect_error(501, "NotImplemented");
     // Still alive.
     assert_eq!(m.get("/2020-05-31/public-key").status, 200);
 }
@@ -344,13 +504,24 @@ fn concurrent_updates_with_the_same_etag_exactly_one_wins() {
         let handles: Vec<_> = (0..16)
             .map(|i| {
                 let (m, path, etag, k) = (&m, &path, &etag, &k);
-                s.spawn(move || m.put(path, etag, &key_group_config(&format!("g-{i}"), &[k])).status)
+                s.spawn(move || {
+                    m.put(path, etag, &key_group_config(&format!("g-{i}"), &[k]))
+                        .status
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 15, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 412).count(),
+        15,
+        "{statuses:?}"
+    );
 }
 
 #[test]
@@ -363,7 +534,10 @@ fn state_file_survives_restart_and_is_replaced_atomically() {
     let text = std::fs::read_to_string(&state).unwrap();
     assert!(text.contains("cfsign-mock-state-v1") && text.contains(&k));
     // No temporary files are left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 
     let m = Mock::start(MockConfig::default().with_state_file(&state));
@@ -375,7 +549,9 @@ fn state_file_survives_restart_and_is_replaced_atomically() {
     std::fs::write(&state, "{ not json").unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let err = rt
-        .block_on(cfsign_mock::start(MockConfig::default().with_state_file(&state)))
+        .block_on(cfsign_mock::start(
+            MockConfig::default().with_state_file(&state),
+        ))
         .unwrap_err()
         .to_string();
     assert!(err.contains("not valid cfsign-mock state"), "{err}");

@@ -1,13 +1,12 @@
 //! The edge: routing by host or prefix, origin serving, and trusted-key-group enforcement with
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 //! CloudFront's exact 403 bodies.
 
 mod common;
 
 use std::net::Ipv4Addr;
 
-use cfsign::{
-    CustomPolicy, DenyCode, KeyKind, PrivateKey, Resource, Signer, SourceIp, UnixTime,
-};
+use cfsign::{CustomPolicy, DenyCode, KeyKind, PrivateKey, Resource, Signer, SourceIp, UnixTime};
 use cfsign_mock::{Clock, MockConfig};
 use common::*;
 
@@ -52,14 +51,19 @@ fn fixture() -> Fixture {
     let key_id = r.xml("Id").unwrap();
     let (_, other_pem) = keypair(KeyKind::P256);
     let other_key_id = m
-        .post("/2020-05-31/public-key", &public_key_config("o", "o", &other_pem))
+        .post(
+            "/2020-05-31/public-key",
+            &public_key_config("o", "o", &other_pem),
+        )
         .xml("Id")
         .unwrap();
     let r = m.post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]));
     let group_id = r.xml("Id").unwrap();
     let group_etag = r.etag();
-    let config = distribution_config("edge", true, ORIGIN, &[], &[&group_id])
-        .replace("<CallerReference>edge</CallerReference>", "<CallerReference>edge</CallerReference><DefaultRootObject>index.html</DefaultRootObject>");
+    let config = distribution_config("edge", true, ORIGIN, &[], &[&group_id]).replace(
+        "<CallerReference>edge</CallerReference>",
+        "<CallerReference>edge</CallerReference><DefaultRootObject>index.html</DefaultRootObject>",
+    );
     let r = m.post("/2020-05-31/distribution", &config);
     assert_eq!(r.status, 201, "{}", r.text());
     Fixture {
@@ -85,12 +89,18 @@ impl Fixture {
 
     /// GET of a full URL on this distribution's host.
     fn get(&self, url: &str) -> Resp {
-        let target = url.strip_prefix(&format!("http://{}", self.host())).unwrap();
+        let target = url
+            .strip_prefix(&format!("http://{}", self.host()))
+            .unwrap();
         self.m.req("GET", target).host(&self.host()).send()
     }
 
     fn get_with_cookie(&self, path: &str, cookie: &str) -> Resp {
-        self.m.req("GET", path).host(&self.host()).header("Cookie", cookie).send()
+        self.m
+            .req("GET", path)
+            .host(&self.host())
+            .header("Cookie", cookie)
+            .send()
     }
 }
 
@@ -112,12 +122,24 @@ fn public_paths_are_served_with_ranges_and_types() {
     let r = f.m.req("HEAD", "/public/a.txt").host(&f.host()).send();
     assert_eq!((r.status, r.header("content-length")), (200, Some("10")));
     // Ranges.
-    let r = f.m.req("GET", "/public/a.txt").host(&f.host()).header("Range", "bytes=2-4").send();
+    let r =
+        f.m.req("GET", "/public/a.txt")
+            .host(&f.host())
+            .header("Range", "bytes=2-4")
+            .send();
     assert_eq!((r.status, r.text().as_str()), (206, "234"));
     assert_eq!(r.header("content-range"), Some("bytes 2-4/10"));
-    let r = f.m.req("GET", "/public/a.txt").host(&f.host()).header("Range", "bytes=-3").send();
+    let r =
+        f.m.req("GET", "/public/a.txt")
+            .host(&f.host())
+            .header("Range", "bytes=-3")
+            .send();
     assert_eq!((r.status, r.text().as_str()), (206, "789"));
-    let r = f.m.req("GET", "/public/a.txt").host(&f.host()).header("Range", "bytes=50-").send();
+    let r =
+        f.m.req("GET", "/public/a.txt")
+            .host(&f.host())
+            .header("Range", "bytes=50-")
+            .send();
     assert_eq!(r.status, 416);
     assert_eq!(r.header("content-range"), Some("bytes */10"));
     // Default root object, missing objects, traversal, methods.
@@ -125,9 +147,16 @@ fn public_paths_are_served_with_ranges_and_types() {
     let r = f.get(&f.url("/public/missing.txt"));
     assert_eq!(r.status, 404);
     assert!(r.text().contains("<Code>NoSuchKey</Code>"));
-    assert_eq!(f.get(&f.url("/public/..%2f..%2f..%2fetc/passwd")).status, 404);
+    assert_eq!(
+        f.get(&f.url("/public/..%2f..%2f..%2fetc/passwd")).status,
+        404
+    );
     assert_eq!(f.get(&f.url("/public/../index.html")).status, 404);
-    let r = f.m.req("POST", "/public/a.txt").host(&f.host()).body("x").send();
+    let r =
+        f.m.req("POST", "/public/a.txt")
+            .host(&f.host())
+            .body("x")
+            .send();
     assert_eq!(r.status, 405);
 }
 
@@ -143,12 +172,19 @@ fn distribution_is_reached_by_host_alias_prefix_and_default() {
     let r = f.m.get(&format!("/_edge/{}/private/secret.txt", f.dist_id));
     assert_denied(&r, DenyCode::MissingKey);
     // A prefix URL signed as sent is granted.
-    let url = format!("http://127.0.0.1:{}/_edge/{}/private/secret.txt", f.m.port(), f.dist_id);
+    let url = format!(
+        "http://127.0.0.1:{}/_edge/{}/private/secret.txt",
+        f.m.port(),
+        f.dist_id
+    );
     let signed = f.signer.sign_canned_url(&url, t(NOW + 60)).unwrap();
-    let target = signed.strip_prefix(&format!("http://127.0.0.1:{}", f.m.port())).unwrap();
+    let target = signed
+        .strip_prefix(&format!("http://127.0.0.1:{}", f.m.port()))
+        .unwrap();
     let r = f.m.get(target);
     assert_eq!((r.status, r.text().as_str()), (200, "secret"));
-    f.m.get("/_edge/nope/x").expect_error(404, "NoSuchDistribution");
+    f.m.get("/_edge/nope/x")
+        .expect_error(404, "NoSuchDistribution");
 }
 
 #[test]
@@ -173,12 +209,27 @@ fn default_distribution_mode() {
     // The demo: public path served, private path restricted to the demo key.
     let r = m.req("GET", "/public/hello.txt").host(&domain).send();
     assert_eq!(r.status, 200);
-    assert_denied(&m.req("GET", "/private/secret.txt").host(&domain).send(), DenyCode::MissingKey);
-    let signer = Signer::new(key_pair_id.parse().unwrap(), PrivateKey::from_pem(&pem).unwrap());
+    assert_denied(
+        &m.req("GET", "/private/secret.txt").host(&domain).send(),
+        DenyCode::MissingKey,
+    );
+    let signer = Signer::new(
+        key_pair_id.parse().unwrap(),
+        PrivateKey::from_pem(&pem).unwrap(),
+    );
     let url = signer
-        .sign_canned_url(&format!("http://{domain}/private/secret.txt"), t(2_000_000_000))
+        .sign_canned_url(
+            &format!("http://{domain}/private/secret.txt"),
+            t(2_000_000_000),
+        )
         .unwrap();
-    let r = m.req("GET", url.strip_prefix(&format!("http://{domain}")).unwrap()).host(&domain).send();
+    let r = m
+        .req(
+            "GET",
+            url.strip_prefix(&format!("http://{domain}")).unwrap(),
+        )
+        .host(&domain)
+        .send();
     assert_eq!(r.status, 200, "{}", r.text());
     m.stop();
     // Default-distribution mode: plain 127.0.0.1 requests reach the demo distribution, which is
@@ -201,30 +252,54 @@ fn default_distribution_mode() {
 fn signed_urls_and_cookies_are_granted() {
     let f = fixture();
     // Canned URL.
-    let signed = f.signer.sign_canned_url(&f.url("/private/secret.txt"), t(NOW + 60)).unwrap();
+    let signed = f
+        .signer
+        .sign_canned_url(&f.url("/private/secret.txt"), t(NOW + 60))
+        .unwrap();
     let r = f.get(&signed);
     assert_eq!((r.status, r.text().as_str()), (200, "secret"), "{signed}");
     // Canned URL with the caller's own query string.
-    let signed = f.signer.sign_canned_url(&f.url("/private/secret.txt?v=2"), t(NOW + 60)).unwrap();
+    let signed = f
+        .signer
+        .sign_canned_url(&f.url("/private/secret.txt?v=2"), t(NOW + 60))
+        .unwrap();
     assert_eq!(f.get(&signed).status, 200);
     // Custom policy with a wildcard, a start time and the client's IP.
     let policy = CustomPolicy::new(Resource::new(&f.url("/private/*")).unwrap(), t(NOW + 60))
         .with_starts_at(t(NOW - 60))
         .unwrap()
         .with_source_ip(SourceIp::new(Ipv4Addr::LOCALHOST, 32).unwrap());
-    let signed = f.signer.sign_custom_url(&f.url("/private/clip.mp4"), &policy).unwrap();
+    let signed = f
+        .signer
+        .sign_custom_url(&f.url("/private/clip.mp4"), &policy)
+        .unwrap();
     let r = f.get(&signed);
-    assert_eq!((r.status, r.header("content-type")), (200, Some("video/mp4")));
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("video/mp4"))
+    );
     // Canned cookies (exact URL) and custom cookies (folder).
-    let cookies = f.signer.canned_cookies(&f.url("/private/secret.txt"), t(NOW + 60)).unwrap();
+    let cookies = f
+        .signer
+        .canned_cookies(&f.url("/private/secret.txt"), t(NOW + 60))
+        .unwrap();
     let r = f.get_with_cookie("/private/secret.txt", &cookies.cookie_header());
     assert_eq!(r.status, 200, "{}", r.text());
     let custom = f.signer.custom_cookies(&policy).unwrap();
-    let r = f.get_with_cookie("/private/clip.mp4", &format!("other=1; {}", custom.cookie_header()));
+    let r = f.get_with_cookie(
+        "/private/clip.mp4",
+        &format!("other=1; {}", custom.cookie_header()),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     // Range on a signed object.
-    let target = signed.strip_prefix(&format!("http://{}", f.host())).unwrap();
-    let r = f.m.req("GET", target).host(&f.host()).header("Range", "bytes=0-2").send();
+    let target = signed
+        .strip_prefix(&format!("http://{}", f.host()))
+        .unwrap();
+    let r =
+        f.m.req("GET", target)
+            .host(&f.host())
+            .header("Range", "bytes=0-2")
+            .send();
     assert_eq!((r.status, r.text().as_str()), (206, "mp4"));
 }
 
@@ -234,61 +309,105 @@ fn every_deny_code_has_the_exact_body() {
     let base = f.url("/private/secret.txt");
     // MissingKey: nothing at all, or parameters without Key-Pair-Id.
     assert_denied(&f.get(&base), DenyCode::MissingKey);
-    assert_denied(&f.get(&format!("{base}?Expires={}&Signature=abc", NOW + 60)), DenyCode::MissingKey);
+    assert_denied(
+        &f.get(&format!("{base}?Expires={}&Signature=abc", NOW + 60)),
+        DenyCode::MissingKey,
+    );
     // InvalidKey: a key that exists but is not in the behaviour's groups, and an unknown one.
     let signed = f.signer.sign_canned_url(&base, t(NOW + 60)).unwrap();
     let kid = f.signer.key_pair_id().as_str();
-    assert_denied(&f.get(&signed.replace(kid, &f.other_key_id)), DenyCode::InvalidKey);
-    assert_denied(&f.get(&signed.replace(kid, "KUNKNOWN000000")), DenyCode::InvalidKey);
+    assert_denied(
+        &f.get(&signed.replace(kid, &f.other_key_id)),
+        DenyCode::InvalidKey,
+    );
+    assert_denied(
+        &f.get(&signed.replace(kid, "KUNKNOWN000000")),
+        DenyCode::InvalidKey,
+    );
     // MalformedSignature.
     let sig_start = signed.find("Signature=").unwrap() + "Signature=".len();
-    let sig_end = signed[sig_start..].find('&').map_or(signed.len(), |i| sig_start + i);
+    let sig_end = signed[sig_start..]
+        .find('&')
+        .map_or(signed.len(), |i| sig_start + i);
     let bad_sig = format!("{}%%%%{}", &signed[..sig_start], &signed[sig_end..]);
     assert_denied(&f.get(&bad_sig), DenyCode::MalformedSignature);
     // MalformedPolicy: a Policy that is not base64 / not a policy, an Expires that is not a number.
     assert_denied(
-        &f.get(&format!("{base}?Policy=%%%&Signature=abcd&Key-Pair-Id={kid}")),
+        &f.get(&format!(
+            "{base}?Policy=%%%&Signature=abcd&Key-Pair-Id={kid}"
+        )),
         DenyCode::MalformedPolicy,
     );
     assert_denied(
-        &f.get(&format!("{base}?Policy={}&Signature=abcd&Key-Pair-Id={kid}", cfsign::encoding::encode(b"{not json"))),
+        &f.get(&format!(
+            "{base}?Policy={}&Signature=abcd&Key-Pair-Id={kid}",
+            cfsign::encoding::encode(b"{not json")
+        )),
         DenyCode::MalformedPolicy,
     );
     assert_denied(
-        &f.get(&format!("{base}?Expires=soon&Signature=abcd&Key-Pair-Id={kid}")),
+        &f.get(&format!(
+            "{base}?Expires=soon&Signature=abcd&Key-Pair-Id={kid}"
+        )),
         DenyCode::MalformedPolicy,
     );
     // AccessDenied: expired, not yet valid, tampered URL, wrong resource, wrong IP.
-    assert_denied(&f.get(&f.signer.sign_canned_url(&base, t(NOW - 1)).unwrap()), DenyCode::AccessDenied);
+    assert_denied(
+        &f.get(&f.signer.sign_canned_url(&base, t(NOW - 1)).unwrap()),
+        DenyCode::AccessDenied,
+    );
     assert_denied(&f.get(&format!("{signed}&extra=1")), DenyCode::AccessDenied);
-    let other_path = f.signer.sign_canned_url(&f.url("/private/clip.mp4"), t(NOW + 60)).unwrap();
-    assert_denied(&f.get(&other_path.replace("clip.mp4", "secret.txt")), DenyCode::AccessDenied);
+    let other_path = f
+        .signer
+        .sign_canned_url(&f.url("/private/clip.mp4"), t(NOW + 60))
+        .unwrap();
+    assert_denied(
+        &f.get(&other_path.replace("clip.mp4", "secret.txt")),
+        DenyCode::AccessDenied,
+    );
     let later = CustomPolicy::new(Resource::new(&f.url("/private/*")).unwrap(), t(NOW + 600))
         .with_starts_at(t(NOW + 60))
         .unwrap();
-    assert_denied(&f.get(&f.signer.sign_custom_url(&base, &later).unwrap()), DenyCode::AccessDenied);
+    assert_denied(
+        &f.get(&f.signer.sign_custom_url(&base, &later).unwrap()),
+        DenyCode::AccessDenied,
+    );
     let elsewhere = CustomPolicy::new(Resource::new(&f.url("/public/*")).unwrap(), t(NOW + 60));
-    assert_denied(&f.get(&f.signer.sign_custom_url(&base, &elsewhere).unwrap()), DenyCode::AccessDenied);
+    assert_denied(
+        &f.get(&f.signer.sign_custom_url(&base, &elsewhere).unwrap()),
+        DenyCode::AccessDenied,
+    );
     let wrong_ip = CustomPolicy::new(Resource::new(&f.url("/private/*")).unwrap(), t(NOW + 60))
         .with_source_ip(SourceIp::new(Ipv4Addr::new(10, 0, 0, 0), 8).unwrap());
-    assert_denied(&f.get(&f.signer.sign_custom_url(&base, &wrong_ip).unwrap()), DenyCode::AccessDenied);
+    assert_denied(
+        &f.get(&f.signer.sign_custom_url(&base, &wrong_ip).unwrap()),
+        DenyCode::AccessDenied,
+    );
     // Signed for another host (the .localhost-less domain) is a different resource.
     let other_host = f
         .signer
-        .sign_canned_url(&format!("http://{}/private/secret.txt", f.domain), t(NOW + 60))
+        .sign_canned_url(
+            &format!("http://{}/private/secret.txt", f.domain),
+            t(NOW + 60),
+        )
         .unwrap();
     let query = &other_host[other_host.find('?').unwrap()..];
     assert_denied(&f.get(&format!("{base}{query}")), DenyCode::AccessDenied);
     // Cookies: a canned cookie for another URL is AccessDenied; URL parameters win over cookies.
-    let cookies = f.signer.canned_cookies(&f.url("/private/clip.mp4"), t(NOW + 60)).unwrap();
-    assert_denied(&f.get_with_cookie("/private/secret.txt", &cookies.cookie_header()), DenyCode::AccessDenied);
+    let cookies = f
+        .signer
+        .canned_cookies(&f.url("/private/clip.mp4"), t(NOW + 60))
+        .unwrap();
+    assert_denied(
+        &f.get_with_cookie("/private/secret.txt", &cookies.cookie_header()),
+        DenyCode::AccessDenied,
+    );
     let good = f.signer.canned_cookies(&base, t(NOW + 60)).unwrap();
-    let r = f
-        .m
-        .req("GET", "/private/secret.txt?Expires=1")
-        .host(&f.host())
-        .header("Cookie", &good.cookie_header())
-        .send();
+    let r =
+        f.m.req("GET", "/private/secret.txt?Expires=1")
+            .host(&f.host())
+            .header("Cookie", &good.cookie_header())
+            .send();
     assert_denied(&r, DenyCode::MissingKey);
     // The public path never needs a signature, even with junk parameters.
     assert_eq!(f.get(&f.url("/public/a.txt?Signature=zzz")).status, 200);
@@ -297,7 +416,10 @@ fn every_deny_code_has_the_exact_body() {
 #[test]
 fn key_group_changes_take_effect_at_the_edge() {
     let f = fixture();
-    let signed = f.signer.sign_canned_url(&f.url("/private/secret.txt"), t(NOW + 60)).unwrap();
+    let signed = f
+        .signer
+        .sign_canned_url(&f.url("/private/secret.txt"), t(NOW + 60))
+        .unwrap();
     assert_eq!(f.get(&signed).status, 200);
     // Replace the group's key: the old key is no longer trusted.
     let r = f.m.put(
@@ -317,7 +439,11 @@ fn the_clock_can_be_shifted() {
         .as_secs();
     let expires = t(now + 3600);
     for (offset, granted) in [(0, true), (3599 - 5, true), (3601, false)] {
-        let m = Mock::start(MockConfig::default().with_demo(true).with_clock(Clock::Offset(offset)));
+        let m = Mock::start(
+            MockConfig::default()
+                .with_demo(true)
+                .with_clock(Clock::Offset(offset)),
+        );
         let demo = m.handle().demo().unwrap();
         let signer = Signer::new(
             demo.key_pair_id().parse().unwrap(),
@@ -325,7 +451,9 @@ fn the_clock_can_be_shifted() {
         );
         let url = format!("http://{}/private/secret.txt", demo.domain_name());
         let signed = signer.sign_canned_url(&url, expires).unwrap();
-        let target = signed.strip_prefix(&format!("http://{}", demo.domain_name())).unwrap();
+        let target = signed
+            .strip_prefix(&format!("http://{}", demo.domain_name()))
+            .unwrap();
         let r = m.req("GET", target).host(demo.domain_name()).send();
         assert_eq!(r.status == 200, granted, "offset {offset}: {}", r.text());
     }

@@ -1,6 +1,7 @@
 //! Test helpers: a mock on 127.0.0.1:0 in its own runtime, and a minimal raw HTTP/1.1 client
 //! (so tests control the `Host` header exactly, without DNS for `*.localhost`).
 #![allow(dead_code, unreachable_pub)] // Reason: each test binary uses a different subset.
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -22,7 +23,10 @@ impl Mock {
             .build()
             .unwrap();
         let mock = rt.block_on(cfsign_mock::start(config)).unwrap();
-        Mock { mock: Some(mock), rt }
+        Mock {
+            mock: Some(mock),
+            rt,
+        }
     }
 
     pub fn handle(&self) -> &RunningMock {
@@ -57,7 +61,10 @@ impl Mock {
     }
 
     pub fn put(&self, path: &str, etag: &str, body: &str) -> Resp {
-        self.req("PUT", path).header("If-Match", etag).body(body).send()
+        self.req("PUT", path)
+            .header("If-Match", etag)
+            .body(body)
+            .send()
     }
 
     pub fn delete(&self, path: &str, etag: &str) -> Resp {
@@ -134,7 +141,14 @@ impl Resp {
             .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
         let head = std::str::from_utf8(&raw[..split]).unwrap();
         let mut lines = head.split("\r\n");
-        let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -150,7 +164,11 @@ impl Resp {
         } else {
             rest.to_vec()
         };
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -206,7 +224,8 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else {
             return out;
         };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..pos]).unwrap().trim(), 16).unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..pos]).unwrap().trim(), 16).unwrap();
         if size == 0 {
             return out;
         }
@@ -229,15 +248,23 @@ pub fn public_key_config(caller_ref: &str, name: &str, pem: &str) -> String {
 }
 
 pub fn key_group_config(name: &str, keys: &[&str]) -> String {
-    let items: String = keys.iter().map(|k| format!("<PublicKey>{k}</PublicKey>")).collect();
-    format!("<KeyGroupConfig xmlns=\"{NS}\"><Name>{name}</Name><Items>{items}</Items><Comment>group</Comment></KeyGroupConfig>")
+    let items: String = keys
+        .iter()
+        .map(|k| format!("<PublicKey>{k}</PublicKey>"))
+        .collect();
+    format!(
+        "<KeyGroupConfig xmlns=\"{NS}\"><Name>{name}</Name><Items>{items}</Items><Comment>group</Comment></KeyGroupConfig>"
+    )
 }
 
 fn tkg(groups: &[&str]) -> String {
     if groups.is_empty() {
         return "<TrustedKeyGroups><Enabled>false</Enabled><Quantity>0</Quantity></TrustedKeyGroups>".to_owned();
     }
-    let items: String = groups.iter().map(|g| format!("<KeyGroup>{g}</KeyGroup>")).collect();
+    let items: String = groups
+        .iter()
+        .map(|g| format!("<KeyGroup>{g}</KeyGroup>"))
+        .collect();
     format!(
         "<TrustedKeyGroups><Enabled>true</Enabled><Quantity>{}</Quantity><Items>{items}</Items></TrustedKeyGroups>",
         groups.len()

@@ -57,10 +57,10 @@ impl SignatureCache {
     }
 
     pub(crate) fn put(&self, key: CacheKey, signature: Arc<str>) {
-        if let Some(shard) = self.shard(&key) {
-            if let Ok(mut shard) = shard.lock() {
-                shard.put(key, signature);
-            }
+        if let Some(shard) = self.shard(&key)
+            && let Ok(mut shard) = shard.lock()
+        {
+            shard.put(key, signature);
         }
     }
 

@@ -213,10 +213,10 @@ impl Config {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for key in &mut config.keys {
-            if let Some(file) = &key.file {
-                if file.is_relative() {
-                    key.file = Some(base.join(file));
-                }
+            if let Some(file) = &key.file
+                && file.is_relative()
+            {
+                key.file = Some(base.join(file));
             }
         }
         Ok(config)

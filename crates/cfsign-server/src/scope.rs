@@ -255,18 +255,18 @@ fn check(text: &str, max_bytes: usize, mode: Mode) -> Result<Parts<'_>, ApiError
     };
     let path = if path.is_empty() { "/" } else { path };
     check_path(path)?;
-    if mode == Mode::Url {
-        if let Some((_, query)) = tail.split_once('?') {
-            for param in query.split('&') {
-                let name = param.split('=').next().unwrap_or_default();
-                if cfsign::SIGNING_PARAMS.contains(&name) {
-                    return bad(
-                        "reserved_parameter",
-                        format!(
-                            "the query parameter `{name}` is reserved for CloudFront signing; sign the URL without it"
-                        ),
-                    );
-                }
+    if mode == Mode::Url
+        && let Some((_, query)) = tail.split_once('?')
+    {
+        for param in query.split('&') {
+            let name = param.split('=').next().unwrap_or_default();
+            if cfsign::SIGNING_PARAMS.contains(&name) {
+                return bad(
+                    "reserved_parameter",
+                    format!(
+                        "the query parameter `{name}` is reserved for CloudFront signing; sign the URL without it"
+                    ),
+                );
             }
         }
     }
@@ -313,10 +313,10 @@ fn check_authority(authority: &str) -> Result<(), ApiError> {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return escape("bad_port", "has a port that is not a number");
-        }
+    if let Some(port) = port
+        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return escape("bad_port", "has a port that is not a number");
     }
     let ipv6 = host.starts_with('[') && host.ends_with(']');
     let host_ok = if ipv6 {

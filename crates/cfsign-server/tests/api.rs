@@ -1,5 +1,7 @@
 //! In-process tests of every endpoint and every error, through `app(state).oneshot(request)`.
 
+#![allow(clippy::unwrap_used)] // A test that meets an unexpected error should panic.
+
 mod common;
 
 use std::path::Path;

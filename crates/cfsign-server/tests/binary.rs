@@ -1,4 +1,6 @@
 //! Black-box tests of the `cfsign-server` binary: start it on a free port with a temporary
+
+#![allow(clippy::unwrap_used)] // A test that meets an unexpected error should panic.
 //! config, talk HTTP to it, switch keys with SIGHUP and file changes under load, stop it with SIGTERM.
 
 mod common;

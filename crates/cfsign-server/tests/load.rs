@@ -1,4 +1,6 @@
 //! Load test on loopback: many keep-alive connections signing unique and repeated URLs at once
+
+#![allow(clippy::unwrap_used)] // A test that meets an unexpected error should panic.
 //! against an in-process server; every request must succeed.
 
 mod common;

@@ -1,6 +1,7 @@
 //! Shared test fixtures: the test keys, tokens and a config that uses them.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
+#![allow(clippy::unwrap_used)] // Fixtures panic on broken test data.
 
 use std::path::{Path, PathBuf};
 

@@ -332,6 +332,18 @@ mod tests {
     }
 
     #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        let config =
+            Config::from_toml(&readme[start..end], Path::new("/etc/cfsign/server.toml")).unwrap();
+        assert_eq!(config.keys.len(), 2);
+        assert_eq!(config.clients[0].max_ttl, Duration(3600));
+        assert_eq!(config.server.default_ttl, Duration(300));
+    }
+
+    #[test]
     fn unknown_keys_and_durations() {
         let err = Config::from_toml("listen = 1\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");

@@ -2,6 +2,7 @@
 //! assembling signed URLs and cookies exactly as the core crate does.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cfsign::{CookieAttributes, HashAlgorithm, MAX_URL_BYTES, UnixTime, encoding};
 
@@ -109,9 +110,18 @@ pub(crate) async fn signatures(
     state.shared.metrics.cache(hits, todo.len() as u64);
     if !todo.is_empty() {
         let signer_key = Arc::clone(key);
+        // If this future is dropped (the request timed out or the client went away), the guard
+        // tells the blocking task to stop signing the rest of the batch.
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let _guard = AbandonOnDrop(Arc::clone(&abandoned));
         let signed = tokio::task::spawn_blocking(move || {
             todo.into_iter()
                 .map(|(index, hash, policy)| {
+                    if abandoned.load(Ordering::Relaxed) {
+                        return Err(cfsign::Error::Signing {
+                            reason: "the request was abandoned".to_owned(),
+                        });
+                    }
                     let raw = signer_key.signer(hash).sign_bytes(policy.as_bytes())?;
                     Ok::<_, cfsign::Error>((index, hash, policy, encoding::encode(&raw)))
                 })
@@ -141,6 +151,14 @@ pub(crate) async fn signatures(
         .into_iter()
         .map(|s| s.ok_or_else(|| ApiError::internal("a signature went missing")))
         .collect()
+}
+
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Appends the signing parameters to `url` in botocore's order, as `Signer::sign_*_url` does.

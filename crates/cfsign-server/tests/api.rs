@@ -941,3 +941,20 @@ async fn key_from_environment() {
     .to_string();
     assert!(!err.contains("AAAA"), "key material in the error: {err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_time_out() {
+    // 5000 RSA signatures take several seconds; the limit is one.
+    let state = state_with(
+        KEY_A,
+        "[server]\nrequest_timeout_secs = 1\nmax_batch = 5000\nbody_limit_bytes = 1000000\n",
+    );
+    let items: Vec<Value> = (0..5000)
+        .map(|i| json!({"url": format!("https://d1.example.net/media/{i}.jpg")}))
+        .collect();
+    let start = std::time::Instant::now();
+    let reply = sign(&state, WEB_TOKEN, json!({ "requests": items })).await;
+    assert_eq!(reply.status, StatusCode::REQUEST_TIMEOUT);
+    assert!(start.elapsed() < std::time::Duration::from_secs(3));
+    assert!(reply.headers.get("x-request-id").is_some());
+}

@@ -232,9 +232,18 @@ pub(crate) fn sign(args: &SignArgs, out: &mut Out) -> Result<Outcome> {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, usize::from),
         };
+        // With an expiry on the command line, check the flags once (a bad flag is a usage error, not
+        // an error on every line) and reuse the plan for plain-URL lines.
+        let has_expiry = globals.expires_in.is_some() || globals.expires_at.is_some();
+        let base = if has_expiry {
+            Some(globals.plan(now, args.policy.allow_expired, names)?)
+        } else {
+            None
+        };
         let bulk = Bulk {
             signer: &signer,
             globals: &globals,
+            base: base.as_ref(),
             now,
             allow_expired: args.policy.allow_expired,
             format: args.format,
@@ -275,6 +284,8 @@ fn text(value: Option<serde_json::Value>, field: &str) -> Result<Option<String>>
 struct Bulk<'a> {
     signer: &'a Signer,
     globals: &'a Spec,
+    /// The plan from the flags alone, when they include an expiry.
+    base: Option<&'a Plan>,
     now: UnixTime,
     allow_expired: bool,
     format: SignFormat,
@@ -384,28 +395,38 @@ impl Bulk<'_> {
         if line.is_empty() || line.starts_with('#') {
             return Ok(None);
         }
-        let (url, spec) = if line.starts_with('{') {
-            let parsed: Line = serde_json::from_str(line).context(
-                "not a valid JSON line: expected {\"url\": ..., and optionally expires_in, expires_at, starts_at, \
-                 ip, resource}",
-            )?;
-            let spec = Spec {
-                expires_in: text(parsed.expires_in, "expires_in")?,
-                expires_at: text(parsed.expires_at, "expires_at")?,
-                starts_at: text(parsed.starts_at, "starts_at")?,
-                ip: parsed.ip,
-                resource: parsed.resource,
+        if !line.starts_with('{') {
+            let Some(plan) = self.base else {
+                bail!(
+                    "no expiry: pass --expires-in or --expires-at, or write the line as JSON with expires_in or \
+                     expires_at"
+                );
             };
-            (parsed.url, self.globals.overlay(spec))
-        } else {
-            (line.to_owned(), self.globals.clone())
-        };
+            return self
+                .finish(plan, plan.sign_url(self.signer, line)?)
+                .map(Some);
+        }
+        let parsed: Line = serde_json::from_str(line).context(
+            "not a valid JSON line: expected {\"url\": ..., and optionally expires_in, expires_at, starts_at, \
+             ip, resource}",
+        )?;
+        let spec = self.globals.overlay(Spec {
+            expires_in: text(parsed.expires_in, "expires_in")?,
+            expires_at: text(parsed.expires_at, "expires_at")?,
+            starts_at: text(parsed.starts_at, "starts_at")?,
+            ip: parsed.ip,
+            resource: parsed.resource,
+        });
         let plan = spec.plan(self.now, self.allow_expired, &LINE_NAMES)?;
-        let signed = plan.sign_url(self.signer, &url)?;
-        Ok(Some(match self.format {
+        let signed = plan.sign_url(self.signer, &parsed.url)?;
+        self.finish(&plan, signed).map(Some)
+    }
+
+    fn finish(&self, plan: &Plan, signed: String) -> Result<String> {
+        Ok(match self.format {
             SignFormat::Url => signed,
             SignFormat::Json => plan.json(&signed, self.signer).to_string(),
-        }))
+        })
     }
 }
 

@@ -167,6 +167,34 @@ fn stdin_without_urls() {
         "https://d1.example.net/a.jpg\n",
     );
     out.fails(2, &["nope.pem"]);
+    // So does a bad expiry flag: once, not once per line.
+    let out = dir.run_stdin(
+        &[
+            "sign",
+            "-",
+            "--key-pair-id",
+            KEY_ID,
+            "--private-key",
+            RSA_KEY,
+            "--expires-at",
+            "2020-01-01",
+        ],
+        "https://d1.example.net/a.jpg\nhttps://d1.example.net/b.jpg\n",
+    );
+    out.fails(2, &["in the past"]);
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+    // Without an expiry flag, plain lines need one and JSON lines can bring their own.
+    let out = dir.run_stdin(
+        &["sign", "-", "--key-pair-id", KEY_ID, "--private-key", RSA_KEY],
+        "https://d1.example.net/a.jpg\n{\"url\":\"https://d1.example.net/b.jpg\",\"expires_in\":60}\n",
+    );
+    assert_eq!(out.code, 1, "{out:#?}");
+    assert!(out.stderr.contains("line 1: no expiry"), "{out:#?}");
+    assert!(
+        out.stdout
+            .starts_with("https://d1.example.net/b.jpg?Expires="),
+        "{out:#?}"
+    );
 }
 
 #[test]

@@ -51,5 +51,10 @@ pub use crate::verify::{
     Decision, Denial, DenyCode, DenyReason, Grant, Request, SignatureSource, TrustedKeys, verify,
 };
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The `rand_core` version whose `CryptoRng` [`PrivateKey::generate`] takes.
 pub use rand_core;

@@ -1,42 +1,175 @@
-//! The OpenSSL signing backend (cargo feature `native`): RSA PKCS#1 v1.5 at OpenSSL's speed.
+//! The OpenSSL backend (cargo feature `native`): signing and verifying at OpenSSL's speed.
 //!
-//! Signatures are byte-identical to the RustCrypto backend's (PKCS#1 v1.5 is deterministic);
-//! the tests check this. ECDSA keys keep using RustCrypto.
+//! RSA signatures are byte-identical to the RustCrypto backend's (PKCS#1 v1.5 is deterministic);
+//! the tests check this. ECDSA P-256 signatures are randomised by both backends and verify either way.
+//!
+//! Speed: OpenSSL 3's `EVP_DigestSignInit` costs a provider fetch and a fresh `EVP_PKEY_CTX` on
+//! every call, a visible share of an RSA signature and several times an RSA verification. So the
+//! message is hashed here and the hash signed with `EVP_PKEY_sign` on a context initialised once
+//! (padding and digest set) and reused — what `openssl speed` measures. Contexts are not
+//! thread-safe, so each key keeps a small pool: a thread takes one, uses it, and puts it back.
 
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use std::sync::Mutex;
 
-use crate::{Error, HashAlgorithm, KeyAlgorithm, PrivateKey};
+use openssl::error::ErrorStack;
+use openssl::md::{Md, MdRef};
+use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private, Public};
+use openssl::pkey_ctx::PkeyCtx;
+use openssl::rsa::Padding;
 
-/// An RSA key loaded into OpenSSL. OpenSSL clears private key memory when the key is freed.
+use crate::{Error, HashAlgorithm, PrivateKey};
+
+/// At most this many idle contexts are kept per key and hash (one per concurrently signing thread).
+const MAX_POOLED: usize = 64;
+
+fn md(hash: HashAlgorithm) -> &'static MdRef {
+    match hash {
+        HashAlgorithm::Sha1 => Md::sha1(),
+        HashAlgorithm::Sha256 => Md::sha256(),
+    }
+}
+
+fn slot(hash: HashAlgorithm) -> usize {
+    match hash {
+        HashAlgorithm::Sha1 => 0,
+        HashAlgorithm::Sha256 => 1,
+    }
+}
+
+/// Idle, initialised contexts for one key, by hash algorithm.
+struct Pool<T> {
+    idle: [Mutex<Vec<PkeyCtx<T>>>; 2],
+}
+
+impl<T> Pool<T> {
+    fn new() -> Pool<T> {
+        Pool {
+            idle: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
+        }
+    }
+
+    /// An idle context for `hash`, or a new one from `make`.
+    fn take(
+        &self,
+        hash: HashAlgorithm,
+        make: impl FnOnce() -> Result<PkeyCtx<T>, ErrorStack>,
+    ) -> Result<PkeyCtx<T>, ErrorStack> {
+        // A poisoned lock only means another thread panicked mid-push; make a fresh context.
+        let idle = self.idle[slot(hash)].lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(ctx) => Ok(ctx),
+            None => make(),
+        }
+    }
+
+    /// Returns a context that completed its operation.
+    fn give_back(&self, hash: HashAlgorithm, ctx: PkeyCtx<T>) {
+        if let Ok(mut idle) = self.idle[slot(hash)].lock()
+            && idle.len() < MAX_POOLED
+        {
+            idle.push(ctx);
+        }
+    }
+}
+
+fn is_rsa<T: HasPublic>(key: &PKeyRef<T>) -> bool {
+    key.id() == Id::RSA
+}
+
+/// A private key (RSA or P-256) loaded into OpenSSL. OpenSSL clears key memory when it is freed.
 pub(crate) struct NativeKey {
     key: PKey<Private>,
+    pool: Pool<Private>,
 }
 
 impl NativeKey {
-    /// Loads `key` into OpenSSL; `None` for key types this backend does not handle (ECDSA).
+    /// Loads `key` into OpenSSL; `None` if OpenSSL refuses it (the signer then uses RustCrypto).
     pub(crate) fn new(key: &PrivateKey) -> Option<NativeKey> {
-        if !matches!(key.algorithm(), KeyAlgorithm::Rsa { .. }) {
-            return None;
-        }
         let der = key.to_pkcs8_der();
         PKey::private_key_from_pkcs8(&der)
             .ok()
-            .map(|key| NativeKey { key })
+            .map(|key| NativeKey {
+                key,
+                pool: Pool::new(),
+            })
+    }
+
+    fn make_ctx(&self, hash: HashAlgorithm) -> Result<PkeyCtx<Private>, ErrorStack> {
+        let mut ctx = PkeyCtx::new(&self.key)?;
+        ctx.sign_init()?;
+        if is_rsa(&self.key) {
+            ctx.set_rsa_padding(Padding::PKCS1)?;
+        }
+        ctx.set_signature_md(md(hash))?;
+        Ok(ctx)
     }
 
     pub(crate) fn sign(&self, hash: HashAlgorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let digest = match hash {
-            HashAlgorithm::Sha1 => MessageDigest::sha1(),
-            HashAlgorithm::Sha256 => MessageDigest::sha256(),
-        };
-        let err = |e: openssl::error::ErrorStack| Error::Signing {
+        let err = |e: ErrorStack| Error::Signing {
             reason: format!(
                 "OpenSSL refused to sign ({e}); if SHA-1 is disabled by policy, build without the `native` feature"
             ),
         };
-        let mut signer = openssl::sign::Signer::new(digest, &self.key).map_err(err)?;
-        signer.update(message).map_err(err)?;
-        signer.sign_to_vec().map_err(err)
+        let digest = hash.digest(message);
+        let mut ctx = self.pool.take(hash, || self.make_ctx(hash)).map_err(err)?;
+        let mut signature = Vec::new();
+        ctx.sign_to_vec(&digest, &mut signature).map_err(err)?;
+        self.pool.give_back(hash, ctx);
+        Ok(signature)
+    }
+}
+
+/// A public key (RSA or P-256) loaded into OpenSSL, for verifying.
+pub(crate) struct NativePublicKey {
+    key: PKey<Public>,
+    pool: Pool<Public>,
+}
+
+impl Clone for NativePublicKey {
+    fn clone(&self) -> NativePublicKey {
+        // The key is reference-counted; the clone starts with an empty pool.
+        NativePublicKey {
+            key: self.key.clone(),
+            pool: Pool::new(),
+        }
+    }
+}
+
+impl NativePublicKey {
+    /// Loads SPKI DER into OpenSSL; `None` if OpenSSL refuses it (the caller then verifies with RustCrypto).
+    pub(crate) fn new(spki_der: &[u8]) -> Option<NativePublicKey> {
+        PKey::public_key_from_der(spki_der)
+            .ok()
+            .map(|key| NativePublicKey {
+                key,
+                pool: Pool::new(),
+            })
+    }
+
+    fn make_ctx(&self, hash: HashAlgorithm) -> Result<PkeyCtx<Public>, ErrorStack> {
+        let mut ctx = PkeyCtx::new(&self.key)?;
+        ctx.verify_init()?;
+        if is_rsa(&self.key) {
+            ctx.set_rsa_padding(Padding::PKCS1)?;
+        }
+        ctx.set_signature_md(md(hash))?;
+        Ok(ctx)
+    }
+
+    /// Whether `signature` (PKCS#1 v1.5, or DER ECDSA) is valid for `message` under `hash`.
+    pub(crate) fn verify(&self, hash: HashAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        let digest = hash.digest(message);
+        let Ok(mut ctx) = self.pool.take(hash, || self.make_ctx(hash)) else {
+            return false;
+        };
+        match ctx.verify(&digest, signature) {
+            Ok(valid) => {
+                self.pool.give_back(hash, ctx);
+                valid
+            }
+            // Errors (malformed signature) leave the OpenSSL error queue drained by the crate;
+            // the context is still initialised, but drop it to be safe.
+            Err(_) => false,
+        }
     }
 }

@@ -563,12 +563,13 @@ pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // `*` first: a `*` in the pattern is always a wildcard, even facing a literal `*`.
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((sp, st)) = star {
             pi = sp + 1;
             ti = st + 1;
@@ -657,6 +658,17 @@ mod tests {
             false,
         );
         check("*", "https://anything/at/all?q", true);
+        // A `*` in the pattern facing a literal `*` in the URL is still a wildcard.
+        check(
+            "https://d1.example.net/*",
+            "https://d1.example.net/*%00",
+            true,
+        );
+        check(
+            "https://d1.example.net/a*",
+            "https://d1.example.net/a*b*c",
+            true,
+        );
         check(
             "https://d1.example.net/a.jpg",
             "https://d1.example.net/a.jpg?x",

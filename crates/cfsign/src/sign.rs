@@ -77,8 +77,8 @@ impl fmt::Display for HashAlgorithm {
 pub enum Backend {
     /// RustCrypto's `rsa` and `p256`: pure Rust, constant-time, works where SHA-1 is disabled.
     RustCrypto,
-    /// OpenSSL through the `openssl` crate (cargo feature `native`): about 10× faster for RSA.
-    /// ECDSA keys always use RustCrypto.
+    /// OpenSSL through the `openssl` crate (cargo feature `native`): several times faster, for
+    /// RSA and ECDSA keys. With the feature on, [`PublicKey::verify`] uses OpenSSL too.
     #[cfg(feature = "native")]
     OpenSsl,
 }

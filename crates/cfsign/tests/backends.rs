@@ -80,7 +80,7 @@ fn rsa_signatures_are_byte_identical() {
 }
 
 #[test]
-fn ecdsa_keys_fall_back_to_rustcrypto() {
+fn ecdsa_signatures_verify_across_backends() {
     for hash in HASHES {
         let signer = Signer::with_backend(
             "K1".parse().unwrap(),
@@ -90,6 +90,18 @@ fn ecdsa_keys_fall_back_to_rustcrypto() {
         .with_hash_algorithm(hash);
         let signature = signer.sign_bytes(b"policy").unwrap();
         assert!(signer.public_key().verify(hash, b"policy", &signature));
+        let rust = Signer::with_backend(
+            "K1".parse().unwrap(),
+            common::private_key("p256-sec1.pem"),
+            Backend::RustCrypto,
+        )
+        .with_hash_algorithm(hash);
+        assert!(
+            signer
+                .public_key()
+                .verify(hash, b"policy", &rust.sign_bytes(b"policy").unwrap())
+        );
+        assert!(!signer.public_key().verify(hash, b"policy!", &signature));
     }
 }
 

@@ -384,8 +384,8 @@ proptest! {
         pattern_body in "[ab*?/.]{0,10}",
         pattern_query in prop::option::of("[ab*?=&]{0,6}"),
         url_scheme in "(https|http)",
-        url_body in "[ab/.]{0,10}",
-        url_query in prop::option::of("[ab=&]{0,6}"),
+        url_body in "[ab/.*]{0,10}",
+        url_query in prop::option::of("[ab=&*?]{0,6}"),
         bare in any::<bool>(),
     ) {
         let pattern = match (&pattern_query, bare) {

@@ -117,6 +117,18 @@ impl CookieAttributes {
 
 /// The cookies CloudFront reads: `CloudFront-Expires` or `CloudFront-Policy`, then
 /// `CloudFront-Signature`, `CloudFront-Key-Pair-Id` and, for SHA-256, `CloudFront-Hash-Algorithm`.
+///
+/// ```
+/// use cfsign::{HashAlgorithm, KeyKind, PrivateKey, Signer, UnixTime};
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?)
+///     .with_hash_algorithm(HashAlgorithm::Sha256);
+/// let cookies = signer.canned_cookies("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+/// let names: Vec<&str> = cookies.pairs().iter().map(|(name, _)| *name).collect();
+/// assert_eq!(names, ["CloudFront-Expires", "CloudFront-Signature", "CloudFront-Key-Pair-Id", "CloudFront-Hash-Algorithm"]);
+/// assert_eq!(cookies.get("CloudFront-Expires"), Some("1767225600"));
+/// assert!(cookies.cookie_header().starts_with("CloudFront-Expires=1767225600; CloudFront-Signature="));
+/// # Ok::<(), cfsign::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedCookies {
     pairs: Vec<(&'static str, String)>,

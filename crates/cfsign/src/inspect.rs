@@ -104,6 +104,19 @@ pub fn inspect_url(url: &str) -> Inspection {
 }
 
 /// Decodes signed cookies from a `Cookie` header value (with or without the `Cookie:` prefix).
+///
+/// ```
+/// use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime, inspect_cookies};
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?);
+/// let policy = CustomPolicy::new(Resource::new("https://d1.example.net/hls/*")?, UnixTime::from_secs(1767225600)?);
+/// let header = format!("session=abc; {}", signer.custom_cookies(&policy)?.cookie_header());
+/// let parts = inspect_cookies(&header);
+/// assert!(parts.is_custom_policy());
+/// assert_eq!(parts.custom_policy(), Some(&policy));
+/// assert_eq!(parts.expires(), Some(UnixTime::from_secs(1767225600)?));
+/// assert!(parts.problems().is_empty());
+/// # Ok::<(), cfsign::Error>(())
+/// ```
 pub fn inspect_cookies(cookie_header: &str) -> Inspection {
     build(
         parse_cookie_header(cookie_header),

@@ -10,6 +10,16 @@ use crate::{
 
 /// The hash under the signature: SHA-1 (CloudFront's default) or SHA-256
 /// (`Hash-Algorithm=SHA256`, cookie `CloudFront-Hash-Algorithm=SHA256`).
+///
+/// ```
+/// use cfsign::{HashAlgorithm, KeyKind, PrivateKey, Signer, UnixTime};
+/// assert_eq!(HashAlgorithm::parse("sha-256")?, HashAlgorithm::Sha256);
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?)
+///     .with_hash_algorithm(HashAlgorithm::Sha256);
+/// let url = signer.sign_canned_url("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+/// assert!(url.ends_with("&Key-Pair-Id=K2JCJMDEHXQW5F&Hash-Algorithm=SHA256"));
+/// # Ok::<(), cfsign::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum HashAlgorithm {
@@ -71,7 +81,16 @@ impl fmt::Display for HashAlgorithm {
     }
 }
 
-/// Which implementation computes RSA signatures. Both produce byte-identical signatures.
+/// Which implementation computes signatures. Both produce byte-identical RSA signatures.
+///
+/// ```
+/// use cfsign::{Backend, KeyKind, PrivateKey, Signer};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let signer = Signer::with_backend("K2JCJMDEHXQW5F".parse()?, key, Backend::RustCrypto);
+/// assert_eq!(signer.backend(), Backend::RustCrypto);
+/// // With the `native` feature, `Signer::new` picks `Backend::OpenSsl`.
+/// # Ok::<(), cfsign::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {

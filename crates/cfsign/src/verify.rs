@@ -69,6 +69,23 @@ impl FromIterator<(KeyPairId, PublicKey)> for TrustedKeys {
 }
 
 /// A request as CloudFront's edge receives it.
+///
+/// ```
+/// use cfsign::{KeyKind, PrivateKey, Request, Signer, SignatureSource, TrustedKeys, UnixTime, verify};
+/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+/// let trusted: TrustedKeys = [("K2JCJMDEHXQW5F".parse()?, key.public_key())].into_iter().collect();
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, key);
+/// let cookies = signer.canned_cookies("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+/// let header = cookies.cookie_header();
+/// let request = Request::new("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225000)?)
+///     .with_cookie_header(&header)
+///     .with_client_ip("192.0.2.7".parse().unwrap());
+/// match verify(&request, &trusted) {
+///     cfsign::Decision::Granted(grant) => assert_eq!(grant.source(), SignatureSource::Cookies),
+///     cfsign::Decision::Denied(denial) => panic!("{denial}"),
+/// }
+/// # Ok::<(), cfsign::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     url: &'a str,

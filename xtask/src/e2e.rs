@@ -172,9 +172,11 @@ impl Ctx {
     ) -> Result<String> {
         let mut cmd = self.stack.bins.command("cfsign")?;
         cmd.args(["sign", url, "--key-pair-id", id, "--private-key"])
-            .arg(key)
-            .args(["--expires-in", "1h"])
-            .args(extra);
+            .arg(key);
+        if !extra.iter().any(|a| a.starts_with("--expires")) {
+            cmd.args(["--expires-in", "1h"]);
+        }
+        cmd.args(extra);
         let out = capture(&mut cmd, None)?;
         if !out.ok() {
             return Err(format!("`{}` failed: {}", describe(&cmd), out.summary()));
@@ -688,7 +690,7 @@ fn p256(ctx: &mut Ctx, report: &mut Report, rsa_id: &str) {
             "--json",
             "upload-key",
             "--name",
-            "xtask-e2e-p256",
+            "cfsign-xtask-p256",
             "--public-key",
         ])
         .arg(&public);
@@ -705,7 +707,7 @@ fn p256(ctx: &mut Ctx, report: &mut Report, rsa_id: &str) {
             "key-group",
             "ensure",
             "--name",
-            "xtask-e2e",
+            stack::KEY_GROUP,
             "--key-id",
             rsa_id,
             "--key-id",
@@ -866,6 +868,19 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
     cases.push((
         "expired (signed by openssl, Expires 2 minutes ago)",
         openssl_canned(&hello, now() - 120, id, key).map(|u| (u, None)),
+        "AccessDenied",
+    ));
+    let past = (now() - 120).to_string();
+    cases.push((
+        "expired (cfsign sign --allow-expired, Expires 2 minutes ago)",
+        ctx.cli_sign(
+            "CLI canned expired",
+            &hello,
+            id,
+            key,
+            &["--expires-at", &past, "--allow-expired"],
+        )
+        .map(|u| (u, None)),
         "AccessDenied",
     ));
     let soon = now() + 3600;
@@ -1060,7 +1075,7 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
             "--json",
             "rotate",
             "--key-group",
-            "xtask-e2e",
+            stack::KEY_GROUP,
             "--private-key-out",
         ])
         .arg(&new_key);
@@ -1152,7 +1167,7 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
             "--json",
             "rotate",
             "--key-group",
-            "xtask-e2e",
+            stack::KEY_GROUP,
             "--retire",
             old_id,
         ]);

@@ -27,8 +27,19 @@ pub(crate) const PACKAGES: [&str; 4] = [
 /// The private path pattern (signed access) and a public one.
 pub(crate) const PRIVATE_PATTERN: &str = "/private/*";
 
+/// The key group `setup` creates (and `rotate` works on).
+pub(crate) const KEY_GROUP: &str = "cfsign-xtask";
+
 /// The bearer token the e2e/demo client uses with cfsign-server (a throwaway for loopback).
 pub(crate) const CLIENT_TOKEN: &str = "xtask-e2e-token-0123456789abcdef";
+
+/// A small picture for the demo's private path (viewable in a browser).
+const DEMO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="360" height="120" viewBox="0 0 360 120">
+<rect width="360" height="120" rx="12" fill="#232f3e"/>
+<text x="180" y="55" font-family="sans-serif" font-size="22" fill="#ff9900" text-anchor="middle">private media</text>
+<text x="180" y="88" font-family="sans-serif" font-size="15" fill="#ffffff" text-anchor="middle">served because the URL is signed</text>
+</svg>
+"##;
 
 /// Test files: path under the origin → contents.
 pub(crate) fn origin_files() -> Vec<(&'static str, Vec<u8>)> {
@@ -51,6 +62,7 @@ pub(crate) fn origin_files() -> Vec<(&'static str, Vec<u8>)> {
             "public/index.html",
             b"<!doctype html><p>public page</p>\n".to_vec(),
         ),
+        ("private/image.svg", DEMO_SVG.as_bytes().to_vec()),
     ]
 }
 
@@ -186,9 +198,9 @@ pub(crate) fn start(work: &Path, release: bool) -> Result<Stack> {
     ])
     .args([
         "--key-group-name",
-        "xtask-e2e",
+        KEY_GROUP,
         "--key-name",
-        "xtask-e2e-rsa",
+        "cfsign-xtask-rsa",
     ])
     .arg("--private-key-out")
     .arg(work.join("keys").join("cloudfront-private.pem"));
@@ -294,7 +306,10 @@ pub(crate) fn write_server_config(stack: &Stack, keys: &[ServerKey], path: &Path
         "[[clients]]\nname = \"xtask\"\ntoken_sha256 = \"{token_hash}\"\nallow = [\"{}\"]\nmax_ttl = \"1d\"\ncookies = true\ncustom_policy = true\n",
         stack.edge_url("/")
     ));
-    std::fs::write(path, toml).map_err(|e| format!("{}: {e}", path.display()))
+    // Write then rename, so a server watching the file never reads half of it.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, toml).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Starts the server with `config`.

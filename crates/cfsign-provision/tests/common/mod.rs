@@ -1,0 +1,269 @@
+//! Test helpers: a moto server guard, SDK clients for a local endpoint, test distributions,
+//! and running the real `cfsign-provision` binary.
+
+#![allow(dead_code, unreachable_pub)] // Each test file uses a different subset.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudfront::Client;
+use aws_sdk_cloudfront::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_cloudfront::types::{
+    CacheBehavior, CacheBehaviors, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
+    Origin, OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
+};
+use cfsign_provision::Provisioner;
+
+/// CloudFront's managed "CachingOptimized" policy.
+pub const CACHE_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+/// Whether a missing tool must fail the test (in CI) or may skip it (locally).
+pub fn skip_or_fail(what: &str) -> Option<()> {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{what}; CI=true, so this is a failure, not a skip");
+    }
+    eprintln!("\n!!!!!!!! SKIPPING: {what} (this would fail with CI=true) !!!!!!!!\n");
+    None
+}
+
+/// A moto server on a free loopback port, killed on drop.
+pub struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    /// Starts `python3 -m moto.server`, or skips (None) when moto is not installed outside CI.
+    pub fn start() -> Option<Moto> {
+        let probe = Command::new("python3")
+            .args(["-c", "import moto.server, flask"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !matches!(probe, Ok(s) if s.success()) {
+            return skip_or_fail("python3 with moto[server] is not installed (pip install 'moto[server]')");
+        }
+        let port = free_port();
+        let child = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn moto");
+        let moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// An SDK config for a local endpoint with test credentials (no environment involved).
+pub fn sdk_config(endpoint: &str) -> aws_sdk_cloudfront::config::Builder {
+    aws_sdk_cloudfront::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(endpoint)
+}
+
+/// An SDK client for a local endpoint.
+pub fn client(endpoint: &str) -> Client {
+    Client::from_conf(sdk_config(endpoint).build())
+}
+
+/// A provisioner for a local endpoint.
+pub fn provisioner(endpoint: &str) -> Provisioner {
+    Provisioner::from_client(client(endpoint), endpoint)
+}
+
+/// A distribution config with a default behaviour and one behaviour per path pattern.
+pub fn distribution_config(reference: &str, patterns: &[&str]) -> DistributionConfig {
+    let origin = Origin::builder()
+        .id("origin1")
+        .domain_name("origin.example.com")
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let default = DefaultCacheBehavior::builder()
+        .target_origin_id("origin1")
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .cache_policy_id(CACHE_POLICY)
+        .build()
+        .unwrap();
+    let behaviors: Vec<CacheBehavior> = patterns
+        .iter()
+        .map(|p| {
+            CacheBehavior::builder()
+                .path_pattern(*p)
+                .target_origin_id("origin1")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id(CACHE_POLICY)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let mut builder = DistributionConfig::builder()
+        .caller_reference(reference)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(default)
+        .comment("cfsign-provision test")
+        .enabled(true);
+    if !behaviors.is_empty() {
+        builder = builder.cache_behaviors(
+            CacheBehaviors::builder()
+                .quantity(behaviors.len() as i32)
+                .set_items(Some(behaviors))
+                .build()
+                .unwrap(),
+        );
+    }
+    builder.build().unwrap()
+}
+
+/// Creates a distribution; returns its ID.
+pub async fn create_distribution(client: &Client, patterns: &[&str]) -> String {
+    let reference = format!("test-{}", free_port());
+    let resp = client
+        .create_distribution()
+        .distribution_config(distribution_config(&reference, patterns))
+        .send()
+        .await
+        .expect("CreateDistribution");
+    resp.distribution.expect("distribution in answer").id
+}
+
+/// The trusted key group IDs of a behaviour (`None`: default).
+pub async fn trusted(client: &Client, distribution_id: &str, pattern: Option<&str>) -> Vec<String> {
+    let cfg = client
+        .get_distribution_config()
+        .id(distribution_id)
+        .send()
+        .await
+        .unwrap()
+        .distribution_config
+        .unwrap();
+    let tkg = match pattern {
+        None => cfg.default_cache_behavior.unwrap().trusted_key_groups,
+        Some(p) => cfg
+            .cache_behaviors
+            .unwrap()
+            .items
+            .unwrap()
+            .into_iter()
+            .find(|b| b.path_pattern == p)
+            .unwrap()
+            .trusted_key_groups,
+    };
+    match tkg {
+        Some(t) if t.enabled => t.items.unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// The result of running the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+/// Runs `cfsign-provision` in `dir` against `endpoint` with test credentials and an otherwise
+/// clean AWS environment.
+pub fn run_bin(dir: &Path, endpoint: Option<&str>, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cfsign-provision"));
+    cmd.current_dir(dir).args(args);
+    clean_aws_env(&mut cmd, dir);
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    if let Some(e) = endpoint {
+        cmd.env("AWS_ENDPOINT_URL", e);
+    }
+    let out = cmd.output().expect("run cfsign-provision");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Removes every AWS setting from the environment and points config files into `dir`.
+pub fn clean_aws_env(cmd: &mut Command, dir: &Path) {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HOME", dir)
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
+/// Runs the binary off the async runtime (the in-process mock keeps serving meanwhile).
+pub async fn run_bin_async(dir: &Path, endpoint: Option<&str>, args: &[&str]) -> Run {
+    let dir = dir.to_owned();
+    let endpoint = endpoint.map(str::to_owned);
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_bin(&dir, endpoint.as_deref(), &args)
+    })
+    .await
+    .unwrap()
+}
+
+/// Writes a fresh P-256 public key PEM to `dir/name.pub.pem`; returns (path, DER).
+pub fn write_public_key(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let key = cfsign::PrivateKey::generate(cfsign::KeyKind::P256, &mut rand::rng()).unwrap();
+    let public = key.public_key();
+    let path = dir.join(format!("{name}.pub.pem"));
+    std::fs::write(&path, public.to_pem()).unwrap();
+    (path, public.to_der())
+}

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use cfsign::{Decision, KeyPairId, PublicKey, Request, TrustedKeys};
+use cfsign::{Decision, KeyPairId, PublicKey, Request, TrustedKeys, UnixTime};
 
 use crate::origin::{Fetched, OriginSource, Origins, content_type};
 use crate::state::{Shared, Store, behaviours, trusted_key_groups};
@@ -35,7 +35,52 @@ struct EdgeBehaviour {
     pattern: Option<String>,
     origin: Option<(OriginSource, String)>,
     /// `Some` when the behaviour is restricted (trusted key groups or legacy trusted signers).
-    trusted: Option<TrustedKeys>,
+    trusted: Option<Restricted>,
+}
+
+/// A restricted behaviour: its trusted keys (parsed once) and the grants already decided.
+#[derive(Debug)]
+struct Restricted {
+    keys: TrustedKeys,
+    grants: GrantCache,
+}
+
+/// The most grants remembered per behaviour; the cache is emptied when full.
+const GRANT_CACHE_ENTRIES: usize = 8192;
+
+/// Grants already decided for exact (URL, Cookie header, client IP) triples, with the window in
+/// which they hold: a verification is deterministic, so the same request granted at `from` is
+/// granted at any `now` in `from..expires` (later times only pass `DateGreaterThan` more easily).
+/// Denials are never cached. The cache lives in the edge view, so any control-plane change
+/// starts a fresh one.
+#[derive(Debug, Default)]
+struct GrantCache {
+    map: RwLock<HashMap<GrantKey, (UnixTime, UnixTime)>>,
+}
+
+/// URL, Cookie header (empty if none) and client IP.
+type GrantKey = (String, String, IpAddr);
+
+impl GrantCache {
+    fn get(&self, key: &GrantKey, now: UnixTime) -> bool {
+        let map = match self.map.read() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.get(key)
+            .is_some_and(|(from, expires)| *from <= now && now < *expires)
+    }
+
+    fn insert(&self, key: GrantKey, from: UnixTime, expires: UnixTime) {
+        let mut map = match self.map.write() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if map.len() >= GRANT_CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (from, expires));
+    }
 }
 
 impl EdgeView {
@@ -84,7 +129,10 @@ impl EdgeView {
                             }
                         }
                     }
-                    Some(keys)
+                    Some(Restricted {
+                        keys,
+                        grants: GrantCache::default(),
+                    })
                 };
                 let behaviour = EdgeBehaviour {
                     pattern: b.child_text("PathPattern").map(str::to_owned),
@@ -218,17 +266,28 @@ pub(crate) async fn serve(shared: &Shared, req: EdgeRequest<'_>) -> Response {
             "No cache behaviour matched.",
         );
     };
-    if let Some(trusted) = &behaviour.trusted {
+    if let Some(restricted) = &behaviour.trusted {
         let cookies = cookie_header(req.headers);
-        let mut request = Request::new(&req.url, shared.clock.now()).with_client_ip(req.client_ip);
-        if let Some(c) = cookies.as_deref() {
-            request = request.with_cookie_header(c);
-        }
-        match cfsign::verify(&request, trusted) {
-            Decision::Granted(_) => {}
-            Decision::Denied(denial) => {
-                tracing::info!(url = %req.url, "403 {denial}");
-                return denied(denial.code());
+        let now = shared.clock.now();
+        let cache_key = (
+            req.url.clone(),
+            cookies.clone().unwrap_or_default(),
+            req.client_ip,
+        );
+        if !(shared.grant_cache && restricted.grants.get(&cache_key, now)) {
+            let mut request = Request::new(&req.url, now).with_client_ip(req.client_ip);
+            if let Some(c) = cookies.as_deref() {
+                request = request.with_cookie_header(c);
+            }
+            match cfsign::verify(&request, &restricted.keys) {
+                Decision::Granted(grant) if shared.grant_cache => {
+                    restricted.grants.insert(cache_key, now, grant.expires());
+                }
+                Decision::Granted(_) => {}
+                Decision::Denied(denial) => {
+                    tracing::info!(url = %req.url, "403 {denial}");
+                    return denied(denial.code());
+                }
             }
         }
     }
@@ -463,6 +522,23 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,3-4", 10), RangeResult::Ignore);
         assert_eq!(parse_range("items=0-1", 10), RangeResult::Ignore);
         assert_eq!(parse_range("bytes=4-2", 10), RangeResult::Ignore);
+    }
+
+    #[test]
+    fn grant_cache_holds_only_inside_the_window() {
+        let cache = GrantCache::default();
+        let at = |s| UnixTime::from_secs(s).unwrap();
+        let key = (
+            "http://h/a".to_owned(),
+            String::new(),
+            IpAddr::from([127, 0, 0, 1]),
+        );
+        assert!(!cache.get(&key, at(100)));
+        cache.insert(key.clone(), at(100), at(200));
+        assert!(cache.get(&key, at(100)) && cache.get(&key, at(199)));
+        assert!(!cache.get(&key, at(200)) && !cache.get(&key, at(99)));
+        let other_ip = (key.0.clone(), key.1.clone(), IpAddr::from([127, 0, 0, 2]));
+        assert!(!cache.get(&other_ip, at(150)));
     }
 
     #[test]

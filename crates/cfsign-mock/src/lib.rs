@@ -67,6 +67,7 @@ pub struct MockConfig {
     demo_key_file: Option<PathBuf>,
     clock: Clock,
     default_distribution: Option<String>,
+    grant_cache: bool,
 }
 
 impl Default for MockConfig {
@@ -81,6 +82,7 @@ impl Default for MockConfig {
             demo_key_file: None,
             clock: Clock::System,
             default_distribution: None,
+            grant_cache: true,
         }
     }
 }
@@ -164,6 +166,15 @@ impl MockConfig {
     /// no distribution (and whose path is not under `/2020-05-31/`).
     pub fn with_default_distribution(mut self, id_or_domain: impl Into<String>) -> MockConfig {
         self.default_distribution = Some(id_or_domain.into());
+        self
+    }
+
+    /// Whether the edge remembers grants (default on): a request identical to one already
+    /// granted (same URL, `Cookie` header and client IP) is served without verifying the
+    /// signature again while the grant's time window holds. Denials are never remembered, and any
+    /// control-plane change forgets everything. Turn it off to measure raw verification.
+    pub fn with_grant_cache(mut self, enabled: bool) -> MockConfig {
+        self.grant_cache = enabled;
         self
     }
 

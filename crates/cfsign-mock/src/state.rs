@@ -159,6 +159,7 @@ pub(crate) struct Shared {
     pub(crate) origins: Origins,
     pub(crate) clock: Clock,
     pub(crate) default_distribution: Option<String>,
+    pub(crate) grant_cache: bool,
 }
 
 impl Shared {
@@ -177,6 +178,7 @@ impl Shared {
             origins,
             clock: config.clock,
             default_distribution: config.default_distribution.clone(),
+            grant_cache: config.grant_cache,
         })
     }
 

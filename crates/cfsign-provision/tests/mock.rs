@@ -358,7 +358,7 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
     let out = std::process::Command::new("openssl")
         .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"])
         .output();
-    if let Ok(out) = out.filter(|o| o.status.success()) {
+    if let Some(out) = out.ok().filter(|o| o.status.success()) {
         let private = PrivateKey::from_pem(&String::from_utf8(out.stdout).unwrap()).unwrap();
         std::fs::write(&small, private.public_key().to_pem()).unwrap();
         let run = run_bin_async(

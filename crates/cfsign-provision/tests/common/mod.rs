@@ -20,12 +20,11 @@ use cfsign_provision::Provisioner;
 pub const CACHE_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
 /// Whether a missing tool must fail the test (in CI) or may skip it (locally).
-pub fn skip_or_fail(what: &str) -> Option<()> {
+pub fn skip_or_fail(what: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{what}; CI=true, so this is a failure, not a skip");
     }
     eprintln!("\n!!!!!!!! SKIPPING: {what} (this would fail with CI=true) !!!!!!!!\n");
-    None
 }
 
 /// A moto server on a free loopback port, killed on drop.
@@ -43,7 +42,8 @@ impl Moto {
             .stderr(Stdio::null())
             .status();
         if !matches!(probe, Ok(s) if s.success()) {
-            return skip_or_fail("python3 with moto[server] is not installed (pip install 'moto[server]')");
+            skip_or_fail("python3 with moto[server] is not installed (pip install 'moto[server]')");
+            return None;
         }
         let port = free_port();
         let child = Command::new("python3")

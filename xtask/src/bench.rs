@@ -15,17 +15,10 @@ const HEADING: &str = "## Anchors (same run)";
 pub(crate) fn run(_options: Options) -> Result<()> {
     let mut failures = Vec::new();
 
-    println!("== bench: cargo bench -p cfsign --features native");
-    if let Err(e) = run_inherit(cargo().args(["bench", "-p", "cfsign", "--features", "native"])) {
-        failures.push(e);
-    }
-    for script in bench_scripts() {
-        println!("== bench: {}", script.display());
-        if let Err(e) = run_inherit(
-            Command::new("bash")
-                .arg(&script)
-                .current_dir(workspace_root()),
-        ) {
+    for step in bench_steps() {
+        println!("== bench: {}", describe(&step));
+        let mut step = step;
+        if let Err(e) = run_inherit(&mut step) {
             failures.push(e);
         }
     }
@@ -57,29 +50,57 @@ pub(crate) fn run(_options: Options) -> Result<()> {
     }
 }
 
-/// `crates/*/bench.sh` and `crates/*/benches/*.sh`, sorted.
-fn bench_scripts() -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(crates) = std::fs::read_dir(workspace_root().join("crates")) else {
-        return found;
-    };
-    for entry in crates.flatten() {
-        let dir = entry.path();
-        let candidate = dir.join("bench.sh");
-        if candidate.is_file() {
-            found.push(candidate);
+/// Every crate's benchmarks, found by convention, in crate order:
+/// `benches/*.rs` → `cargo bench -p CRATE` (the core with `--features native`);
+/// `examples/bench.rs` → `cargo run --release -p CRATE --example bench`;
+/// `benches/*.sh` → `bash SCRIPT` after `cargo build --release -p CRATE` (scripts find the release
+/// binaries under `$CARGO_TARGET_DIR` or `target/`).
+fn bench_steps() -> Vec<Command> {
+    let mut steps = Vec::new();
+    let mut crates: Vec<PathBuf> = std::fs::read_dir(workspace_root().join("crates"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    crates.sort();
+    for dir in crates {
+        let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let mut benches: Vec<PathBuf> = std::fs::read_dir(dir.join("benches"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        benches.sort();
+        if benches
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "rs"))
+        {
+            let mut cmd = cargo();
+            cmd.args(["bench", "-p", &name]);
+            if name == "cfsign" {
+                cmd.args(["--features", "native"]);
+            }
+            steps.push(cmd);
         }
-        if let Ok(benches) = std::fs::read_dir(dir.join("benches")) {
-            found.extend(
-                benches
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|e| e == "sh")),
-            );
+        if dir.join("examples").join("bench.rs").is_file() {
+            let mut cmd = cargo();
+            cmd.args(["run", "--release", "-p", &name, "--example", "bench"]);
+            steps.push(cmd);
+        }
+        let scripts: Vec<&PathBuf> = benches
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+            .collect();
+        if !scripts.is_empty() {
+            let mut build = cargo();
+            build.args(["build", "--release", "-p", &name]);
+            steps.push(build);
+            for script in scripts {
+                let mut cmd = Command::new("bash");
+                cmd.arg(script).current_dir(workspace_root());
+                steps.push(cmd);
+            }
         }
     }
-    found.sort();
-    found
+    steps
 }
 
 fn machine() -> String {

@@ -280,7 +280,7 @@ impl Ctx {
         &self,
         url: &str,
         cookie: Option<&str>,
-        expected: Option<&str>,
+        expected: Option<(&str, &str)>,
     ) -> Result<String> {
         let mut cmd = self.stack.bins.command("cfsign")?;
         cmd.args(["verify", url]);
@@ -294,23 +294,31 @@ impl Ctx {
             cmd.args(["--cookie", c]);
         }
         cmd.args(["--client-ip", "127.0.0.1"]);
+        cmd.arg("--json");
         let out = capture(&mut cmd, None)?;
-        match (expected, out.code) {
-            (None, Some(0)) => Ok("cfsign verify: would be served".into()),
-            (Some(code), Some(1)) if out.stdout.contains(code) || out.stderr.contains(code) => {
-                let first = out
-                    .stdout
-                    .lines()
-                    .chain(out.stderr.lines())
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or_default();
-                Ok(format!("cfsign verify: {}", truncate(first.trim(), 160)))
-            }
-            _ => Err(format!(
-                "cfsign verify disagrees with the edge (edge: {}): `{}` → {}",
-                expected.unwrap_or("200"),
+        let json: Value = serde_json::from_str(out.stdout.trim()).map_err(|e| {
+            format!(
+                "`{}` printed no JSON ({e}): {}",
                 truncate(&describe(&cmd), 200),
                 out.summary()
+            )
+        })?;
+        let got_code = json["code"].as_str().unwrap_or_default();
+        let got_kind = json["reason"].as_str().unwrap_or_default();
+        let explanation = json["explanation"].as_str().unwrap_or_default();
+        match (expected, out.code) {
+            (None, Some(0)) if json["served"] == true => {
+                Ok("cfsign verify: would be served".into())
+            }
+            (Some((code, kind)), Some(1)) if got_code == code && got_kind == kind => Ok(format!(
+                "cfsign verify: {code} ({kind}: {})",
+                truncate(explanation, 140)
+            )),
+            _ => Err(format!(
+                "cfsign verify disagrees (expected {}): exit {:?}, {got_code} ({got_kind}: {explanation}) for `{}`",
+                expected.map_or("served".to_owned(), |(c, k)| format!("{c} ({k})")),
+                out.code,
+                truncate(&describe(&cmd), 200)
             )),
         }
     }
@@ -820,33 +828,37 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
     let hello = ctx.stack.edge_url("/private/hello.txt");
     let mut cases: Vec<(&str, Result<Attempt>, &str)> = Vec::new();
 
-    cases.push(("unsigned", Ok((hello.clone(), None)), "MissingKey"));
+    cases.push((
+        "unsigned",
+        Ok((hello.clone(), None)),
+        "MissingKey/no_signature",
+    ));
     let base = ctx.cli_sign("CLI canned (denial base)", &hello, id, key, &[]);
     if let Ok(u) = &base {
         cases.push((
             "Key-Pair-Id removed",
             Ok((remove_param(u, "Key-Pair-Id"), None)),
-            "MissingKey",
+            "MissingKey/missing_key_pair_id",
         ));
         cases.push((
             "tampered path",
             Ok((u.replace("/private/hello.txt", "/private/other.txt"), None)),
-            "AccessDenied",
+            "AccessDenied/bad_signature",
         ));
         cases.push((
             "tampered query (parameter added after signing)",
             Ok((u.replacen('?', "?extra=1&", 1), None)),
-            "AccessDenied",
+            "AccessDenied/bad_signature",
         ));
         cases.push((
             "tampered signature (one character)",
             Ok((tamper_signature(u), None)),
-            "AccessDenied",
+            "AccessDenied/bad_signature",
         ));
         cases.push((
             "signature not CloudFront base64",
             Ok((set_param(u, "Signature", "abc!def*"), None)),
-            "MalformedSignature",
+            "MalformedSignature/signature_not_base64",
         ));
         cases.push((
             "http vs https (signed for https, requested over http)",
@@ -860,7 +872,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
                 )
                 .map(|s| (s.replacen("https://", "http://", 1), None::<String>))
             },
-            "AccessDenied",
+            "AccessDenied/bad_signature",
         ));
     } else if let Err(e) = &base {
         report.fail("CLI-signed base URL for the tampering cases", e.clone());
@@ -868,7 +880,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
     cases.push((
         "expired (signed by openssl, Expires 2 minutes ago)",
         openssl_canned(&hello, now() - 120, id, key).map(|u| (u, None)),
-        "AccessDenied",
+        "AccessDenied/expired",
     ));
     let past = (now() - 120).to_string();
     cases.push((
@@ -881,7 +893,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
             &["--expires-at", &past, "--allow-expired"],
         )
         .map(|u| (u, None)),
-        "AccessDenied",
+        "AccessDenied/expired",
     ));
     let soon = now() + 3600;
     cases.push((
@@ -894,7 +906,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
             &["--starts-at", &soon.to_string(), "--expires-in", "2h"],
         )
         .map(|u| (u, None)),
-        "AccessDenied",
+        "AccessDenied/not_yet_valid",
     ));
     cases.push((
         "wrong client IP (--ip 203.0.113.0/24)",
@@ -906,7 +918,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
             &["--ip", "203.0.113.0/24"],
         )
         .map(|u| (u, None)),
-        "AccessDenied",
+        "AccessDenied/wrong_client_ip",
     ));
     let video = ctx.stack.edge_url("/private/video/*");
     cases.push((
@@ -924,7 +936,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
                 None,
             )
         }),
-        "AccessDenied",
+        "AccessDenied/resource_mismatch",
     ));
     cases.push((
         "Policy not a policy",
@@ -935,7 +947,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
             ),
             None,
         )),
-        "MalformedPolicy",
+        "MalformedPolicy/policy_unparsable",
     ));
 
     // A key that no key group holds.
@@ -959,7 +971,7 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
     cases.push((
         "key not in the key group",
         unknown.map(|u| (u, None)),
-        "InvalidKey",
+        "InvalidKey/unknown_key",
     ));
 
     // Valid cookies, but URL signing parameters present: the URL wins.
@@ -982,17 +994,19 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
             cases.push((
                 "valid cookies + expired URL parameters (the URL wins)",
                 r,
-                "AccessDenied",
+                "AccessDenied/expired",
             ));
         }
         Err(e) => report.fail("cookies for the precedence case", e.clone()),
     }
 
-    for (name, case, code) in cases {
+    for (name, case, expected) in cases {
+        // `Code/kind`: CloudFront's 403 code and cfsign's precise reason.
+        let (code, kind) = expected.split_once('/').unwrap_or((expected, ""));
         let r = case.and_then(|(url, cookie)| {
             combine(
                 expect_denied(&url, cookie.as_deref(), code),
-                ctx.cli_verify(&url, cookie.as_deref(), Some(code)),
+                ctx.cli_verify(&url, cookie.as_deref(), Some((code, kind))),
             )
         });
         report.check(name, r);

@@ -12,10 +12,15 @@ use crate::{Options, Result};
 const HEADING: &str = "## Anchors (same run)";
 
 /// Runs the benchmarks.
-pub(crate) fn run(_options: Options) -> Result<()> {
+pub(crate) fn run(options: Options) -> Result<()> {
     let mut failures = Vec::new();
 
-    for step in bench_steps() {
+    let steps = if options.anchors_only {
+        Vec::new()
+    } else {
+        bench_steps()
+    };
+    for step in steps {
         println!("== bench: {}", describe(&step));
         let mut step = step;
         if let Err(e) = run_inherit(&mut step) {
@@ -128,8 +133,11 @@ fn machine() -> String {
             })
             .unwrap_or_else(|| "absent".to_owned())
     };
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned());
     format!(
-        "{cpu}, {cores} cores available; {}; botocore {}",
+        "{cpu}, {cores} cores available, load average {load}; {}; botocore {}",
         version(Command::new("openssl").arg("version")),
         version(
             Command::new("python3").args(["-c", "import botocore; print(botocore.__version__)"])
@@ -224,8 +232,9 @@ fn anchors_section(machine: &str, openssl: &Result<(f64, f64)>, botocore: &Resul
     };
     format!(
         "{HEADING}\n\n\
-         Written by `cargo xtask bench` on {date} ({machine}). Every number in the crate sections\n\
-         measured in the same run is comparable with these.\n\n\
+         Written by `cargo xtask bench` on {date}: {machine}. `cargo xtask bench` runs every\n\
+         crate's benchmarks (criterion benches, `examples/bench.rs`, `benches/*.sh`) and then these\n\
+         anchors, so numbers from one run compare with each other; a loaded machine lowers all of them.\n\n\
          | Anchor | Result |\n|---|---|\n{openssl}\n{botocore}\n\n"
     )
 }

@@ -29,6 +29,7 @@ Tasks:
 Options:
   --release     build the binaries with the release profile (e2e, demo, ci)
   --keep        keep the e2e work directory (logs, keys, config) even when everything passes
+  --anchors-only  bench: measure only the anchors (openssl speed, botocore loop), not the crates
 
 Environment:
   CI=true       missing python3/botocore or openssl is a failure instead of a loud skip
@@ -49,6 +50,8 @@ pub(crate) struct Options {
     pub(crate) release: bool,
     /// Keep the work directory.
     pub(crate) keep: bool,
+    /// `bench`: only the anchors.
+    pub(crate) anchors_only: bool,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--release" => options.release = true,
             "--keep" => options.keep = true,
+            "--anchors-only" => options.anchors_only = true,
             "-h" | "--help" | "help" => {
                 print!("{HELP}");
                 return ExitCode::SUCCESS;

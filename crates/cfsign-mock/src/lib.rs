@@ -4,13 +4,20 @@
 //!
 //! # Starting it in-process
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), cfsign_mock::Error> {
-//! let mock = cfsign_mock::start(cfsign_mock::MockConfig::default()).await?;
+//! ```
+//! use cfsign_mock::{MockConfig, start};
+//! # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+//! # rt.block_on(async {
+//! let mock = start(MockConfig::default().with_demo(true)).await?;
 //! // Point aws-sdk-cloudfront / boto3 at this endpoint URL (any credentials are accepted).
-//! println!("control plane at {}", mock.endpoint());
+//! assert!(mock.endpoint().starts_with("http://127.0.0.1:"));
+//! let demo = mock.demo().expect("asked for the demo");
+//! // `curl {edge}/public/hello.txt` is served; `/private/*` needs a signature by the demo key.
+//! let edge = mock.edge_base(demo.domain_name());
+//! assert!(edge.ends_with(&format!(".cloudfront.net.localhost:{}", mock.port())));
 //! mock.shutdown().await;
-//! # Ok(()) }
+//! # Ok::<(), cfsign_mock::Error>(()) }).map_err(|e| e.to_string())?;
+//! # Ok::<(), String>(())
 //! ```
 //!
 //! # Reaching a distribution

@@ -458,3 +458,56 @@ fn the_clock_can_be_shifted() {
         assert_eq!(r.status == 200, granted, "offset {offset}: {}", r.text());
     }
 }
+
+#[test]
+fn config_file_maps_origins_to_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, body: &str| {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    };
+    write("default/a.txt", "from default");
+    write("bucket/sub/a.txt", "from bucket/sub");
+    write(
+        "mock.toml",
+        "origin = \"default\"\n[origins]\n\"Bucket.s3.amazonaws.com\" = \"bucket\"\n",
+    );
+    let config = MockConfig::default()
+        .with_config_file(&dir.path().join("mock.toml"))
+        .unwrap();
+    let m = Mock::start(config);
+    let create = |caller: &str, origin: &str, origin_path: &str| {
+        let body = distribution_config(caller, true, origin, &[], &[]).replace(
+            "<OriginPath></OriginPath>",
+            &format!("<OriginPath>{origin_path}</OriginPath>"),
+        );
+        let r = m.post("/2020-05-31/distribution", &body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.xml("DomainName").unwrap()
+    };
+    let mapped = create("a", "bucket.s3.amazonaws.com", "/sub");
+    let other = create("b", "elsewhere.example.com", "");
+    let r = m.req("GET", "/a.txt").host(&mapped).send();
+    assert_eq!((r.status, r.text().as_str()), (200, "from bucket/sub"));
+    let r = m.req("GET", "/a.txt").host(&other).send();
+    assert_eq!((r.status, r.text().as_str()), (200, "from default"));
+    // Without any directory for an origin: 502.
+    let bare = Mock::start(MockConfig::default());
+    let r = bare.post(
+        "/2020-05-31/distribution",
+        &distribution_config("c", true, "nowhere.example.com", &[], &[]),
+    );
+    let domain = r.xml("DomainName").unwrap();
+    assert_eq!(bare.req("GET", "/a.txt").host(&domain).send().status, 502);
+    // A broken config file is a clear error.
+    write("bad.toml", "origin = 3\n");
+    let err = MockConfig::default()
+        .with_config_file(&dir.path().join("bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.toml") && err.contains("not valid"),
+        "{err}"
+    );
+}

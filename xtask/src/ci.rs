@@ -1,15 +1,21 @@
-//! `cargo xtask ci`: what CI runs, in order, stopping at the first failure.
+//! `cargo xtask ci`: what CI runs — fmt, clippy, the workspace tests, e2e. Every step runs even
+//! when an earlier one failed, so one run shows every problem; the exit status is non-zero if any
+//! step failed.
 
 use crate::proc::{cargo, run_inherit};
 use crate::{Options, Result};
 
 /// Runs fmt, clippy, the workspace tests, then e2e.
 pub(crate) fn run(options: Options) -> Result<()> {
+    let mut results: Vec<(&str, Result<()>)> = Vec::new();
+
     println!("== ci: cargo fmt --check");
-    run_inherit(cargo().args(["fmt", "--all", "--", "--check"]))
-        .map_err(|e| format!("{e}\nfix: run `cargo fmt --all`"))?;
+    let fmt = run_inherit(cargo().args(["fmt", "--all", "--", "--check"]))
+        .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`"));
+    results.push(("cargo fmt --check", fmt));
+
     println!("== ci: cargo clippy");
-    run_inherit(cargo().args([
+    let clippy = run_inherit(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -17,9 +23,30 @@ pub(crate) fn run(options: Options) -> Result<()> {
         "--",
         "-D",
         "warnings",
-    ]))?;
+    ]));
+    results.push(("cargo clippy -D warnings", clippy));
+
     println!("== ci: cargo test");
-    run_inherit(cargo().args(["test", "--workspace", "--locked"]))?;
+    let test = run_inherit(cargo().args(["test", "--workspace", "--locked"]));
+    results.push(("cargo test --workspace", test));
+
     println!("== ci: e2e");
-    crate::e2e::run(options)
+    results.push(("cargo xtask e2e", crate::e2e::run(options)));
+
+    println!("\n=== ci summary ===");
+    let mut failed = 0;
+    for (name, result) in &results {
+        match result {
+            Ok(()) => println!("  [ok  ] {name}"),
+            Err(e) => {
+                failed += 1;
+                println!("  [FAIL] {name}: {e}");
+            }
+        }
+    }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} of {} CI steps failed", results.len()))
+    }
 }

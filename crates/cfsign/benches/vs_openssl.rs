@@ -1,7 +1,9 @@
 //! cfsign against `openssl speed` on the same machine in the same run, in operations per
 //! CPU-second: robust on a busy machine, where wall-clock numbers swing with other load.
 //!
-//! `cargo bench -p cfsign --features native --bench vs_openssl` (env `SECONDS_PER_CASE`, default 3).
+//! `cargo bench -p cfsign --features native --bench vs_openssl` (env `ROUNDS`, default 5, and
+//! `SECONDS_PER_CASE`, default 1). Each round runs `openssl speed -seconds 1 rsa2048 ecdsap256`
+//! and then every case, so each case gets one paired ratio per round; the table shows medians.
 //! CPU time is the thread's on-CPU time from `/proc/thread-self/schedstat` (Linux); `openssl speed`
 //! without `-elapsed` also divides by CPU time. Prints a Markdown table for `docs/benchmarks.md`.
 
@@ -20,7 +22,7 @@ fn cpu_ns() -> u64 {
 }
 
 /// Runs `op` for about `seconds` of wall time; returns operations per CPU-second.
-fn rate(seconds: f64, mut op: impl FnMut()) -> f64 {
+fn rate(seconds: f64, op: &mut dyn FnMut()) -> f64 {
     for _ in 0..3 {
         op();
     }
@@ -37,7 +39,9 @@ fn rate(seconds: f64, mut op: impl FnMut()) -> f64 {
 }
 
 fn key(name: &str) -> PrivateKey {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/keys").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/keys")
+        .join(name);
     PrivateKey::parse(&std::fs::read(path).unwrap()).unwrap()
 }
 
@@ -51,7 +55,10 @@ fn openssl_speed(seconds: f64) -> Option<[f64; 4]> {
     let text = String::from_utf8_lossy(&out.stdout);
     let last_two = |needle: &str| -> Option<(f64, f64)> {
         let line = text.lines().find(|l| l.contains(needle))?;
-        let nums: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+        let nums: Vec<f64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
         Some((nums[nums.len() - 2], nums[nums.len() - 1]))
     };
     let (rs, rv) = last_two("rsa 2048 bits")?;
@@ -59,74 +66,162 @@ fn openssl_speed(seconds: f64) -> Option<[f64; 4]> {
     Some([rs, rv, es, ev])
 }
 
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+type Case<'a> = (String, usize, Box<dyn FnMut() + 'a>);
+
 fn main() {
-    let seconds: f64 = std::env::var("SECONDS_PER_CASE").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let env = |name: &str, default: f64| -> f64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = env("ROUNDS", 5.0) as usize;
+    let seconds = env("SECONDS_PER_CASE", 1.0);
     let id: cfsign::KeyPairId = "K2JCJMDEHXQW5F".parse().unwrap();
     let url = "https://d111111abcdef8.cloudfront.net/videos/2026/launch/master.m3u8?quality=hd";
     let expires = UnixTime::from_secs(1_767_225_600).unwrap();
     let now = UnixTime::from_secs(1_767_225_000).unwrap();
     let message = [0x5a_u8; 36];
-
-    let before = openssl_speed(seconds);
-    let mut rows: Vec<(String, usize, f64)> = Vec::new(); // (case, openssl column, ops per CPU-second)
     let backends: Vec<(Backend, &str)> = {
         #[cfg(feature = "native")]
         {
-            vec![(Backend::OpenSsl, "openssl"), (Backend::RustCrypto, "rustcrypto")]
+            vec![
+                (Backend::OpenSsl, "openssl"),
+                (Backend::RustCrypto, "rustcrypto"),
+            ]
         }
         #[cfg(not(feature = "native"))]
         {
             vec![(Backend::RustCrypto, "rustcrypto")]
         }
     };
-    for (key_label, file, sign_col, verify_col) in [("rsa2048", "rsa2048-pkcs1.pem", 0, 1), ("p256", "p256-sec1.pem", 2, 3)] {
+    let verifier = if cfg!(feature = "native") {
+        "openssl"
+    } else {
+        "rustcrypto"
+    };
+
+    // Everything the cases borrow, built first.
+    struct Fixture {
+        label: &'static str,
+        sign_col: usize,
+        verify_col: usize,
+        signers: Vec<(String, Signer)>,
+        public: cfsign::PublicKey,
+        signature: Vec<u8>,
+        trusted: TrustedKeys,
+        signed_url: String,
+    }
+    let mut fixtures = Vec::new();
+    for (label, file, sign_col, verify_col) in [
+        ("rsa2048", "rsa2048-pkcs1.pem", 0, 1),
+        ("p256", "p256-sec1.pem", 2, 3),
+    ] {
+        let mut signers = Vec::new();
         for (backend, backend_label) in &backends {
             for hash in [HashAlgorithm::Sha1, HashAlgorithm::Sha256] {
-                let signer = Signer::with_backend(id.clone(), key(file), *backend).with_hash_algorithm(hash);
-                let r = rate(seconds, || {
+                let signer =
+                    Signer::with_backend(id.clone(), key(file), *backend).with_hash_algorithm(hash);
+                signers.push((format!("{backend_label}, {hash}"), signer));
+            }
+        }
+        let reference = Signer::with_backend(id.clone(), key(file), Backend::RustCrypto);
+        let public = reference.public_key();
+        fixtures.push(Fixture {
+            label,
+            sign_col,
+            verify_col,
+            signers,
+            signature: reference.sign_bytes(&message).unwrap(),
+            trusted: [(id.clone(), public.clone())].into_iter().collect(),
+            signed_url: reference.sign_canned_url(url, expires).unwrap(),
+            public,
+        });
+    }
+    let mut cases: Vec<Case<'_>> = Vec::new();
+    for f in &fixtures {
+        for (what, signer) in &f.signers {
+            cases.push((
+                format!("{} sign, {what}, 36-byte message", f.label),
+                f.sign_col,
+                Box::new(|| {
                     black_box(signer.sign_bytes(black_box(&message)).unwrap());
-                });
-                rows.push((format!("{key_label} sign, {backend_label}, {hash}, 36-byte message"), sign_col, r));
-                if hash == HashAlgorithm::Sha1 {
-                    let r = rate(seconds, || {
+                }),
+            ));
+            if signer.hash_algorithm() == HashAlgorithm::Sha1 {
+                cases.push((
+                    format!("{} sign_canned_url, {what}", f.label),
+                    f.sign_col,
+                    Box::new(|| {
                         black_box(signer.sign_canned_url(black_box(url), expires).unwrap());
-                    });
-                    rows.push((format!("{key_label} sign_canned_url, {backend_label}, {hash}"), sign_col, r));
-                }
+                    }),
+                ));
             }
         }
-        let signer = Signer::with_backend(id.clone(), key(file), Backend::RustCrypto);
-        let public = signer.public_key();
-        let signature = signer.sign_bytes(&message).unwrap();
-        let verifier = if cfg!(feature = "native") { "openssl" } else { "rustcrypto" };
-        let r = rate(seconds, || {
-            assert!(public.verify(HashAlgorithm::Sha1, black_box(&message), &signature));
-        });
-        rows.push((format!("{key_label} PublicKey::verify, {verifier}, SHA1, 36-byte message"), verify_col, r));
-        let trusted: TrustedKeys = [(id.clone(), public.clone())].into_iter().collect();
-        let signed = signer.sign_canned_url(url, expires).unwrap();
-        let r = rate(seconds, || {
-            assert!(verify(&Request::new(black_box(&signed), now), &trusted).is_granted());
-        });
-        rows.push((format!("{key_label} verify(signed URL), {verifier}, SHA1"), verify_col, r));
+        cases.push((
+            format!(
+                "{} PublicKey::verify, {verifier}, SHA1, 36-byte message",
+                f.label
+            ),
+            f.verify_col,
+            Box::new(|| {
+                assert!(
+                    f.public
+                        .verify(HashAlgorithm::Sha1, black_box(&message), &f.signature)
+                )
+            }),
+        ));
+        cases.push((
+            format!("{} verify(signed URL), {verifier}, SHA1", f.label),
+            f.verify_col,
+            Box::new(|| {
+                assert!(
+                    verify(&Request::new(black_box(&f.signed_url), now), &f.trusted).is_granted()
+                )
+            }),
+        ));
     }
-    let after = openssl_speed(seconds);
 
-    println!("| case | cfsign ops/CPU-s | openssl speed ops/CPU-s | ratio |");
-    println!("|---|---:|---:|---:|");
-    for (case, col, ours) in &rows {
-        match (before, after) {
-            (Some(b), Some(a)) => {
-                let theirs = (b[*col] + a[*col]) / 2.0;
-                println!("| {case} | {ours:.0} | {theirs:.0} | {:.2}x |", ours / theirs);
+    let mut ours: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    let mut speeds: Vec<[f64; 4]> = Vec::new();
+    for round in 0..rounds {
+        let speed = openssl_speed(seconds);
+        for (i, (_, col, op)) in cases.iter_mut().enumerate() {
+            let r = rate(seconds, op);
+            ours[i].push(r);
+            if let Some(speed) = speed {
+                ratios[i].push(r / speed[*col]);
             }
-            _ => println!("| {case} | {ours:.0} | (openssl not available) | |"),
         }
+        if let Some(speed) = speed {
+            speeds.push(speed);
+        }
+        eprintln!("round {}/{rounds} done", round + 1);
     }
-    if let (Some(b), Some(a)) = (before, after) {
+    let openssl_median =
+        |col: usize| median(&mut speeds.iter().map(|s| s[col]).collect::<Vec<_>>());
+    println!(
+        "| case | cfsign ops/CPU-s | openssl speed ops/CPU-s | ratio (median of {rounds} paired rounds; min-max) |"
+    );
+    println!("|---|---:|---:|---:|");
+    for (i, (case, col, _)) in cases.iter().enumerate() {
+        let mine = median(&mut ours[i]);
+        if speeds.is_empty() {
+            println!("| {case} | {mine:.0} | (openssl not available) | |");
+            continue;
+        }
+        let lo = ratios[i].iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ratios[i].iter().copied().fold(0.0, f64::max);
         println!(
-            "\nopenssl speed before/after: rsa2048 sign {:.0}/{:.0}, verify {:.0}/{:.0}; p256 sign {:.0}/{:.0}, verify {:.0}/{:.0}",
-            b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3]
+            "| {case} | {mine:.0} | {:.0} | {:.2}x ({lo:.2}-{hi:.2}) |",
+            openssl_median(*col),
+            median(&mut ratios[i])
         );
     }
 }

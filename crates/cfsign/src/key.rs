@@ -39,8 +39,14 @@ impl KeyPairId {
     /// Parses and validates a key pair ID.
     pub fn new(value: &str) -> Result<KeyPairId, Error> {
         let trimmed = value.trim();
+        // Long values are not echoed: they may be key material pasted into the wrong place.
+        let shown = if trimmed.chars().count() > 40 {
+            format!("({} characters, not shown)", trimmed.chars().count())
+        } else {
+            trimmed.to_owned()
+        };
         let invalid = |reason| Error::InvalidKeyPairId {
-            value: crate::error::shorten(value, 40),
+            value: shown.clone(),
             reason,
         };
         if trimmed.is_empty() {

@@ -230,3 +230,19 @@ fn garbage_is_refused_without_echo() {
         check_refused(name, &input, needle);
     }
 }
+
+#[test]
+fn key_material_given_as_key_pair_id_is_not_echoed() {
+    let pem = common::key_text("rsa2048-pkcs1.pem");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    for input in [pem.as_str(), body.as_str(), &body[..64]] {
+        let err = input.parse::<cfsign::KeyPairId>().unwrap_err();
+        assert_no_key_material(&err.to_string(), pem.as_bytes());
+        assert_no_key_material(&format!("{err:?}"), pem.as_bytes());
+    }
+    let err = "K2JC JMDE"
+        .parse::<cfsign::KeyPairId>()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`K2JC JMDE`"), "{err}");
+}

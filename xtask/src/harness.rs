@@ -405,6 +405,65 @@ mod tests {
         assert!(cf_b64_decode("ab!d").is_err());
     }
 
+    /// The harness must reject what it should: a signature over other bytes, or by another key.
+    #[test]
+    fn openssl_check_accepts_good_and_rejects_bad_signatures() {
+        if capture(Command::new("openssl").arg("version"), None).is_err() {
+            assert!(!crate::in_ci(), "openssl is required with CI=true");
+            eprintln!("!!! SKIPPED: openssl is not installed (with CI=true this fails)");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("xtask-harness-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("key.pem");
+        let public = dir.join("pub.pem");
+        let ok = |cmd: &mut Command| assert!(capture(cmd, None).unwrap().ok());
+        ok(Command::new("openssl")
+            .args(["genpkey", "-algorithm", "RSA", "-out"])
+            .arg(&key));
+        ok(Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public));
+        let policy = canned_policy("http://h/a", 2000000000);
+        let sig_out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf %s '{policy}' | openssl dgst -sha1 -sign {}",
+                key.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(sig_out.status.success());
+        let url = format!(
+            "http://h/a?Expires=2000000000&Signature={}&Key-Pair-Id=KTEST",
+            cf_b64_encode(&sig_out.stdout)
+        );
+        let good = issued_from_url("good", &url).unwrap();
+        let mut other_bytes = good.clone();
+        other_bytes.label = "policy changed".into();
+        other_bytes.policy = canned_policy("http://h/b", 2000000000).into_bytes();
+        let mut other_key = good.clone();
+        other_key.label = "unknown key".into();
+        other_key.key_pair_id = "KOTHER".into();
+        let public_keys = BTreeMap::from([("KTEST".to_owned(), public)]);
+        let mut report = Report::new("harness-test");
+        verify_all(&mut report, &[good], &public_keys, &BTreeMap::new(), &dir);
+        // Only the botocore part fails: no private key was given for it.
+        assert_eq!(report.passed(), 1);
+        let mut report = Report::new("harness-test");
+        verify_all(
+            &mut report,
+            &[other_bytes, other_key],
+            &public_keys,
+            &BTreeMap::new(),
+            &dir,
+        );
+        assert_eq!(report.passed(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn splits_and_rebuilds_canned() {
         let s = split_url("http://h/a?x=1&Expires=5&Signature=abc_&Key-Pair-Id=K1&y=2");

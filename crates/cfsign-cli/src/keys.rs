@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use cfsign::{HashAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey, Signer};
+use cfsign::{Backend, HashAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey, Signer};
 use zeroize::Zeroizing;
 
 use crate::cli::{Algorithm, Hash, KeyArgs, KeygenArgs, PubkeyArgs};
@@ -19,14 +19,14 @@ pub(crate) const KEY_ENV: &str = "AWS_CLOUDFRONT_KEY";
 pub(crate) const KEY_ID_ENV: &str = "AWS_CLOUDFRONT_KEY_ID";
 
 /// Builds the signer from `--key-pair-id`/`--private-key` or the environment.
-pub(crate) fn signer(args: &KeyArgs) -> Result<Signer> {
+pub(crate) fn signer(args: &KeyArgs, backend: Backend) -> Result<Signer> {
     let id = key_pair_id(args.key_pair_id.as_deref())?;
     let key = private_key(args.private_key.as_deref())?;
     let hash = match args.hash {
         Hash::Sha1 => HashAlgorithm::Sha1,
         Hash::Sha256 => HashAlgorithm::Sha256,
     };
-    Ok(Signer::new(id, key).with_hash_algorithm(hash))
+    Ok(Signer::with_backend(id, key, backend).with_hash_algorithm(hash))
 }
 
 /// The key pair ID from the flag, else the environment.

@@ -18,7 +18,8 @@ const BUCKETS: [f64; 12] = [
 ];
 
 pub(crate) struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Route → status → count.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -46,7 +47,13 @@ impl Metrics {
 
     fn request(&self, route: &str, status: u16, seconds: f64) {
         if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((route.to_owned(), status)).or_default() += 1;
+            // Look up by `&str` first so the common case allocates nothing.
+            match requests.get_mut(route) {
+                Some(by_status) => *by_status.entry(status).or_default() += 1,
+                None => {
+                    requests.insert(route.to_owned(), BTreeMap::from([(status, 1)]));
+                }
+            }
         }
         for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
             if seconds <= *bound {
@@ -85,11 +92,13 @@ impl Metrics {
         out.push_str("# HELP cfsign_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE cfsign_requests_total counter\n");
         if let Ok(requests) = self.requests.lock() {
-            for ((route, status), count) in requests.iter() {
-                let _ = writeln!(
-                    out,
-                    "cfsign_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}"
-                );
+            for (route, by_status) in requests.iter() {
+                for (status, count) in by_status {
+                    let _ = writeln!(
+                        out,
+                        "cfsign_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}"
+                    );
+                }
             }
         }
         out.push_str("# HELP cfsign_request_duration_seconds Request latency.\n");

@@ -112,6 +112,12 @@ pub(crate) async fn signatures(
         let signer_key = Arc::clone(key);
         // If this future is dropped (the request timed out or the client went away), the guard
         // tells the blocking task to stop signing the rest of the batch.
+        let _permit = state
+            .shared
+            .signing
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("the signing pool is closed"))?;
         let abandoned = Arc::new(AtomicBool::new(false));
         let _guard = AbandonOnDrop(Arc::clone(&abandoned));
         let signed = tokio::task::spawn_blocking(move || {

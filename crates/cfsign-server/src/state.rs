@@ -289,6 +289,9 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     ready: AtomicBool,
     pub(crate) fixed: Fixed,
+    /// One permit per core: at most that many threads sign at once, so the async workers are
+    /// never crowded out by dozens of runnable signing threads.
+    pub(crate) signing: tokio::sync::Semaphore,
 }
 
 /// The state shared by every request: cheap to clone.
@@ -310,6 +313,9 @@ impl AppState {
                 cache: SignatureCache::new(config.cache.capacity),
                 metrics: Metrics::new(),
                 ready: AtomicBool::new(true),
+                signing: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(1, |n| n.get()),
+                ),
                 fixed: Fixed {
                     body_limit: server.body_limit_bytes,
                     timeout: Duration::from_secs(server.request_timeout_secs.max(1)),

@@ -200,6 +200,27 @@ fn serves_health_and_signs() {
     assert!(!log.contains("PRIVATE KEY"), "key material in the log");
 }
 
+#[test]
+fn json_logs() {
+    let server = Server::start(&config_toml(KEY_A, "[server]\nlog_format = \"json\"\n"));
+    server.sign("https://d1.example.net/media/a.jpg");
+    let log = server.stderr();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let audit = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "signature issued")
+        .unwrap_or_else(|| panic!("no audit line in {log}"));
+    assert_eq!(audit["fields"]["client"], "web");
+    assert_eq!(
+        audit["fields"]["resource"],
+        "https://d1.example.net/media/a.jpg"
+    );
+    assert_eq!(audit["target"], "cfsign_server::audit");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_switches_keys_with_zero_failed_requests() {
     let server = Server::start(&config_toml(KEY_A, ""));

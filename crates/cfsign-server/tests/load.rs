@@ -70,3 +70,46 @@ async fn many_connections_zero_errors() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+/// Signing runs on the blocking pool, so cheap requests are not stuck behind signatures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_stays_responsive_under_signing_load() {
+    let config = Config::from_toml(&config_toml(KEY_A, ""), Path::new("t.toml")).unwrap();
+    let state = AppState::from_config(&config, &|_| None).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let signing = tokio::spawn(async move {
+        Load::new(addr, 32, Duration::from_secs(3))
+            .run(|conn, seq| {
+                post_json(
+                    "/v1/sign",
+                    WEB_TOKEN,
+                    &format!(r#"{{"url":"https://d1.example.net/media/{conn}/{seq}.jpg"}}"#),
+                )
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let health = Load::new(addr, 2, Duration::from_secs(2))
+        .run(|_, _| get("/healthz"))
+        .await;
+    let signing = signing.await.unwrap();
+    assert_eq!(signing.errors() + health.errors(), 0);
+    println!(
+        "signing p50 {:?}, healthz p50 {:?}",
+        signing.percentile(50.0),
+        health.percentile(50.0)
+    );
+    assert!(
+        health.percentile(50.0) * 4 < signing.percentile(50.0),
+        "healthz p50 {:?} vs signing p50 {:?}",
+        health.percentile(50.0),
+        signing.percentile(50.0)
+    );
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

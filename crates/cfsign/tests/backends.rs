@@ -3,114 +3,125 @@
 //! `cargo test -p cfsign --features native` (and in `cargo test --workspace`, where the CLI and
 //! server enable `native`).
 
-#![cfg(feature = "native")]
 #![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 
 mod common;
 
-use std::sync::OnceLock;
+/// Without the feature there is one backend, and it is the default.
+#[cfg(not(feature = "native"))]
+#[test]
+fn rustcrypto_is_the_default_without_native() {
+    assert_eq!(cfsign::Backend::default(), cfsign::Backend::RustCrypto);
+}
 
-use cfsign::{Backend, HashAlgorithm, KeyKind, PrivateKey, Signer, UnixTime};
-use proptest::prelude::*;
+#[cfg(feature = "native")]
+mod native {
+    use super::common;
 
-const HASHES: [HashAlgorithm; 2] = [HashAlgorithm::Sha1, HashAlgorithm::Sha256];
+    use std::sync::OnceLock;
 
-/// (RustCrypto signer, OpenSSL signer) pairs over the same key, per key and hash.
-fn pairs() -> &'static Vec<(Signer, Signer)> {
-    static PAIRS: OnceLock<Vec<(Signer, Signer)>> = OnceLock::new();
-    PAIRS.get_or_init(|| {
-        // Fixtures from OpenSSL, a 1024-bit legacy key, and a key generated here.
-        let generated = PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng()).unwrap();
-        let generated_pem = generated.to_pkcs8_pem();
-        let loaders: Vec<Box<dyn Fn() -> PrivateKey>> = vec![
-            Box::new(|| common::private_key("rsa2048-pkcs1.pem")),
-            Box::new(|| common::private_key("rsa2048-pkcs8.pem")),
-            Box::new(|| common::private_key("rsa1024.pem")),
-            Box::new(move || PrivateKey::from_pem(&generated_pem).unwrap()),
-        ];
-        let mut pairs = Vec::new();
-        for load in &loaders {
-            for hash in HASHES {
-                let id = "K2JCJMDEHXQW5F".parse().unwrap();
-                let rust = Signer::with_backend(Clone::clone(&id), load(), Backend::RustCrypto)
-                    .with_hash_algorithm(hash);
-                let native =
-                    Signer::with_backend(id, load(), Backend::OpenSsl).with_hash_algorithm(hash);
-                pairs.push((rust, native));
+    use cfsign::{Backend, HashAlgorithm, KeyKind, PrivateKey, Signer, UnixTime};
+    use proptest::prelude::*;
+
+    const HASHES: [HashAlgorithm; 2] = [HashAlgorithm::Sha1, HashAlgorithm::Sha256];
+
+    /// (RustCrypto signer, OpenSSL signer) pairs over the same key, per key and hash.
+    fn pairs() -> &'static Vec<(Signer, Signer)> {
+        static PAIRS: OnceLock<Vec<(Signer, Signer)>> = OnceLock::new();
+        PAIRS.get_or_init(|| {
+            // Fixtures from OpenSSL, a 1024-bit legacy key, and a key generated here.
+            let generated = PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng()).unwrap();
+            let generated_pem = generated.to_pkcs8_pem();
+            let loaders: Vec<Box<dyn Fn() -> PrivateKey>> = vec![
+                Box::new(|| common::private_key("rsa2048-pkcs1.pem")),
+                Box::new(|| common::private_key("rsa2048-pkcs8.pem")),
+                Box::new(|| common::private_key("rsa1024.pem")),
+                Box::new(move || PrivateKey::from_pem(&generated_pem).unwrap()),
+            ];
+            let mut pairs = Vec::new();
+            for load in &loaders {
+                for hash in HASHES {
+                    let id = "K2JCJMDEHXQW5F".parse().unwrap();
+                    let rust = Signer::with_backend(Clone::clone(&id), load(), Backend::RustCrypto)
+                        .with_hash_algorithm(hash);
+                    let native = Signer::with_backend(id, load(), Backend::OpenSsl)
+                        .with_hash_algorithm(hash);
+                    pairs.push((rust, native));
+                }
             }
-        }
-        pairs
-    })
-}
-
-#[test]
-fn native_is_the_default_backend() {
-    assert_eq!(Backend::default(), Backend::OpenSsl);
-    let signer = Signer::new(
-        "K1".parse().unwrap(),
-        common::private_key("rsa2048-pkcs1.pem"),
-    );
-    assert_eq!(signer.backend(), Backend::OpenSsl);
-}
-
-#[test]
-fn rsa_signatures_are_byte_identical() {
-    let messages: [&[u8]; 4] = [b"", b"a", &[0u8; 1000], "ünïcödé \"\\".as_bytes()];
-    for (i, (rust, native)) in pairs().iter().enumerate() {
-        for message in messages {
-            let a = rust.sign_bytes(message).unwrap();
-            let b = native.sign_bytes(message).unwrap();
-            assert_eq!(
-                a,
-                b,
-                "pair #{i} ({:?}, {}) message {message:?}",
-                rust.public_key().algorithm(),
-                rust.hash_algorithm()
-            );
-            assert!(rust.public_key().verify(rust.hash_algorithm(), message, &b));
-        }
-        let expires = UnixTime::from_secs(1_767_225_600).unwrap();
-        let url = "https://d1.example.net/a.jpg?v=1";
-        assert_eq!(
-            rust.sign_canned_url(url, expires).unwrap(),
-            native.sign_canned_url(url, expires).unwrap(),
-            "pair #{i}"
-        );
+            pairs
+        })
     }
-}
-
-#[test]
-fn ecdsa_signatures_verify_across_backends() {
-    for hash in HASHES {
-        let signer = Signer::with_backend(
-            "K1".parse().unwrap(),
-            common::private_key("p256-sec1.pem"),
-            Backend::OpenSsl,
-        )
-        .with_hash_algorithm(hash);
-        let signature = signer.sign_bytes(b"policy").unwrap();
-        assert!(signer.public_key().verify(hash, b"policy", &signature));
-        let rust = Signer::with_backend(
-            "K1".parse().unwrap(),
-            common::private_key("p256-sec1.pem"),
-            Backend::RustCrypto,
-        )
-        .with_hash_algorithm(hash);
-        assert!(
-            signer
-                .public_key()
-                .verify(hash, b"policy", &rust.sign_bytes(b"policy").unwrap())
-        );
-        assert!(!signer.public_key().verify(hash, b"policy!", &signature));
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn backends_agree_on_any_message(message in any::<Vec<u8>>(), index in any::<prop::sample::Index>()) {
-        let (rust, native) = index.get(pairs());
-        prop_assert_eq!(rust.sign_bytes(&message).unwrap(), native.sign_bytes(&message).unwrap());
+    fn native_is_the_default_backend() {
+        assert_eq!(Backend::default(), Backend::OpenSsl);
+        let signer = Signer::new(
+            "K1".parse().unwrap(),
+            common::private_key("rsa2048-pkcs1.pem"),
+        );
+        assert_eq!(signer.backend(), Backend::OpenSsl);
+    }
+
+    #[test]
+    fn rsa_signatures_are_byte_identical() {
+        let messages: [&[u8]; 4] = [b"", b"a", &[0u8; 1000], "ünïcödé \"\\".as_bytes()];
+        for (i, (rust, native)) in pairs().iter().enumerate() {
+            for message in messages {
+                let a = rust.sign_bytes(message).unwrap();
+                let b = native.sign_bytes(message).unwrap();
+                assert_eq!(
+                    a,
+                    b,
+                    "pair #{i} ({:?}, {}) message {message:?}",
+                    rust.public_key().algorithm(),
+                    rust.hash_algorithm()
+                );
+                assert!(rust.public_key().verify(rust.hash_algorithm(), message, &b));
+            }
+            let expires = UnixTime::from_secs(1_767_225_600).unwrap();
+            let url = "https://d1.example.net/a.jpg?v=1";
+            assert_eq!(
+                rust.sign_canned_url(url, expires).unwrap(),
+                native.sign_canned_url(url, expires).unwrap(),
+                "pair #{i}"
+            );
+        }
+    }
+
+    #[test]
+    fn ecdsa_signatures_verify_across_backends() {
+        for hash in HASHES {
+            let signer = Signer::with_backend(
+                "K1".parse().unwrap(),
+                common::private_key("p256-sec1.pem"),
+                Backend::OpenSsl,
+            )
+            .with_hash_algorithm(hash);
+            let signature = signer.sign_bytes(b"policy").unwrap();
+            assert!(signer.public_key().verify(hash, b"policy", &signature));
+            let rust = Signer::with_backend(
+                "K1".parse().unwrap(),
+                common::private_key("p256-sec1.pem"),
+                Backend::RustCrypto,
+            )
+            .with_hash_algorithm(hash);
+            assert!(signer.public_key().verify(
+                hash,
+                b"policy",
+                &rust.sign_bytes(b"policy").unwrap()
+            ));
+            assert!(!signer.public_key().verify(hash, b"policy!", &signature));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn backends_agree_on_any_message(message in any::<Vec<u8>>(), index in any::<prop::sample::Index>()) {
+            let (rust, native) = index.get(pairs());
+            prop_assert_eq!(rust.sign_bytes(&message).unwrap(), native.sign_bytes(&message).unwrap());
+        }
     }
 }

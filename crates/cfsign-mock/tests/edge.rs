@@ -511,3 +511,27 @@ fn config_file_maps_origins_to_directories() {
         "{err}"
     );
 }
+
+#[test]
+fn aliases_route_to_their_distribution_and_are_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "via alias").unwrap();
+    let m = Mock::start(MockConfig::default().with_origin(dir.path()));
+    let with_alias = |caller: &str| {
+        distribution_config(caller, true, "o.example.com", &[], &[]).replace(
+            "<Origins>",
+            "<Aliases><Quantity>1</Quantity><Items><CNAME>cdn.example.com</CNAME></Items></Aliases><Origins>",
+        )
+    };
+    let r = m.post("/2020-05-31/distribution", &with_alias("one"));
+    assert_eq!(r.status, 201, "{}", r.text());
+    m.post("/2020-05-31/distribution", &with_alias("two"))
+        .expect_error(409, "CNAMEAlreadyExists");
+    let r = m.req("GET", "/a.txt").host("CDN.example.com").send();
+    assert_eq!((r.status, r.text().as_str()), (200, "via alias"));
+    let r = m
+        .req("GET", "/a.txt")
+        .host(&format!("cdn.example.com.localhost:{}", m.port()))
+        .send();
+    assert_eq!(r.status, 200);
+}

@@ -6,9 +6,19 @@
 #   cargo build --release -p cfsign-cli
 #   crates/cfsign-cli/benches/compare.sh            # BULK_N=100000 by default
 #   BULK_N=20000 CFSIGN=target/release/cfsign crates/cfsign-cli/benches/compare.sh
+#   BOOST=1 crates/cfsign-cli/benches/compare.sh    # as root on a busy shared machine, see below
+#
+# BOOST=1 moves this run into its own scheduler autogroup with nice -15. Linux autogroup scheduling
+# gives every session an equal share of the CPUs whatever its thread count, so on a machine busy with
+# other sessions a 2-thread run gets no more CPU than a 1-thread run; the boost makes the 2 cores
+# (mostly) available to the benchmark for its duration.
 #
 # Needs: hyperfine, /usr/bin/time (GNU), openssl, python3 with botocore + cryptography, optionally aws.
 set -euo pipefail
+
+if [ "${BOOST:-0}" = 1 ] && [ -z "${CFSIGN_BENCH_BOOSTED:-}" ]; then
+  exec setsid env CFSIGN_BENCH_BOOSTED=1 bash -c 'echo -15 > /proc/$$/autogroup && exec bash "$0"' "$0"
+fi
 
 CFSIGN=${CFSIGN:-${CARGO_TARGET_DIR:-target}/release/cfsign}
 CFSIGN=$(realpath "$CFSIGN")
@@ -18,6 +28,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
+echo "== autogroup: $(cat /proc/self/autogroup 2>/dev/null || echo n/a)"
 echo "== machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(openssl version), $(python3 -c 'import botocore;print("botocore", botocore.__version__)')"
 openssl genrsa -traditional -out key.pem 2048 2>/dev/null
 KEY_ID=K2JCJMDEHXQW5F

@@ -5,9 +5,16 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
+Quick start:
+  cfsign keygen --out private_key.pem        # upload the printed public key to CloudFront
+  cfsign sign https://d111111abcdef8.cloudfront.net/a.jpg --key-pair-id K2JCJMDEHXQW5F \\
+      --private-key private_key.pem --expires-in 1h
+  cfsign verify \"$URL\" --trusted-key K2JCJMDEHXQW5F=public_key.pem
+
 Exit codes:
   0  success (for `verify`: CloudFront would serve the request)
-  1  `verify`: CloudFront would answer 403; bulk `sign`: some lines failed
+  1  `verify`: CloudFront would answer 403; bulk `sign`: some lines failed;
+     `inspect`: parts are missing or undecodable
   2  usage or input error (bad flag, key, URL or time)
 
 Environment:
@@ -30,8 +37,8 @@ Examples:
   cfsign keygen --out private_key.pem
   cfsign keygen --algorithm p256 --out cf.pem --public-out cf.pub.pem
 
-The private key is written with mode 0600. The public key PEM is printed on stdout, ready to paste into
-CloudFront's \"Create public key\" (or pass it to `cfsign-provision upload-key`).")]
+The private key is written with mode 0600. The public key PEM is printed on stdout, ready to
+paste into CloudFront's \"Create public key\" (or to pass to `cfsign-provision upload-key`).")]
     Keygen(KeygenArgs),
 
     /// Print the public key (SPKI PEM) of a private key.
@@ -46,18 +53,24 @@ Examples:
 Examples:
   cfsign sign https://d111111abcdef8.cloudfront.net/a.jpg --key-pair-id K2JCJMDEHXQW5F \\
       --private-key private_key.pem --expires-in 1h
-  cfsign sign 'https://d111111abcdef8.cloudfront.net/hls/index.m3u8' --resource 'https://d111111abcdef8.cloudfront.net/hls/*' \\
+  cfsign sign https://d111111abcdef8.cloudfront.net/hls/index.m3u8 \\
+      --resource 'https://d111111abcdef8.cloudfront.net/hls/*' \\
       --expires-at 2026-12-01T00:00:00Z --ip 203.0.113.0/24 --format json
-  # The flags of `aws cloudfront sign` work too and print the same URL byte for byte (no trailing newline):
+  # The flags of `aws cloudfront sign` work too, with the same output byte for byte
+  # (no trailing newline):
   cfsign sign --url https://d111111abcdef8.cloudfront.net/a.jpg --key-pair-id K2JCJMDEHXQW5F \\
       --private-key file://private_key.pem --date-less-than 2026-12-01
-  # Bulk: one URL (or JSON object) per line on stdin, one signed URL per line out, in order, on all cores:
-  cat urls.txt | cfsign sign - --expires-in 1h > signed.txt
-  echo '{\"url\":\"https://d1.example.net/a.jpg\",\"expires_in\":\"10m\",\"ip\":\"192.0.2.1\"}' | cfsign sign - 
+  # Bulk: one URL (or JSON object) per line on stdin, one signed URL per line out,
+  # in input order, on all cores:
+  cfsign sign - --expires-in 1h < urls.txt > signed.txt
+  echo '{\"url\":\"https://d1.example.net/a.jpg\",\"expires_in\":\"10m\",\"ip\":\"192.0.2.1\"}' \\
+      | cfsign sign -
 
-Bulk JSON lines take the fields url (required), expires_in, expires_at, starts_at, ip, resource; they override
-the flags for that line. Blank lines and lines starting with # are skipped. A bad line is reported on stderr
-with its line number, produces no output, and makes the exit code 1; the other lines are still signed.")]
+Bulk JSON lines take the fields url (required), expires_in, expires_at, starts_at, ip and
+resource, which override the flags for that line. Blank lines and lines starting with # are
+skipped. A bad line is reported on stderr with its line number and produces no output; the other
+lines are still signed, and the exit code is 1. Use --format json to see which URL each output
+line belongs to.")]
     Sign(SignArgs),
 
     /// Create signed cookies for a resource (an exact URL, or a pattern with * wildcards).
@@ -67,8 +80,8 @@ Examples:
   cfsign cookies 'https://media.example.com/videos/*' --expires-in 2h --format header   # for curl -H
   cfsign cookies https://media.example.com/a.mp4 --expires-in 10m --format json
 
-A resource with * or ?, or any of --starts-at/--ip/--custom, gets a custom policy; an exact URL otherwise gets a
-canned policy (which covers only that URL).")]
+A resource with * or ?, or any of --starts-at/--ip/--custom, gets a custom policy; an exact
+URL otherwise gets a canned policy (which covers only that URL).")]
     Cookies(CookiesArgs),
 
     /// Decide whether CloudFront would serve a signed URL (or cookies), and explain a 403.
@@ -76,17 +89,19 @@ canned policy (which covers only that URL).")]
 Examples:
   cfsign verify \"$SIGNED_URL\" --trusted-key K2JCJMDEHXQW5F=public_key.pem
   cfsign verify https://media.example.com/videos/a.mp4 --cookie \"$COOKIE_HEADER\" \\
-      --trusted-key K2JCJMDEHXQW5F=public_key.pem --client-ip 203.0.113.9 --at 2026-12-01T00:00:00Z --json
+      --trusted-key K2JCJMDEHXQW5F=public_key.pem --client-ip 203.0.113.9 \\
+      --at 2026-12-01T00:00:00Z --json
 
-Exit code 0: CloudFront would serve the request; 1: it would answer 403 (the code and the reason are printed);
-2: usage or input error. Without --trusted-key, the key in AWS_CLOUDFRONT_KEY_ID/AWS_CLOUDFRONT_KEY is trusted.")]
+Exit code 0: CloudFront would serve the request; 1: it would answer 403 (the code and the
+reason are printed); 2: usage or input error. Without --trusted-key, the key in
+AWS_CLOUDFRONT_KEY_ID / AWS_CLOUDFRONT_KEY is trusted.")]
     Verify(VerifyArgs),
 
     /// Decode a signed URL or a Cookie header: key, times, policy (nothing is verified).
     #[command(after_help = "\
 Examples:
   cfsign inspect \"$SIGNED_URL\"
-  cfsign inspect 'CloudFront-Policy=eyJTdGF0...; CloudFront-Signature=...; CloudFront-Key-Pair-Id=K2JCJMDEHXQW5F'
+  cfsign inspect 'CloudFront-Policy=eyJTdGF0...; CloudFront-Signature=...; CloudFront-Key-Pair-Id=K2J...'
   cfsign inspect \"$SIGNED_URL\" --json")]
     Inspect(InspectArgs),
 

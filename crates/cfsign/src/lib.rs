@@ -44,7 +44,7 @@ pub use crate::error::Error;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
 pub use crate::key::{KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
 pub use crate::policy::{CannedPolicy, CustomPolicy, PolicyParseError, Resource, SourceIp};
-pub use crate::sign::{Backend, HashAlgorithm, Signer};
+pub use crate::sign::{Backend, HashAlgorithm, Signer, UnsignedUrl};
 pub use crate::time::{UnixTime, format_duration, parse_duration};
 pub use crate::url::{MAX_URL_BYTES, SIGNING_PARAMS};
 pub use crate::verify::{

@@ -207,10 +207,7 @@ impl Signer {
     /// The URL must be exactly what clients will request (percent-encoded, no fragment); its own
     /// query string is kept byte for byte. The result has botocore's parameter order.
     pub fn sign_canned_url(&self, url: &str, expires: UnixTime) -> Result<String, Error> {
-        check_signable(url)?;
-        let policy = CannedPolicy::new(url, expires);
-        let signature = self.sign_bytes(policy.to_json().as_bytes())?;
-        self.assemble_url(url, "Expires", &expires.as_secs().to_string(), &signature)
+        self.sign_url(&UnsignedUrl::canned(url, expires)?)
     }
 
     /// Signs `url` with a custom policy (the policy's resource may be a wildcard pattern that
@@ -225,51 +222,13 @@ impl Signer {
     /// # Ok::<(), cfsign::Error>(())
     /// ```
     pub fn sign_custom_url(&self, url: &str, policy: &CustomPolicy) -> Result<String, Error> {
-        check_signable(url)?;
-        let json = policy.to_json();
-        let signature = self.sign_bytes(json.as_bytes())?;
-        self.assemble_url(
-            url,
-            "Policy",
-            &encoding::encode(json.as_bytes()),
-            &signature,
-        )
+        self.sign_url(&UnsignedUrl::custom(url, policy)?)
     }
 
-    fn assemble_url(
-        &self,
-        url: &str,
-        first: &str,
-        first_value: &str,
-        signature: &[u8],
-    ) -> Result<String, Error> {
-        let sig = encoding::encode(signature);
-        let separator = if url.contains('?') { '&' } else { '?' };
-        let mut out = String::with_capacity(url.len() + first_value.len() + sig.len() + 64);
-        out.push_str(url);
-        out.push(separator);
-        out.push_str(first);
-        out.push('=');
-        out.push_str(first_value);
-        out.push_str("&Signature=");
-        out.push_str(&sig);
-        out.push_str("&Key-Pair-Id=");
-        out.push_str(self.key_pair_id.as_str());
-        if self.hash != HashAlgorithm::Sha1 {
-            out.push_str("&Hash-Algorithm=");
-            out.push_str(self.hash.as_str());
-        }
-        if out.len() > MAX_URL_BYTES {
-            return Err(Error::invalid_url(
-                url,
-                format!(
-                    "the signed URL is {} bytes, over CloudFront's {MAX_URL_BYTES}-byte limit; shorten the URL, \
-                     or use a custom policy with a wildcard resource (or signed cookies) so the policy is shorter",
-                    out.len()
-                ),
-            ));
-        }
-        Ok(out)
+    /// Signs a prepared [`UnsignedUrl`].
+    pub fn sign_url(&self, unsigned: &UnsignedUrl) -> Result<String, Error> {
+        let signature = self.sign_bytes(unsigned.policy_bytes())?;
+        unsigned.finish(&signature, &self.key_pair_id, self.hash)
     }
 
     /// Signed cookies with a canned policy for exactly `resource` (a URL; no wildcards).
@@ -310,6 +269,104 @@ impl Signer {
             self.key_pair_id.clone(),
             self.hash,
         ))
+    }
+}
+
+/// A URL with its policy, before the signature exists.
+///
+/// Signing in two steps lets a caller reuse signatures: PKCS#1 v1.5 signatures are deterministic,
+/// so a service may cache them by [`policy_bytes`](UnsignedUrl::policy_bytes) and finish many
+/// requests for the same policy with one signature. [`Signer::sign_url`] does both steps at once.
+///
+/// ```
+/// use cfsign::{KeyKind, PrivateKey, Signer, UnixTime, UnsignedUrl};
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng())?);
+/// let unsigned = UnsignedUrl::canned("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+/// let signature = signer.sign_bytes(unsigned.policy_bytes())?; // cacheable by policy bytes
+/// let url = unsigned.finish(&signature, signer.key_pair_id(), signer.hash_algorithm())?;
+/// assert_eq!(url, signer.sign_canned_url("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?);
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnsignedUrl {
+    url: String,
+    policy_json: String,
+    /// `Expires` for a canned policy; `None` for a custom one.
+    canned_expires: Option<UnixTime>,
+}
+
+impl UnsignedUrl {
+    /// `url` under a canned policy expiring at `expires`; fails if `url` cannot be signed.
+    pub fn canned(url: &str, expires: UnixTime) -> Result<UnsignedUrl, Error> {
+        check_signable(url)?;
+        Ok(UnsignedUrl {
+            url: url.to_owned(),
+            policy_json: CannedPolicy::new(url, expires).to_json(),
+            canned_expires: Some(expires),
+        })
+    }
+
+    /// `url` under a custom policy; fails if `url` cannot be signed.
+    pub fn custom(url: &str, policy: &CustomPolicy) -> Result<UnsignedUrl, Error> {
+        check_signable(url)?;
+        Ok(UnsignedUrl {
+            url: url.to_owned(),
+            policy_json: policy.to_json(),
+            canned_expires: None,
+        })
+    }
+
+    /// The URL being signed.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The exact bytes to sign.
+    pub fn policy_bytes(&self) -> &[u8] {
+        self.policy_json.as_bytes()
+    }
+
+    /// Appends the signing parameters in botocore's order: `Expires` or `Policy`, `Signature`,
+    /// `Key-Pair-Id`, then `Hash-Algorithm` when not SHA-1. Fails when the result exceeds
+    /// CloudFront's 8,192-byte URL limit.
+    pub fn finish(
+        &self,
+        signature: &[u8],
+        key_pair_id: &KeyPairId,
+        hash: HashAlgorithm,
+    ) -> Result<String, Error> {
+        let (first, first_value) = match self.canned_expires {
+            Some(expires) => ("Expires", expires.as_secs().to_string()),
+            None => ("Policy", encoding::encode(self.policy_bytes())),
+        };
+        let sig = encoding::encode(signature);
+        let url = &self.url;
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let mut out = String::with_capacity(url.len() + first_value.len() + sig.len() + 64);
+        out.push_str(url);
+        out.push(separator);
+        out.push_str(first);
+        out.push('=');
+        out.push_str(&first_value);
+        out.push_str("&Signature=");
+        out.push_str(&sig);
+        out.push_str("&Key-Pair-Id=");
+        out.push_str(key_pair_id.as_str());
+        if hash != HashAlgorithm::Sha1 {
+            out.push_str("&Hash-Algorithm=");
+            out.push_str(hash.as_str());
+        }
+        if out.len() > MAX_URL_BYTES {
+            return Err(Error::invalid_url(
+                url,
+                format!(
+                    "the signed URL is {} bytes, over CloudFront's {MAX_URL_BYTES}-byte limit; shorten the URL, \
+                     or use a custom policy with a wildcard resource (or signed cookies) so the policy is shorter",
+                    out.len()
+                ),
+            ));
+        }
+        Ok(out)
     }
 }
 

@@ -235,6 +235,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(input in ".{0,200}") {
+            let _ = parse(&input);
+        }
+
+        #[test]
+        fn parse_never_panics_on_tag_soup(parts in proptest::collection::vec(
+            proptest::sample::select(vec!["<a>", "</a>", "<b/>", "&amp;", "&#x41;", "&#0;", "&", "<![CDATA[x]]>", "<?x?>", "<!--c-->", "text", "<", ">", "\"", "<a b='1'>"]),
+            0..30,
+        )) {
+            let _ = parse(&parts.concat());
+        }
+
+        #[test]
+        fn any_text_round_trips(text in "\\PC{0,100}") {
+            let e = Element::node("A", vec![Element::text("B", text.clone())]);
+            let back = parse(&e.to_document()).unwrap();
+            proptest::prop_assert_eq!(back.child_text("B"), Some(text.as_str()));
+        }
+    }
+
     #[test]
     fn round_trips_with_escaping() {
         let e = Element::node("A", vec![Element::text("B", "<&>\"'")]);

@@ -358,8 +358,8 @@ impl Bulk<'_> {
         let work = |chunk: &[InputLine]| -> Vec<LineResult> {
             chunk
                 .iter()
-                .map(|(_, line)| match line {
-                    Ok(line) => self.sign_line(line).map_err(|e| format!("{e:#}")),
+                .map(|(number, line)| match line {
+                    Ok(line) => self.sign_line(*number, line).map_err(|e| format!("{e:#}")),
                     Err(e) => Err(e.clone()),
                 })
                 .collect()
@@ -399,7 +399,7 @@ impl Bulk<'_> {
     }
 
     /// Signs one input line; `None` for blank and comment lines.
-    fn sign_line(&self, line: &str) -> Result<Option<String>> {
+    fn sign_line(&self, number: usize, line: &str) -> Result<Option<String>> {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             return Ok(None);
@@ -412,7 +412,7 @@ impl Bulk<'_> {
                 );
             };
             return self
-                .finish(plan, plan.sign_url(self.signer, line)?)
+                .finish(number, plan, plan.sign_url(self.signer, line)?)
                 .map(Some);
         }
         let parsed: Line = serde_json::from_str(line).context(
@@ -428,13 +428,18 @@ impl Bulk<'_> {
         });
         let plan = spec.plan(self.now, self.allow_expired, &LINE_NAMES)?;
         let signed = plan.sign_url(self.signer, &parsed.url)?;
-        self.finish(&plan, signed).map(Some)
+        self.finish(number, &plan, signed).map(Some)
     }
 
-    fn finish(&self, plan: &Plan, signed: String) -> Result<String> {
+    /// The output line: the signed URL, or JSON that also carries the input line number.
+    fn finish(&self, number: usize, plan: &Plan, signed: String) -> Result<String> {
         Ok(match self.format {
             SignFormat::Url => signed,
-            SignFormat::Json => plan.json(&signed, self.signer).to_string(),
+            SignFormat::Json => {
+                let mut json = plan.json(&signed, self.signer);
+                json["line"] = number.into();
+                json.to_string()
+            }
         })
     }
 }

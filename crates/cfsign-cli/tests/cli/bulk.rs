@@ -134,6 +134,7 @@ fn json_output_per_line() {
             .starts_with("https://d1.example.net/b.jpg?Expires=2114380800")
     );
     assert_eq!(lines[1]["policy"], "canned");
+    assert_eq!(lines[1]["line"], 2);
 }
 
 #[test]

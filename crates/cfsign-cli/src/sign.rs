@@ -501,3 +501,85 @@ pub(crate) fn cookies(args: &CookiesArgs, out: &mut Out) -> Result<Outcome> {
     }
     Ok(Outcome::Success)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn spec(expires_in: Option<&str>, expires_at: Option<&str>) -> Spec {
+        Spec {
+            expires_in: expires_in.map(str::to_owned),
+            expires_at: expires_at.map(str::to_owned),
+            ..Spec::default()
+        }
+    }
+
+    fn plan(spec: &Spec, allow_expired: bool) -> Result<Plan, String> {
+        let now = UnixTime::from_secs(NOW).unwrap();
+        spec.plan(now, allow_expired, &FLAG_NAMES)
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn expiry_rules() {
+        let check = |s: Spec, allow: bool, expected: Result<u64, &str>| {
+            let got = plan(&s, allow).map(|p| p.expires.as_secs());
+            match (&got, expected) {
+                (Ok(secs), Ok(want)) => assert_eq!(*secs, want, "{s:?}"),
+                (Err(e), Err(needle)) => assert!(e.contains(needle), "{s:?}: {e}"),
+                _ => panic!("{s:?}: got {got:?}, expected {expected:?}"),
+            }
+        };
+        check(spec(Some("1h"), None), false, Ok(NOW + 3600));
+        check(spec(None, Some("1800003600")), false, Ok(NOW + 3600));
+        check(spec(None, None), false, Err("no expiry"));
+        check(spec(Some("1h"), Some("1800003600")), false, Err("use one"));
+        check(spec(Some("0s"), None), false, Err("zero"));
+        check(spec(None, Some("1700000000")), false, Err("in the past"));
+        check(spec(None, Some("1700000000")), true, Ok(1_700_000_000));
+        check(
+            spec(None, Some("1800000000000")),
+            false,
+            Err("milliseconds"),
+        );
+    }
+
+    #[test]
+    fn custom_when_start_ip_or_resource() {
+        let base = spec(Some("1h"), None);
+        assert!(!plan(&base, false).unwrap().custom);
+        for (field, value) in [
+            ("starts_at", "1799999000"),
+            ("ip", ""),
+            ("ip", "192.0.2.1"),
+            ("resource", "*"),
+        ] {
+            let mut s = base.clone();
+            let v = Some(value.to_owned());
+            match field {
+                "starts_at" => s.starts_at = v,
+                "ip" => s.ip = v,
+                _ => s.resource = v,
+            }
+            let p = plan(&s, false).unwrap();
+            assert!(p.custom, "{field}={value}");
+            assert_eq!(p.ip.is_some(), field == "ip" && !value.is_empty());
+        }
+    }
+
+    #[test]
+    fn line_fields_override_flags() {
+        let globals = Spec {
+            ip: Some("10.0.0.0/8".to_owned()),
+            ..spec(Some("1h"), None)
+        };
+        let merged = globals.overlay(spec(None, Some("2037-01-01")));
+        assert_eq!(merged.expires_in, None);
+        assert_eq!(merged.expires_at.as_deref(), Some("2037-01-01"));
+        assert_eq!(merged.ip.as_deref(), Some("10.0.0.0/8"));
+        let kept = globals.overlay(Spec::default());
+        assert_eq!(kept.expires_in.as_deref(), Some("1h"));
+    }
+}

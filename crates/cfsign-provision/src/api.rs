@@ -8,7 +8,7 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::config::Region;
 use aws_sdk_cloudfront::config::http::HttpResponse;
-use aws_sdk_cloudfront::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudfront::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudfront::types::{DistributionConfig, KeyGroupConfig, PublicKeyConfig};
 
 use crate::Error;
@@ -97,7 +97,7 @@ impl Provisioner {
         use aws_sdk_cloudfront::config::ProvideCredentials as _;
         if let Err(e) = provider.provide_credentials().await {
             return Err(Error::MissingCredentials {
-                detail: DisplayErrorContext(&e).to_string(),
+                detail: error_chain(&e),
             });
         }
         Ok(Provisioner::from_client(Client::new(&config), endpoint))
@@ -161,11 +161,11 @@ impl Provisioner {
                 detail: format!(
                     "{} that could not be read as a CloudFront answer ({})",
                     describe_response(ctx.raw()),
-                    DisplayErrorContext(&err)
+                    error_chain(&err)
                 ),
             },
             _ => {
-                let detail = DisplayErrorContext(&err).to_string();
+                let detail = error_chain(&err);
                 if detail.contains("credential") || detail.contains("identity") {
                     Error::MissingCredentials { detail }
                 } else if matches!(
@@ -188,6 +188,21 @@ impl Provisioner {
             }
         }
     }
+}
+
+/// An error and its sources as one line, without repeating a message already contained in an
+/// earlier one.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 fn check_endpoint_url(url: &str) -> Result<(), Error> {
@@ -229,7 +244,10 @@ fn describe_response(raw: &HttpResponse) -> String {
     if snippet.trim().is_empty() {
         format!("HTTP {status} ({content_type}, empty body)")
     } else {
-        format!("HTTP {status} ({content_type}) starting `{}`", snippet.trim())
+        format!(
+            "HTTP {status} ({content_type}) starting `{}`",
+            snippet.trim()
+        )
     }
 }
 

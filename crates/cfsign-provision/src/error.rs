@@ -116,7 +116,9 @@ pub enum Error {
         detail: String,
     },
     /// Some other quota was exceeded.
-    #[error("CloudFront quota exceeded during {operation}: {message}. Fix: clean up unused resources or request a quota increase in Service Quotas")]
+    #[error(
+        "CloudFront quota exceeded during {operation}: {message}. Fix: clean up unused resources or request a quota increase in Service Quotas"
+    )]
     Quota {
         /// The API operation.
         operation: &'static str,
@@ -136,7 +138,9 @@ pub enum Error {
         groups: String,
     },
     /// A key group is still attached to a distribution.
-    #[error("{what} is still in use: {message}. Fix: detach it first with `cfsign-provision detach`")]
+    #[error(
+        "{what} is still in use: {message}. Fix: detach it first with `cfsign-provision detach`"
+    )]
     ResourceInUse {
         /// The resource.
         what: String,

@@ -7,7 +7,7 @@ use cfsign::{KeyKind, KeyPairId, PrivateKey, PublicKey};
 
 use crate::api::backoff;
 use crate::report::{
-    BehaviorChange, BehaviorStatus, Report, Step, StepStatus, StatusReport, TrustedGroup,
+    BehaviorChange, BehaviorStatus, Report, StatusReport, Step, StepStatus, TrustedGroup,
 };
 use crate::{Error, Provisioner};
 
@@ -201,7 +201,9 @@ impl Provisioner {
             .check_accepted_by_key_groups()
             .map_err(|e| Error::key("public key", e))?;
         let mut report = Report::new("upload-key", dry_run);
-        report.key_pair_id = self.ensure_public_key(&mut report, name, public_key).await?;
+        report.key_pair_id = self
+            .ensure_public_key(&mut report, name, public_key)
+            .await?;
         Ok(report)
     }
 
@@ -241,16 +243,11 @@ impl Provisioner {
             report.push(Step::new(
                 ACTION,
                 StepStatus::Planned,
-                format!(
-                    "would create public key `{name}` ({})",
-                    key.algorithm()
-                ),
+                format!("would create public key `{name}` ({})", key.algorithm()),
             ));
             return Ok(None);
         }
-        let id = self
-            .create_public_key(name, &key.to_pem(), COMMENT)
-            .await?;
+        let id = self.create_public_key(name, &key.to_pem(), COMMENT).await?;
         report.push(Step::new(
             ACTION,
             StepStatus::Done,
@@ -300,7 +297,10 @@ impl Provisioner {
                 report.push(Step::new(
                     ACTION,
                     StepStatus::Planned,
-                    format!("would create key group `{name}` with keys [{}]", wanted.join(", ")),
+                    format!(
+                        "would create key group `{name}` with keys [{}]",
+                        wanted.join(", ")
+                    ),
                 ));
                 return Ok(report);
             }
@@ -308,7 +308,10 @@ impl Provisioner {
             report.push(Step::new(
                 ACTION,
                 StepStatus::Done,
-                format!("created key group `{name}` ({id}) with keys [{}]", wanted.join(", ")),
+                format!(
+                    "created key group `{name}` ({id}) with keys [{}]",
+                    wanted.join(", ")
+                ),
             ));
             report.key_group_id = Some(id);
             return Ok(report);
@@ -333,7 +336,11 @@ impl Provisioner {
             wanted.join(", ")
         );
         if dry_run {
-            report.push(Step::new(ACTION, StepStatus::Planned, format!("would update {detail}")));
+            report.push(Step::new(
+                ACTION,
+                StepStatus::Planned,
+                format!("would update {detail}"),
+            ));
             return Ok(report);
         }
         let attempts = self
@@ -431,7 +438,10 @@ impl Provisioner {
                 report.push(step);
                 return Ok(());
             }
-            match self.update_distribution(distribution_id, &etag, config).await {
+            match self
+                .update_distribution(distribution_id, &etag, config)
+                .await
+            {
                 Ok(()) => {
                     step.status = StepStatus::Done;
                     step.attempts = attempt;
@@ -583,7 +593,8 @@ impl Provisioner {
             resume.clone(),
             steps[1],
             &steps[2..],
-            self.ensure_public_key(&mut report, &key_name, &public_key).await
+            self.ensure_public_key(&mut report, &key_name, &public_key)
+                .await
         );
         let group_id = step!(
             report,
@@ -601,15 +612,23 @@ impl Provisioner {
             resume,
             steps[3],
             &[],
-            self.modify_distribution(&mut report, dist_id, &options.behaviors, &group_for_plan, true)
-                .await
+            self.modify_distribution(
+                &mut report,
+                dist_id,
+                &options.behaviors,
+                &group_for_plan,
+                true
+            )
+            .await
         );
         report.key_pair_id = key_id;
         report.key_group_id = group_id;
         finish_key_report(&mut report);
-        report.next_steps.push(
-            "CloudFront deploys the change to its edge locations in a few minutes; until then unsigned requests may still pass".to_owned(),
-        );
+        if report.changed {
+            report.next_steps.push(
+                "CloudFront deploys the change to its edge locations within minutes; until then the edge may still answer as before".to_owned(),
+            );
+        }
         Ok(report)
     }
 
@@ -663,13 +682,16 @@ impl Provisioner {
             });
         }
         let steps = ["write private key", "upload public key", "add key to group"];
-        let public_key = self.obtain_key(&mut report, &key_name, &options.key).await?;
+        let public_key = self
+            .obtain_key(&mut report, &key_name, &options.key)
+            .await?;
         let key_id = step!(
             report,
             resume.clone(),
             steps[1],
             &steps[2..],
-            self.ensure_public_key(&mut report, &key_name, &public_key).await
+            self.ensure_public_key(&mut report, &key_name, &public_key)
+                .await
         );
         step!(
             report,
@@ -712,7 +734,6 @@ impl Provisioner {
         let mut report = Report::new("rotate --retire", dry_run);
         let group = self.find_key_group(key_group).await?;
         report.key_group_id = Some(group.id.clone());
-        report.key_pair_id = Some(old_id.clone());
         let resume = "the same command again".to_owned();
         let steps = ["remove key from group", "delete public key"];
         let remove_action = steps[0];
@@ -757,7 +778,10 @@ impl Provisioner {
             let mut step = Step::new(
                 remove_action,
                 StepStatus::Done,
-                format!("removed {old_id} from key group `{}` ({})", group.name, group.id),
+                format!(
+                    "removed {old_id} from key group `{}` ({})",
+                    group.name, group.id
+                ),
             );
             step.attempts = attempts;
             if attempts == 0 {
@@ -766,7 +790,13 @@ impl Provisioner {
             report.push(step);
         }
         // CloudFront refuses to delete a key another group still holds; say which.
-        let groups = step!(report, resume.clone(), steps[1], &[], self.list_key_groups().await);
+        let groups = step!(
+            report,
+            resume.clone(),
+            steps[1],
+            &[],
+            self.list_key_groups().await
+        );
         let holders: Vec<String> = groups
             .iter()
             .filter(|g| g.id != group.id && g.key_ids.contains(&old_id))
@@ -782,9 +812,15 @@ impl Provisioner {
         if dry_run {
             let keys = self.list_public_keys().await?;
             let status = if keys.iter().any(|k| k.id == old_id) {
-                (StepStatus::Planned, format!("would delete public key {old_id}"))
+                (
+                    StepStatus::Planned,
+                    format!("would delete public key {old_id}"),
+                )
             } else {
-                (StepStatus::Unchanged, format!("public key {old_id} does not exist"))
+                (
+                    StepStatus::Unchanged,
+                    format!("public key {old_id} does not exist"),
+                )
             };
             report.push(Step::new(steps[1], status.0, status.1));
             return Ok(report);
@@ -797,7 +833,11 @@ impl Provisioner {
             self.delete_public_key(&old_id).await
         );
         report.push(if deleted {
-            Step::new(steps[1], StepStatus::Done, format!("deleted public key {old_id}"))
+            Step::new(
+                steps[1],
+                StepStatus::Done,
+                format!("deleted public key {old_id}"),
+            )
         } else {
             Step::new(
                 steps[1],
@@ -834,13 +874,12 @@ impl Provisioner {
         };
         report.private_key_path = Some(out.clone());
         if out.exists() {
-            let text = zeroize_string(std::fs::read_to_string(&out).map_err(|source| {
-                Error::Io {
+            let text =
+                zeroize_string(std::fs::read_to_string(&out).map_err(|source| Error::Io {
                     what: "cannot read existing private key file",
                     path: out.clone(),
                     source,
-                }
-            })?);
+                })?);
             let key = PrivateKey::from_pem(&text).map_err(|e| {
                 Error::key(
                     format!(
@@ -876,14 +915,22 @@ impl Provisioner {
             report.push(Step::new(
                 ACTION,
                 StepStatus::Planned,
-                format!("would write a new {} private key to {}", key.algorithm(), out.display()),
+                format!(
+                    "would write a new {} private key to {}",
+                    key.algorithm(),
+                    out.display()
+                ),
             ));
         } else {
             write_private_key(&out, &key.to_pkcs8_pem())?;
             report.push(Step::new(
                 ACTION,
                 StepStatus::Done,
-                format!("wrote a new {} private key to {} (mode 0600)", key.algorithm(), out.display()),
+                format!(
+                    "wrote a new {} private key to {} (mode 0600)",
+                    key.algorithm(),
+                    out.display()
+                ),
             ));
         }
         Ok(key.public_key())
@@ -944,15 +991,15 @@ impl Provisioner {
         };
         let name = found.name.clone();
         let id = found.id.clone();
-        if let Some(key_id) = key_id {
-            if found.key_ids.iter().any(|k| k == key_id) {
-                report.push(Step::new(
-                    action,
-                    StepStatus::Unchanged,
-                    format!("key group `{name}` ({id}) already holds {key_id}"),
-                ));
-                return Ok(Some(id));
-            }
+        if let Some(key_id) = key_id
+            && found.key_ids.iter().any(|k| k == key_id)
+        {
+            report.push(Step::new(
+                action,
+                StepStatus::Unchanged,
+                format!("key group `{name}` ({id}) already holds {key_id}"),
+            ));
+            return Ok(Some(id));
         }
         if found.key_ids.len() >= MAX_KEYS_PER_GROUP {
             return Err(Error::TooManyKeysInGroup {
@@ -1011,9 +1058,7 @@ fn finish_key_report(report: &mut Report) {
         .key_pair_id
         .clone()
         .unwrap_or_else(|| "NEW_KEY_ID".to_owned());
-    report
-        .env
-        .insert("AWS_CLOUDFRONT_KEY_ID".to_owned(), id);
+    report.env.insert("AWS_CLOUDFRONT_KEY_ID".to_owned(), id);
     let key = match &report.private_key_path {
         Some(path) => format!("\"$(cat {})\"", shell_quote(&path.display().to_string())),
         None => "\"<the PEM of the private key matching the uploaded public key>\"".to_owned(),
@@ -1212,7 +1257,9 @@ pub(crate) fn apply_trusted_group(
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_cloudfront::types::{CacheBehavior, CacheBehaviors, DefaultCacheBehavior, ViewerProtocolPolicy};
+    use aws_sdk_cloudfront::types::{
+        CacheBehavior, CacheBehaviors, DefaultCacheBehavior, ViewerProtocolPolicy,
+    };
 
     use super::*;
 
@@ -1280,11 +1327,21 @@ mod tests {
             })
             .collect();
         assert_eq!(got, want);
-        let mut all = vec![trusted_ids(cfg.default_cache_behavior.as_ref().unwrap().trusted_key_groups.as_ref())];
+        let mut all = vec![trusted_ids(
+            cfg.default_cache_behavior
+                .as_ref()
+                .unwrap()
+                .trusted_key_groups
+                .as_ref(),
+        )];
         for b in cfg.cache_behaviors.unwrap().items.unwrap() {
             let t = b.trusted_key_groups.as_ref();
             if let Some(t) = t {
-                assert_eq!(t.quantity as usize, t.items().len(), "Quantity matches Items");
+                assert_eq!(
+                    t.quantity as usize,
+                    t.items().len(),
+                    "Quantity matches Items"
+                );
             }
             all.push(trusted_ids(t));
         }
@@ -1298,21 +1355,76 @@ mod tests {
     #[test]
     fn attach_and_detach_touch_only_the_chosen_behaviours() {
         let pats = |p: &[&str]| Behaviors::PathPatterns(p.iter().map(|s| s.to_string()).collect());
-        check(config(&[], &[("/a/*", &[]), ("/b/*", &["X"])]), Behaviors::Default, "G", true, &[(&[], &["G"])], &[&["G"], &[], &["X"]]);
-        check(config(&[], &[("/a/*", &[]), ("/b/*", &["X"])]), pats(&["/b/*"]), "G", true, &[(&["X"], &["X", "G"])], &[&[], &[], &["X", "G"]]);
-        check(config(&["G"], &[("/a/*", &["G"])]), pats(&["/a/*"]), "G", true, &[(&["G"], &["G"])], &[&["G"], &["G"]]);
-        check(config(&["G", "X"], &[("/a/*", &["G"])]), Behaviors::Default, "G", false, &[(&["G", "X"], &["X"])], &[&["X"], &["G"]]);
-        check(config(&[], &[("/a/*", &["G"]), ("/b/*", &["G"])]), pats(&["/a/*", "/b/*"]), "G", false, &[(&["G"], &[]), (&["G"], &[])], &[&[], &[], &[]]);
-        check(config(&[], &[("/a/*", &[])]), pats(&["/a/*"]), "G", false, &[(&[], &[])], &[&[], &[]]);
+        check(
+            config(&[], &[("/a/*", &[]), ("/b/*", &["X"])]),
+            Behaviors::Default,
+            "G",
+            true,
+            &[(&[], &["G"])],
+            &[&["G"], &[], &["X"]],
+        );
+        check(
+            config(&[], &[("/a/*", &[]), ("/b/*", &["X"])]),
+            pats(&["/b/*"]),
+            "G",
+            true,
+            &[(&["X"], &["X", "G"])],
+            &[&[], &[], &["X", "G"]],
+        );
+        check(
+            config(&["G"], &[("/a/*", &["G"])]),
+            pats(&["/a/*"]),
+            "G",
+            true,
+            &[(&["G"], &["G"])],
+            &[&["G"], &["G"]],
+        );
+        check(
+            config(&["G", "X"], &[("/a/*", &["G"])]),
+            Behaviors::Default,
+            "G",
+            false,
+            &[(&["G", "X"], &["X"])],
+            &[&["X"], &["G"]],
+        );
+        check(
+            config(&[], &[("/a/*", &["G"]), ("/b/*", &["G"])]),
+            pats(&["/a/*", "/b/*"]),
+            "G",
+            false,
+            &[(&["G"], &[]), (&["G"], &[])],
+            &[&[], &[], &[]],
+        );
+        check(
+            config(&[], &[("/a/*", &[])]),
+            pats(&["/a/*"]),
+            "G",
+            false,
+            &[(&[], &[])],
+            &[&[], &[]],
+        );
     }
 
     #[test]
     fn errors_on_unknown_patterns_and_quota() {
         let mut cfg = config(&["A", "B", "C", "D"], &[("/a/*", &[])]);
         let err = apply_trusted_group(&mut cfg, "D1", &Behaviors::Default, "E", true).unwrap_err();
-        assert!(matches!(err, Error::TooManyKeyGroupsOnBehavior { .. }), "{err}");
-        let err = apply_trusted_group(&mut cfg, "D1", &Behaviors::PathPatterns(vec!["/z".into()]), "E", true).unwrap_err();
-        assert!(err.to_string().contains("`/z`") && err.to_string().contains("/a/*"), "{err}");
+        assert!(
+            matches!(err, Error::TooManyKeyGroupsOnBehavior { .. }),
+            "{err}"
+        );
+        let err = apply_trusted_group(
+            &mut cfg,
+            "D1",
+            &Behaviors::PathPatterns(vec!["/z".into()]),
+            "E",
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("`/z`") && err.to_string().contains("/a/*"),
+            "{err}"
+        );
     }
 
     #[test]

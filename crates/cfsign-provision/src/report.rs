@@ -203,7 +203,11 @@ impl fmt::Display for Report {
             writeln!(f, "Key group: {id}")?;
         }
         if let Some(path) = &self.private_key_path {
-            writeln!(f, "Private key: {} (mode 0600; keep it secret)", path.display())?;
+            writeln!(
+                f,
+                "Private key: {} (mode 0600; keep it secret)",
+                path.display()
+            )?;
         }
         if !self.env.is_empty() {
             writeln!(f, "Set in the application's environment:")?;

@@ -1,6 +1,8 @@
 //! Every command against cfsign-mock started in-process, plus proof that aws-sdk-cloudfront works
 //! unmodified against the mock (Create/Get/Update/Delete/List for keys, groups, distributions).
 
+#![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
+
 mod common;
 
 use std::sync::Arc;
@@ -27,7 +29,9 @@ fn p256_pem() -> (String, Vec<u8>) {
     (key.public_key().to_pem(), key.public_key().to_der())
 }
 
-fn code<E: ProvideErrorMetadata>(e: &aws_sdk_cloudfront::error::SdkError<E, aws_sdk_cloudfront::config::http::HttpResponse>) -> String {
+fn code<E: ProvideErrorMetadata>(
+    e: &aws_sdk_cloudfront::error::SdkError<E, aws_sdk_cloudfront::config::http::HttpResponse>,
+) -> String {
     e.as_service_error()
         .and_then(|s| s.code())
         .unwrap_or("(no code)")
@@ -70,11 +74,26 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
     let got = c.get_public_key().id(&key_id).send().await.unwrap();
     let cfg = got.public_key.unwrap().public_key_config.unwrap();
     assert_eq!(cfg.name, "sdk-key");
-    assert_eq!(cfsign::PublicKey::from_pem(&cfg.encoded_key).unwrap().to_der(), der);
+    assert_eq!(
+        cfsign::PublicKey::from_pem(&cfg.encoded_key)
+            .unwrap()
+            .to_der(),
+        der
+    );
     let got_cfg = c.get_public_key_config().id(&key_id).send().await.unwrap();
     let etag = got_cfg.e_tag.unwrap();
-    let list = c.list_public_keys().send().await.unwrap().public_key_list.unwrap();
-    assert!(list.items().iter().any(|k| k.id == key_id && k.name == "sdk-key"));
+    let list = c
+        .list_public_keys()
+        .send()
+        .await
+        .unwrap()
+        .public_key_list
+        .unwrap();
+    assert!(
+        list.items()
+            .iter()
+            .any(|k| k.id == key_id && k.name == "sdk-key")
+    );
     let updated = c
         .update_public_key()
         .id(&key_id)
@@ -91,7 +110,11 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .send()
         .await
         .unwrap();
-    assert_ne!(updated.e_tag.as_deref(), Some(etag.as_str()), "update changes the ETag");
+    assert_ne!(
+        updated.e_tag.as_deref(),
+        Some(etag.as_str()),
+        "update changes the ETag"
+    );
 
     // Key groups: Create, Get, GetConfig, List, Update.
     let group = c
@@ -108,11 +131,25 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap();
     let group_id = group.key_group.unwrap().id;
     let g = c.get_key_group().id(&group_id).send().await.unwrap();
-    assert_eq!(g.key_group.unwrap().key_group_config.unwrap().items, vec![key_id.clone()]);
+    assert_eq!(
+        g.key_group.unwrap().key_group_config.unwrap().items,
+        vec![key_id.clone()]
+    );
     let gcfg = c.get_key_group_config().id(&group_id).send().await.unwrap();
     let group_etag = gcfg.e_tag.unwrap();
-    let groups = c.list_key_groups().send().await.unwrap().key_group_list.unwrap();
-    assert!(groups.items().iter().any(|s| s.key_group.as_ref().unwrap().id == group_id));
+    let groups = c
+        .list_key_groups()
+        .send()
+        .await
+        .unwrap()
+        .key_group_list
+        .unwrap();
+    assert!(
+        groups
+            .items()
+            .iter()
+            .any(|s| s.key_group.as_ref().unwrap().id == group_id)
+    );
     let (pem2, _) = p256_pem();
     let key2 = c
         .create_public_key()
@@ -168,10 +205,19 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
     let d = c.get_distribution().id(&dist_id).send().await.unwrap();
     let dist = d.distribution.unwrap();
     assert!(dist.domain_name.ends_with(".cloudfront.net"));
-    let dcfg = c.get_distribution_config().id(&dist_id).send().await.unwrap();
+    let dcfg = c
+        .get_distribution_config()
+        .id(&dist_id)
+        .send()
+        .await
+        .unwrap();
     let dist_etag = dcfg.e_tag.unwrap();
     let mut config = dcfg.distribution_config.unwrap();
-    config.default_cache_behavior.as_mut().unwrap().trusted_key_groups = Some(
+    config
+        .default_cache_behavior
+        .as_mut()
+        .unwrap()
+        .trusted_key_groups = Some(
         TrustedKeyGroups::builder()
             .enabled(true)
             .quantity(1)
@@ -197,10 +243,23 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap();
     let dist_etag = updated.e_tag.unwrap();
     assert_eq!(trusted(&c, &dist_id, None).await, vec![group_id.clone()]);
-    let d = c.get_distribution().id(&dist_id).send().await.unwrap().distribution.unwrap();
+    let d = c
+        .get_distribution()
+        .id(&dist_id)
+        .send()
+        .await
+        .unwrap()
+        .distribution
+        .unwrap();
     let active = d.active_trusted_key_groups.unwrap();
     assert!(active.enabled);
-    let list = c.list_distributions().send().await.unwrap().distribution_list.unwrap();
+    let list = c
+        .list_distributions()
+        .send()
+        .await
+        .unwrap()
+        .distribution_list
+        .unwrap();
     assert!(list.items().iter().any(|s| s.id == dist_id));
     let by_group = c
         .list_distributions_by_key_group()
@@ -210,14 +269,20 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap()
         .distribution_id_list
         .unwrap();
-    assert!(by_group.items().iter().any(|id| *id == dist_id));
+    assert!(by_group.items().contains(&dist_id));
 
     // Errors the provisioner maps: in use, quota, unknown.
     let in_use = c
         .delete_public_key()
         .id(&key_id)
         .if_match(
-            c.get_public_key().id(&key_id).send().await.unwrap().e_tag.unwrap(),
+            c.get_public_key()
+                .id(&key_id)
+                .send()
+                .await
+                .unwrap()
+                .e_tag
+                .unwrap(),
         )
         .send()
         .await
@@ -231,7 +296,12 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .await
         .unwrap_err();
     assert_eq!(code(&group_in_use), "ResourceInUse");
-    let unknown = c.get_distribution_config().id("ENOSUCHDIST").send().await.unwrap_err();
+    let unknown = c
+        .get_distribution_config()
+        .id("ENOSUCHDIST")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&unknown), "NoSuchDistribution");
     let mut six = KeyGroupConfig::builder().name("too-many");
     for i in 0..6 {
@@ -263,8 +333,16 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
     assert_eq!(code(&quota), "TooManyPublicKeysInKeyGroup");
 
     // Delete: detach, delete group, delete keys, disable and delete the distribution.
-    config.default_cache_behavior.as_mut().unwrap().trusted_key_groups = Some(
-        TrustedKeyGroups::builder().enabled(false).quantity(0).build().unwrap(),
+    config
+        .default_cache_behavior
+        .as_mut()
+        .unwrap()
+        .trusted_key_groups = Some(
+        TrustedKeyGroups::builder()
+            .enabled(false)
+            .quantity(0)
+            .build()
+            .unwrap(),
     );
     let dist_etag = c
         .update_distribution()
@@ -295,11 +373,33 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap()
         .e_tag
         .unwrap();
-    c.delete_distribution().id(&dist_id).if_match(dist_etag).send().await.unwrap();
-    c.delete_key_group().id(&group_id).if_match(group_etag).send().await.unwrap();
+    c.delete_distribution()
+        .id(&dist_id)
+        .if_match(dist_etag)
+        .send()
+        .await
+        .unwrap();
+    c.delete_key_group()
+        .id(&group_id)
+        .if_match(group_etag)
+        .send()
+        .await
+        .unwrap();
     for id in [&key_id, &key2] {
-        let etag = c.get_public_key().id(id).send().await.unwrap().e_tag.unwrap();
-        c.delete_public_key().id(id).if_match(etag).send().await.unwrap();
+        let etag = c
+            .get_public_key()
+            .id(id)
+            .send()
+            .await
+            .unwrap()
+            .e_tag
+            .unwrap();
+        c.delete_public_key()
+            .id(id)
+            .if_match(etag)
+            .send()
+            .await
+            .unwrap();
     }
     let gone = c.get_public_key().id(&key_id).send().await.unwrap_err();
     assert_eq!(code(&gone), "NoSuchPublicKey");
@@ -309,12 +409,24 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
 async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name() {
     let mock = mock().await;
     let p = provisioner(&mock.endpoint());
-    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap().public_key();
+    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
+        .unwrap()
+        .public_key();
 
     let plan = p.upload_key("app-key", &key, true).await.unwrap();
     assert!(plan.dry_run && plan.changed);
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
-    assert!(p.client().list_public_keys().send().await.unwrap().public_key_list.unwrap().items().is_empty());
+    assert!(
+        p.client()
+            .list_public_keys()
+            .send()
+            .await
+            .unwrap()
+            .public_key_list
+            .unwrap()
+            .items()
+            .is_empty()
+    );
 
     let first = p.upload_key("app-key", &key, false).await.unwrap();
     assert!(first.changed);
@@ -323,7 +435,9 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
     assert!(!again.changed, "{again}");
     assert_eq!(again.key_pair_id.as_deref(), Some(id.as_str()));
 
-    let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap().public_key();
+    let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
+        .unwrap()
+        .public_key();
     let err = p.upload_key("app-key", &other, false).await.unwrap_err();
     assert!(matches!(err, Error::KeyNameConflict { .. }), "{err}");
     assert!(err.to_string().contains(&id) && err.to_string().contains("different key material"));
@@ -332,7 +446,14 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
     let dir = tempfile::tempdir().unwrap();
     let rsa = PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng()).unwrap();
     std::fs::write(dir.path().join("pub.pem"), rsa.public_key().to_pem()).unwrap();
-    let args = ["upload-key", "--name", "rsa-key", "--public-key", "pub.pem", "--json"];
+    let args = [
+        "upload-key",
+        "--name",
+        "rsa-key",
+        "--public-key",
+        "pub.pem",
+        "--json",
+    ];
     let run = run_bin_async(dir.path(), Some(&mock.endpoint()), &args).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["changed"], true);
@@ -350,13 +471,23 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
     )
     .await;
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("this is a private key"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("this is a private key"),
+        "{}",
+        run.stderr
+    );
     let secret_line = pem.lines().nth(3).unwrap();
     assert!(!run.stderr.contains(secret_line) && !run.stdout.contains(secret_line));
     // A 1024-bit key is refused with the reason.
     let small = dir.path().join("small.pem");
     let out = std::process::Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+        ])
         .output();
     if let Some(out) = out.ok().filter(|o| o.status.success()) {
         let private = PrivateKey::from_pem(&String::from_utf8(out.stdout).unwrap()).unwrap();
@@ -368,15 +499,25 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
         )
         .await;
         assert_eq!(run.code, 1);
-        assert!(run.stderr.contains("2048-bit RSA or P-256"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("2048-bit RSA or P-256"),
+            "{}",
+            run.stderr
+        );
     } else {
         skip_or_fail("openssl is not installed; the 1024-bit key check did not run");
     }
 }
 
 async fn upload(p: &Provisioner, name: &str) -> String {
-    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap().public_key();
-    p.upload_key(name, &key, false).await.unwrap().key_pair_id.unwrap()
+    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
+        .unwrap()
+        .public_key();
+    p.upload_key(name, &key, false)
+        .await
+        .unwrap()
+        .key_pair_id
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,17 +536,32 @@ async fn key_group_ensure_creates_updates_and_respects_the_quota() {
     let updated = p.ensure_key_group("grp", &ids[..2], false).await.unwrap();
     assert_eq!(updated.steps[0].status, StepStatus::Done, "{updated}");
     assert_eq!(updated.key_group_id.as_deref(), Some(group_id.as_str()));
-    let same = p.ensure_key_group("grp", &[ids[1].clone(), ids[0].clone()], false).await.unwrap();
+    let same = p
+        .ensure_key_group("grp", &[ids[1].clone(), ids[0].clone()], false)
+        .await
+        .unwrap();
     assert!(!same.changed, "order does not matter: {same}");
     let shrunk = p.ensure_key_group("grp", &ids[1..2], false).await.unwrap();
     assert!(shrunk.changed);
-    let g = p.client().get_key_group().id(&group_id).send().await.unwrap();
-    assert_eq!(g.key_group.unwrap().key_group_config.unwrap().items, vec![ids[1].clone()]);
+    let g = p
+        .client()
+        .get_key_group()
+        .id(&group_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        g.key_group.unwrap().key_group_config.unwrap().items,
+        vec![ids[1].clone()]
+    );
 
     let err = p.ensure_key_group("grp", &ids, false).await.unwrap_err();
     assert!(matches!(err, Error::TooManyKeysInGroup { .. }));
     assert!(err.to_string().contains("at most 5"), "{err}");
-    let err = p.ensure_key_group("grp", &["KNOSUCHKEY1234".to_owned()], false).await.unwrap_err();
+    let err = p
+        .ensure_key_group("grp", &["KNOSUCHKEY1234".to_owned()], false)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownPublicKey { .. }), "{err}");
 
     // Through the binary, with JSON.
@@ -413,7 +569,16 @@ async fn key_group_ensure_creates_updates_and_respects_the_quota() {
     let run = run_bin_async(
         dir.path(),
         Some(&mock.endpoint()),
-        &["key-group", "ensure", "--name", "bin-grp", "--key-id", &ids[2], &ids[3], "--json"],
+        &[
+            "key-group",
+            "ensure",
+            "--name",
+            "bin-grp",
+            "--key-id",
+            &ids[2],
+            &ids[3],
+            "--json",
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -427,7 +592,12 @@ async fn attach_detach_dry_run_and_status() {
     let c = p.client().clone();
     let dist = create_distribution(&c, &["/private/*", "/media/*", "/public/*"]).await;
     let k = upload(&p, "k").await;
-    let g = p.ensure_key_group("g1", &[k.clone()], false).await.unwrap().key_group_id.unwrap();
+    let g = p
+        .ensure_key_group("g1", std::slice::from_ref(&k), false)
+        .await
+        .unwrap()
+        .key_group_id
+        .unwrap();
     let patterns = Behaviors::PathPatterns(vec!["/private/*".into(), "/media/*".into()]);
 
     let plan = p.attach(&dist, "g1", &patterns, true).await.unwrap();
@@ -435,23 +605,52 @@ async fn attach_detach_dry_run_and_status() {
     let step = &plan.steps[0];
     assert_eq!(step.status, StepStatus::Planned);
     assert_eq!(step.behaviors.len(), 2);
-    assert!(step.behaviors.iter().all(|b| b.before.is_empty() && b.after == vec![g.clone()]));
-    assert!(trusted(&c, &dist, Some("/private/*")).await.is_empty(), "dry run changed nothing");
+    assert!(
+        step.behaviors
+            .iter()
+            .all(|b| b.before.is_empty() && b.after == vec![g.clone()])
+    );
+    assert!(
+        trusted(&c, &dist, Some("/private/*")).await.is_empty(),
+        "dry run changed nothing"
+    );
 
-    let etag_before = c.get_distribution_config().id(&dist).send().await.unwrap().e_tag;
+    let etag_before = c
+        .get_distribution_config()
+        .id(&dist)
+        .send()
+        .await
+        .unwrap()
+        .e_tag;
     let done = p.attach(&dist, &g, &patterns, false).await.unwrap();
     assert_eq!(done.steps[0].status, StepStatus::Done);
-    assert_eq!(trusted(&c, &dist, Some("/private/*")).await, vec![g.clone()]);
+    assert_eq!(
+        trusted(&c, &dist, Some("/private/*")).await,
+        vec![g.clone()]
+    );
     assert_eq!(trusted(&c, &dist, Some("/media/*")).await, vec![g.clone()]);
-    assert!(trusted(&c, &dist, Some("/public/*")).await.is_empty(), "other behaviours untouched");
+    assert!(
+        trusted(&c, &dist, Some("/public/*")).await.is_empty(),
+        "other behaviours untouched"
+    );
     assert!(trusted(&c, &dist, None).await.is_empty());
-    let etag_after = c.get_distribution_config().id(&dist).send().await.unwrap().e_tag;
+    let etag_after = c
+        .get_distribution_config()
+        .id(&dist)
+        .send()
+        .await
+        .unwrap()
+        .e_tag;
     assert_ne!(etag_before, etag_after);
     let again = p.attach(&dist, "g1", &patterns, false).await.unwrap();
     assert!(!again.changed, "{again}");
 
     let status = p.status(&dist).await.unwrap();
-    let private = status.behaviors.iter().find(|b| b.path_pattern == "/private/*").unwrap();
+    let private = status
+        .behaviors
+        .iter()
+        .find(|b| b.path_pattern == "/private/*")
+        .unwrap();
     assert!(private.restricted);
     assert_eq!(private.key_groups[0].id, g);
     assert_eq!(private.key_groups[0].name.as_deref(), Some("g1"));
@@ -461,51 +660,121 @@ async fn attach_detach_dry_run_and_status() {
     // The binary: status, attach --default-behavior with a dry run, detach.
     let dir = tempfile::tempdir().unwrap();
     let ep = mock.endpoint();
-    let run = run_bin_async(dir.path(), Some(&ep), &["status", "--distribution-id", &dist]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &["status", "--distribution-id", &dist],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("behaviour /private/*: restricted to"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("behaviour /private/*: restricted to"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains(&k));
     let run = run_bin_async(
         dir.path(),
         Some(&ep),
-        &["attach", "--distribution-id", &dist, "--key-group", "g1", "--default-behavior", "--dry-run", "--json"],
+        &[
+            "attach",
+            "--distribution-id",
+            &dist,
+            "--key-group",
+            "g1",
+            "--default-behavior",
+            "--dry-run",
+            "--json",
+        ],
     )
     .await;
     let plan = run.json();
     assert_eq!(plan["dry_run"], true);
-    assert_eq!(plan["steps"][0]["behaviors"][0]["before"], serde_json::json!([]));
-    assert_eq!(plan["steps"][0]["behaviors"][0]["after"], serde_json::json!([g]));
+    assert_eq!(
+        plan["steps"][0]["behaviors"][0]["before"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        plan["steps"][0]["behaviors"][0]["after"],
+        serde_json::json!([g])
+    );
     assert!(trusted(&c, &dist, None).await.is_empty());
     let run = run_bin_async(
         dir.path(),
         Some(&ep),
-        &["detach", "--distribution-id", &dist, "--key-group", "g1", "--path-pattern", "/media/*"],
+        &[
+            "detach",
+            "--distribution-id",
+            &dist,
+            "--key-group",
+            "g1",
+            "--path-pattern",
+            "/media/*",
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("no longer restricts viewer access"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("no longer restricts viewer access"),
+        "{}",
+        run.stdout
+    );
     assert!(trusted(&c, &dist, Some("/media/*")).await.is_empty());
-    assert_eq!(trusted(&c, &dist, Some("/private/*")).await, vec![g.clone()]);
+    assert_eq!(
+        trusted(&c, &dist, Some("/private/*")).await,
+        vec![g.clone()]
+    );
 
     // Clear errors.
-    let err = p.attach(&dist, "g1", &Behaviors::PathPatterns(vec!["/nope/*".into()]), false).await.unwrap_err();
+    let err = p
+        .attach(
+            &dist,
+            "g1",
+            &Behaviors::PathPatterns(vec!["/nope/*".into()]),
+            false,
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownPathPattern { .. }));
-    assert!(err.to_string().contains("/private/*, /media/*, /public/*"), "{err}");
-    let err = p.attach("ENOSUCHDIST", "g1", &Behaviors::Default, false).await.unwrap_err();
+    assert!(
+        err.to_string().contains("/private/*, /media/*, /public/*"),
+        "{err}"
+    );
+    let err = p
+        .attach("ENOSUCHDIST", "g1", &Behaviors::Default, false)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownDistribution { .. }), "{err}");
-    let err = p.attach(&dist, "no-such-group", &Behaviors::Default, false).await.unwrap_err();
+    let err = p
+        .attach(&dist, "no-such-group", &Behaviors::Default, false)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownKeyGroup { .. }), "{err}");
     let err = p.status("ENOSUCHDIST").await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
     // Quota: at most 4 key groups per behaviour.
     for i in 2..=4 {
-        p.ensure_key_group(&format!("g{i}"), &[k.clone()], false).await.unwrap();
-        p.attach(&dist, &format!("g{i}"), &Behaviors::Default, false).await.unwrap();
+        p.ensure_key_group(&format!("g{i}"), std::slice::from_ref(&k), false)
+            .await
+            .unwrap();
+        p.attach(&dist, &format!("g{i}"), &Behaviors::Default, false)
+            .await
+            .unwrap();
     }
-    p.attach(&dist, "g1", &Behaviors::Default, false).await.unwrap();
-    p.ensure_key_group("g5", &[k.clone()], false).await.unwrap();
-    let err = p.attach(&dist, "g5", &Behaviors::Default, false).await.unwrap_err();
-    assert!(matches!(err, Error::TooManyKeyGroupsOnBehavior { .. }), "{err}");
+    p.attach(&dist, "g1", &Behaviors::Default, false)
+        .await
+        .unwrap();
+    p.ensure_key_group("g5", std::slice::from_ref(&k), false)
+        .await
+        .unwrap();
+    let err = p
+        .attach(&dist, "g5", &Behaviors::Default, false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TooManyKeyGroupsOnBehavior { .. }),
+        "{err}"
+    );
 }
 
 /// Sends a GET with the distribution's Host header to the mock's edge; returns the status code.
@@ -527,18 +796,34 @@ async fn setup_twice_changes_nothing_and_the_key_signs_urls_the_edge_accepts() {
     let origin = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(origin.path().join("private")).unwrap();
     std::fs::write(origin.path().join("private/a.txt"), "secret content").unwrap();
-    let mock = cfsign_mock::start(MockConfig::new().with_origin(origin.path())).await.unwrap();
+    let mock = cfsign_mock::start(MockConfig::new().with_origin(origin.path()))
+        .await
+        .unwrap();
     let c = client(&mock.endpoint());
     let dist = create_distribution(&c, &["/private/*"]).await;
     let dir = tempfile::tempdir().unwrap();
     let ep = mock.endpoint();
-    let args = ["setup", "--distribution-id", &dist, "--path-pattern", "/private/*", "--json"];
+    let args = [
+        "setup",
+        "--distribution-id",
+        &dist,
+        "--path-pattern",
+        "/private/*",
+        "--json",
+    ];
 
     let plan = run_bin_async(dir.path(), Some(&ep), &[&args[..], &["--dry-run"]].concat()).await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let plan = plan.json();
     assert_eq!(plan["dry_run"], true);
-    assert!(plan["steps"].as_array().unwrap().iter().all(|s| s["status"] == "planned"), "{plan}");
+    assert!(
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "planned"),
+        "{plan}"
+    );
     assert!(!dir.path().join(format!("cfsign-{dist}-key.pem")).exists());
     assert!(trusted(&c, &dist, Some("/private/*")).await.is_empty());
 
@@ -550,37 +835,68 @@ async fn setup_twice_changes_nothing_and_the_key_signs_urls_the_edge_accepts() {
     let group_id = first["key_group_id"].as_str().unwrap().to_owned();
     let key_path = dir.path().join(first["private_key_path"].as_str().unwrap());
     assert_eq!(first["env"]["AWS_CLOUDFRONT_KEY_ID"], key_id.as_str());
-    assert!(first["env"]["AWS_CLOUDFRONT_KEY"].as_str().unwrap().contains("cat "));
+    assert!(
+        first["env"]["AWS_CLOUDFRONT_KEY"]
+            .as_str()
+            .unwrap()
+            .contains("cat ")
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    assert_eq!(trusted(&c, &dist, Some("/private/*")).await, vec![group_id.clone()]);
+    assert_eq!(
+        trusted(&c, &dist, Some("/private/*")).await,
+        vec![group_id.clone()]
+    );
 
     let second = run_bin_async(dir.path(), Some(&ep), &args).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
     let second = second.json();
     assert_eq!(second["changed"], false, "{second}");
     assert_eq!(second["key_pair_id"], key_id.as_str());
-    assert!(second["steps"].as_array().unwrap().iter().all(|s| s["status"] == "unchanged"));
+    assert!(
+        second["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "unchanged")
+    );
 
     // The key works end to end at the mock's edge.
-    let domain = c.get_distribution().id(&dist).send().await.unwrap().distribution.unwrap().domain_name;
+    let domain = c
+        .get_distribution()
+        .id(&dist)
+        .send()
+        .await
+        .unwrap()
+        .distribution
+        .unwrap()
+        .domain_name;
     let url = format!("{}/private/a.txt", mock.edge_base(&domain));
     assert_eq!(edge_get(&mock, &url).await, 403, "unsigned is refused");
     let key = PrivateKey::from_pem(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
     let signer = Signer::new(key_id.parse().unwrap(), key);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let signed = signer.sign_canned_url(&url, UnixTime::from_secs(now + 600).unwrap()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signed = signer
+        .sign_canned_url(&url, UnixTime::from_secs(now + 600).unwrap())
+        .unwrap();
     assert_eq!(edge_get(&mock, &signed).await, 200, "{signed}");
 
     // Losing the private key file is reported instead of silently making a second key.
     std::fs::remove_file(&key_path).unwrap();
     let run = run_bin_async(dir.path(), Some(&ep), &args[..args.len() - 1]).await;
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("its private key is not at"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("its private key is not at"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -595,7 +911,10 @@ async fn setup_with_existing_public_key_and_default_behaviour() {
     o.key_group_name = Some("my-group".into());
     let r = p.setup(&o).await.unwrap();
     assert!(r.changed && r.private_key_path.is_none());
-    assert_eq!(trusted(p.client(), &dist, None).await, vec![r.key_group_id.clone().unwrap()]);
+    assert_eq!(
+        trusted(p.client(), &dist, None).await,
+        vec![r.key_group_id.clone().unwrap()]
+    );
     let again = p.setup(&o).await.unwrap();
     assert!(!again.changed, "{again}");
     let err = p
@@ -607,7 +926,10 @@ async fn setup_with_existing_public_key_and_default_behaviour() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownPathPattern { .. }), "{err}");
-    assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1, "nothing written on error");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        "nothing written on error"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -630,24 +952,48 @@ async fn rotate_then_retire() {
     let mut dry = r.clone();
     dry.dry_run = true;
     let plan = p.rotate(&dry).await.unwrap();
-    assert!(plan.steps.iter().all(|s| s.status == StepStatus::Planned), "{plan}");
+    assert!(
+        plan.steps.iter().all(|s| s.status == StepStatus::Planned),
+        "{plan}"
+    );
     let rotated = p.rotate(&r).await.unwrap();
     let new = rotated.key_pair_id.clone().unwrap();
     assert_ne!(new, old);
     let items = |c: Client, g: String| async move {
-        c.get_key_group().id(g).send().await.unwrap().key_group.unwrap().key_group_config.unwrap().items
+        c.get_key_group()
+            .id(g)
+            .send()
+            .await
+            .unwrap()
+            .key_group
+            .unwrap()
+            .key_group_config
+            .unwrap()
+            .items
     };
-    assert_eq!(items(c.clone(), group.clone()).await, vec![old.clone(), new.clone()]);
+    assert_eq!(
+        items(c.clone(), group.clone()).await,
+        vec![old.clone(), new.clone()]
+    );
     let text = rotated.to_string();
     assert!(text.contains(&format!("--retire {old}")), "{text}");
     assert!(rotated.env["AWS_CLOUDFRONT_KEY_ID"] == new);
-    assert!(!p.rotate(&r).await.unwrap().changed, "rotate with the same name and file is idempotent");
+    assert!(
+        !p.rotate(&r).await.unwrap().changed,
+        "rotate with the same name and file is idempotent"
+    );
 
     // Retire the old key: removed from the group, then deleted.
     let plan = p.retire("rot", &old, true).await.unwrap();
-    assert!(plan.steps.iter().all(|s| s.status == StepStatus::Planned), "{plan}");
+    assert!(
+        plan.steps.iter().all(|s| s.status == StepStatus::Planned),
+        "{plan}"
+    );
     let retired = p.retire("rot", &old, false).await.unwrap();
-    assert!(retired.steps.iter().all(|s| s.status == StepStatus::Done), "{retired}");
+    assert!(
+        retired.steps.iter().all(|s| s.status == StepStatus::Done),
+        "{retired}"
+    );
     assert_eq!(items(c.clone(), group.clone()).await, vec![new.clone()]);
     assert!(c.get_public_key().id(&old).send().await.is_err());
     let again = p.retire("rot", &old, false).await.unwrap();
@@ -656,13 +1002,24 @@ async fn rotate_then_retire() {
     assert!(matches!(err, Error::LastKeyInGroup { .. }), "{err}");
 
     // A key held by another group is not deleted; the error names the group.
-    let other = p.ensure_key_group("other", &[new.clone()], false).await.unwrap();
+    let other = p
+        .ensure_key_group("other", std::slice::from_ref(&new), false)
+        .await
+        .unwrap();
     let third = upload(&p, "third").await;
-    p.ensure_key_group("rot", &[new.clone(), third.clone()], false).await.unwrap();
+    p.ensure_key_group("rot", &[new.clone(), third.clone()], false)
+        .await
+        .unwrap();
     let err = p.retire("rot", &new, false).await.unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(&err, Error::Incomplete { source, .. } if matches!(**source, Error::KeyInUse { .. })), "{msg}");
-    assert!(msg.contains("other") && msg.contains(other.key_group_id.as_deref().unwrap()), "{msg}");
+    assert!(
+        matches!(&err, Error::Incomplete { source, .. } if matches!(**source, Error::KeyInUse { .. })),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("other") && msg.contains(other.key_group_id.as_deref().unwrap()),
+        "{msg}"
+    );
     assert!(msg.contains("Done: remove key from group"), "{msg}");
     assert!(c.get_public_key().id(&new).send().await.is_ok());
 
@@ -681,13 +1038,38 @@ async fn rotate_then_retire() {
     // Through the binary: rotate and retire with JSON.
     p.ensure_key_group("rot", &five[..1], false).await.unwrap();
     let ep = mock.endpoint();
-    let run = run_bin_async(dir.path(), Some(&ep), &["rotate", "--key-group", "rot", "--key-type", "p256", "--json"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "rotate",
+            "--key-group",
+            "rot",
+            "--key-type",
+            "p256",
+            "--json",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let j = run.json();
     let newest = j["key_pair_id"].as_str().unwrap().to_owned();
-    assert!(dir.path().join(j["private_key_path"].as_str().unwrap()).exists());
-    assert!(j["next_steps"].to_string().contains(&format!("--retire {third}")));
-    let run = run_bin_async(dir.path(), Some(&ep), &["rotate", "--key-group", "rot", "--retire", &third]).await;
+    assert!(
+        dir.path()
+            .join(j["private_key_path"].as_str().unwrap())
+            .exists()
+    );
+    assert!(
+        j["next_steps"]
+            .to_string()
+            .contains(&format!("--retire {third}"))
+    );
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &["rotate", "--key-group", "rot", "--retire", &third],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(items(c.clone(), group.clone()).await, vec![newest]);
 }
@@ -735,14 +1117,23 @@ async fn etag_conflicts_are_retried_or_reported() {
 
     // Two stale answers, then success on the third read-modify-write.
     let flaky = provisioner_with_stale(&mock.endpoint(), 2);
-    let r = flaky.attach(&dist, "g", &Behaviors::Default, false).await.unwrap();
+    let r = flaky
+        .attach(&dist, "g", &Behaviors::Default, false)
+        .await
+        .unwrap();
     assert_eq!(r.steps[0].attempts, 3, "{r}");
     assert!(r.steps[0].detail.contains("changed concurrently"));
 
     // Always stale: a clear error after the bounded number of attempts, nothing changed.
     let hopeless = provisioner_with_stale(&mock.endpoint(), 100).with_max_attempts(3);
-    let err = hopeless.detach(&dist, "g", &Behaviors::Default, false).await.unwrap_err();
-    assert!(matches!(err, Error::EtagConflict { attempts: 3, .. }), "{err}");
+    let err = hopeless
+        .detach(&dist, "g", &Behaviors::Default, false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::EtagConflict { attempts: 3, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("kept changing"), "{err}");
     assert_eq!(trusted(p.client(), &dist, None).await.len(), 1);
 }
@@ -755,7 +1146,10 @@ async fn racing_attaches_all_succeed() {
     let k = upload(&p, "k").await;
     let mut groups = Vec::new();
     for i in 0..4 {
-        let r = p.ensure_key_group(&format!("race{i}"), &[k.clone()], false).await.unwrap();
+        let r = p
+            .ensure_key_group(&format!("race{i}"), std::slice::from_ref(&k), false)
+            .await
+            .unwrap();
         groups.push(r.key_group_id.unwrap());
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(groups.len()));
@@ -766,7 +1160,13 @@ async fn racing_attaches_all_succeed() {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            p.attach(&dist, &g, &Behaviors::PathPatterns(vec!["/a/*".into()]), false).await
+            p.attach(
+                &dist,
+                &g,
+                &Behaviors::PathPatterns(vec!["/a/*".into()]),
+                false,
+            )
+            .await
         }));
     }
     let mut attempts = 0;
@@ -777,7 +1177,10 @@ async fn racing_attaches_all_succeed() {
     let mut got = trusted(p.client(), &dist, Some("/a/*")).await;
     got.sort();
     groups.sort();
-    assert_eq!(got, groups, "every racing attach landed ({attempts} attempts in total)");
+    assert_eq!(
+        got, groups,
+        "every racing attach landed ({attempts} attempts in total)"
+    );
     eprintln!("racing attaches: {attempts} attempts for 4 updates");
 }
 
@@ -788,20 +1191,37 @@ async fn errors_say_what_to_do() {
 
     // No credentials anywhere.
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cfsign-provision"));
-    cmd.current_dir(dir.path()).args(["status", "--distribution-id", "E1", "--json"]);
+    cmd.current_dir(dir.path())
+        .args(["status", "--distribution-id", "E1", "--json"]);
     clean_aws_env(&mut cmd, dir.path());
     cmd.env("AWS_ENDPOINT_URL", mock.endpoint());
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["error"]["kind"], "missing_credentials", "{j}");
-    assert!(j["error"]["message"].as_str().unwrap().contains("AWS_ACCESS_KEY_ID"));
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AWS_ACCESS_KEY_ID")
+    );
 
     // Nothing listening.
     let closed = format!("http://127.0.0.1:{}", free_port());
-    let run = run_bin_async(dir.path(), Some(&closed), &["status", "--distribution-id", "E1"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&closed),
+        &["status", "--distribution-id", "E1"],
+    )
+    .await;
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("cannot reach the CloudFront API"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the CloudFront API"),
+        "{}",
+        run.stderr
+    );
 
     // Something that is not CloudFront.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -821,21 +1241,51 @@ async fn errors_say_what_to_do() {
             });
         }
     });
-    let run = run_bin_async(dir.path(), Some(&format!("http://{addr}")), &["status", "--distribution-id", "E1"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&format!("http://{addr}")),
+        &["status", "--distribution-id", "E1"],
+    )
+    .await;
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("does not look like the CloudFront API"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("does not look like the CloudFront API"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--endpoint-url"), "{}", run.stderr);
 
     // A malformed endpoint URL.
-    let run = run_bin_async(dir.path(), None, &["--endpoint-url", "localhost:4580", "status", "--distribution-id", "E1"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        None,
+        &[
+            "--endpoint-url",
+            "localhost:4580",
+            "status",
+            "--distribution-id",
+            "E1",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("has no scheme"), "{}", run.stderr);
 
     // Usage errors are exit code 2.
-    let run = run_bin_async(dir.path(), Some(&mock.endpoint()), &["attach", "--distribution-id", "E1", "--key-group", "g"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&mock.endpoint()),
+        &["attach", "--distribution-id", "E1", "--key-group", "g"],
+    )
+    .await;
     assert_eq!(run.code, 2, "{}", run.stderr);
 
     // Unknown distribution through the binary, with JSON.
-    let run = run_bin_async(dir.path(), Some(&mock.endpoint()), &["status", "--distribution-id", "ENOSUCH", "--json"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&mock.endpoint()),
+        &["status", "--distribution-id", "ENOSUCH", "--json"],
+    )
+    .await;
     assert_eq!(run.json()["error"]["kind"], "unknown_distribution");
 }

@@ -2,6 +2,8 @@
 //! (`python3 -m moto.server`). moto has no UpdateKeyGroup/DeleteKeyGroup/GetKeyGroupConfig and
 //! ignores `If-Match`; what that means for each command is asserted here and listed in the README.
 
+#![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
+
 mod common;
 
 use aws_sdk_cloudfront::types::{KeyGroupConfig, PublicKeyConfig, TrustedKeyGroups};
@@ -14,7 +16,9 @@ async fn sdk_operations_moto_supports() {
     let Some(moto) = Moto::start() else { return };
     let c = client(&moto.endpoint());
 
-    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap().public_key();
+    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
+        .unwrap()
+        .public_key();
     let created = c
         .create_public_key()
         .public_key_config(
@@ -30,30 +34,73 @@ async fn sdk_operations_moto_supports() {
         .unwrap();
     let key_id = created.public_key.unwrap().id;
     let got = c.get_public_key().id(&key_id).send().await.unwrap();
-    let encoded = got.public_key.unwrap().public_key_config.unwrap().encoded_key;
+    let encoded = got
+        .public_key
+        .unwrap()
+        .public_key_config
+        .unwrap()
+        .encoded_key;
     assert_eq!(cfsign::PublicKey::from_pem(&encoded).unwrap(), key);
-    let list = c.list_public_keys().send().await.unwrap().public_key_list.unwrap();
+    let list = c
+        .list_public_keys()
+        .send()
+        .await
+        .unwrap()
+        .public_key_list
+        .unwrap();
     assert!(list.items().iter().any(|k| k.id == key_id));
 
     let group = c
         .create_key_group()
-        .key_group_config(KeyGroupConfig::builder().name("moto-group").items(&key_id).build().unwrap())
+        .key_group_config(
+            KeyGroupConfig::builder()
+                .name("moto-group")
+                .items(&key_id)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap()
         .key_group
         .unwrap();
     let got = c.get_key_group().id(&group.id).send().await.unwrap();
-    assert_eq!(got.key_group.unwrap().key_group_config.unwrap().items, vec![key_id.clone()]);
-    let groups = c.list_key_groups().send().await.unwrap().key_group_list.unwrap();
-    assert!(groups.items().iter().any(|g| g.key_group.as_ref().unwrap().id == group.id));
+    assert_eq!(
+        got.key_group.unwrap().key_group_config.unwrap().items,
+        vec![key_id.clone()]
+    );
+    let groups = c
+        .list_key_groups()
+        .send()
+        .await
+        .unwrap()
+        .key_group_list
+        .unwrap();
+    assert!(
+        groups
+            .items()
+            .iter()
+            .any(|g| g.key_group.as_ref().unwrap().id == group.id)
+    );
 
     let dist = create_distribution(&c, &["/private/*"]).await;
     c.get_distribution().id(&dist).send().await.unwrap();
     let cfg = c.get_distribution_config().id(&dist).send().await.unwrap();
     let mut config = cfg.distribution_config.unwrap();
-    config.cache_behaviors.as_mut().unwrap().items.as_mut().unwrap()[0].trusted_key_groups = Some(
-        TrustedKeyGroups::builder().enabled(true).quantity(1).items(&group.id).build().unwrap(),
+    config
+        .cache_behaviors
+        .as_mut()
+        .unwrap()
+        .items
+        .as_mut()
+        .unwrap()[0]
+        .trusted_key_groups = Some(
+        TrustedKeyGroups::builder()
+            .enabled(true)
+            .quantity(1)
+            .items(&group.id)
+            .build()
+            .unwrap(),
     );
     c.update_distribution()
         .id(&dist)
@@ -62,14 +109,42 @@ async fn sdk_operations_moto_supports() {
         .send()
         .await
         .unwrap();
-    assert_eq!(trusted(&c, &dist, Some("/private/*")).await, vec![group.id.clone()]);
-    let list = c.list_distributions().send().await.unwrap().distribution_list.unwrap();
+    assert_eq!(
+        trusted(&c, &dist, Some("/private/*")).await,
+        vec![group.id.clone()]
+    );
+    let list = c
+        .list_distributions()
+        .send()
+        .await
+        .unwrap()
+        .distribution_list
+        .unwrap();
     assert!(list.items().iter().any(|d| d.id == dist));
 
     // moto deletes a public key with any If-Match value (and without an in-use check).
-    c.delete_public_key().id(&key_id).if_match("anything").send().await.unwrap();
-    assert!(c.list_public_keys().send().await.unwrap().public_key_list.unwrap().items().is_empty());
-    let missing = c.get_distribution_config().id("ENOSUCH").send().await.unwrap_err();
+    c.delete_public_key()
+        .id(&key_id)
+        .if_match("anything")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        c.list_public_keys()
+            .send()
+            .await
+            .unwrap()
+            .public_key_list
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+    let missing = c
+        .get_distribution_config()
+        .id("ENOSUCH")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(
         aws_sdk_cloudfront::error::ProvideErrorMetadata::code(&missing.into_service_error()),
         Some("NoSuchDistribution")
@@ -88,39 +163,140 @@ async fn commands_against_moto() {
     // upload-key: create, reuse, conflict.
     let (path, _) = write_public_key(dir.path(), "app");
     let path = path.to_str().unwrap().to_owned();
-    let run = run_bin_async(dir.path(), Some(&ep), &["upload-key", "--name", "app", "--public-key", &path, "--json"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "upload-key",
+            "--name",
+            "app",
+            "--public-key",
+            &path,
+            "--json",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let key_id = run.json()["key_pair_id"].as_str().unwrap().to_owned();
-    let run = run_bin_async(dir.path(), Some(&ep), &["upload-key", "--name", "app", "--public-key", &path, "--json"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "upload-key",
+            "--name",
+            "app",
+            "--public-key",
+            &path,
+            "--json",
+        ],
+    )
+    .await;
     assert_eq!(run.json()["changed"], false);
     let (other, _) = write_public_key(dir.path(), "other");
-    let run = run_bin_async(dir.path(), Some(&ep), &["upload-key", "--name", "app", "--public-key", other.to_str().unwrap()]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "upload-key",
+            "--name",
+            "app",
+            "--public-key",
+            other.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("different key material"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("different key material"),
+        "{}",
+        run.stderr
+    );
 
     // key-group ensure: create and reuse work; changing the keys needs UpdateKeyGroup.
-    let run = run_bin_async(dir.path(), Some(&ep), &["key-group", "ensure", "--name", "grp", "--key-id", &key_id, "--json"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "key-group",
+            "ensure",
+            "--name",
+            "grp",
+            "--key-id",
+            &key_id,
+            "--json",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let group_id = run.json()["key_group_id"].as_str().unwrap().to_owned();
-    let again = p.ensure_key_group("grp", &[key_id.clone()], false).await.unwrap();
+    let again = p
+        .ensure_key_group("grp", std::slice::from_ref(&key_id), false)
+        .await
+        .unwrap();
     assert!(!again.changed);
 
     // attach / detach / status: all supported (moto ignores If-Match, so no conflict detection).
-    let plan = p.attach(&dist, "grp", &Behaviors::PathPatterns(vec!["/private/*".into()]), true).await.unwrap();
+    let plan = p
+        .attach(
+            &dist,
+            "grp",
+            &Behaviors::PathPatterns(vec!["/private/*".into()]),
+            true,
+        )
+        .await
+        .unwrap();
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
     assert_eq!(plan.steps[0].behaviors[0].after, vec![group_id.clone()]);
-    let run = run_bin_async(dir.path(), Some(&ep), &["attach", "--distribution-id", &dist, "--key-group", "grp", "--path-pattern", "/private/*", "/media/*"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "attach",
+            "--distribution-id",
+            &dist,
+            "--key-group",
+            "grp",
+            "--path-pattern",
+            "/private/*",
+            "/media/*",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(trusted(&c, &dist, Some("/media/*")).await, vec![group_id.clone()]);
+    assert_eq!(
+        trusted(&c, &dist, Some("/media/*")).await,
+        vec![group_id.clone()]
+    );
     let status = p.status(&dist).await.unwrap();
-    let media = status.behaviors.iter().find(|b| b.path_pattern == "/media/*").unwrap();
+    let media = status
+        .behaviors
+        .iter()
+        .find(|b| b.path_pattern == "/media/*")
+        .unwrap();
     assert_eq!(media.key_groups[0].key_ids, vec![key_id.clone()]);
-    p.detach(&dist, "grp", &Behaviors::PathPatterns(vec!["/media/*".into()]), false).await.unwrap();
+    p.detach(
+        &dist,
+        "grp",
+        &Behaviors::PathPatterns(vec!["/media/*".into()]),
+        false,
+    )
+    .await
+    .unwrap();
     assert!(trusted(&c, &dist, Some("/media/*")).await.is_empty());
-    assert_eq!(trusted(&c, &dist, Some("/private/*")).await, vec![group_id.clone()]);
+    assert_eq!(
+        trusted(&c, &dist, Some("/private/*")).await,
+        vec![group_id.clone()]
+    );
 
     // setup: twice, the second run changes nothing.
-    let args = ["setup", "--distribution-id", &dist, "--key-type", "p256", "--json"];
+    let args = [
+        "setup",
+        "--distribution-id",
+        &dist,
+        "--key-type",
+        "p256",
+        "--json",
+    ];
     let first = run_bin_async(dir.path(), Some(&ep), &args).await;
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.json()["changed"], true);
@@ -131,15 +307,39 @@ async fn commands_against_moto() {
 
     // rotate needs UpdateKeyGroup, which moto lacks: the key is written and uploaded, adding it
     // to the group fails, and the report says exactly that (exit code 3).
-    let run = run_bin_async(dir.path(), Some(&ep), &["rotate", "--key-group", "grp", "--key-type", "p256", "--key-name", "grp-2", "--json"]).await;
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "rotate",
+            "--key-group",
+            "grp",
+            "--key-type",
+            "p256",
+            "--key-name",
+            "grp-2",
+            "--json",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let j = run.json();
     let steps = j["report"]["steps"].as_array().unwrap();
-    let status_of = |action: &str| steps.iter().find(|s| s["action"] == action).unwrap()["status"].clone();
+    let status_of =
+        |action: &str| steps.iter().find(|s| s["action"] == action).unwrap()["status"].clone();
     assert_eq!(status_of("write private key"), "done");
     assert_eq!(status_of("upload public key"), "done");
     assert_eq!(status_of("add key to group"), "failed");
-    assert!(j["error"]["message"].as_str().unwrap().contains("--key-name grp-2"), "{j}");
-    let err = p.ensure_key_group("grp", &[key_id.clone(), "K0000000000000".into()], false).await.unwrap_err();
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--key-name grp-2"),
+        "{j}"
+    );
+    let err = p
+        .ensure_key_group("grp", &[key_id.clone(), "K0000000000000".into()], false)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownPublicKey { .. }), "{err}");
 }

@@ -1,7 +1,7 @@
 //! Test helpers: a moto server guard, SDK clients for a local endpoint, test distributions,
 //! and running the real `cfsign-provision` binary.
-
 #![allow(dead_code, unreachable_pub)] // Each test file uses a different subset.
+#![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -47,7 +47,14 @@ impl Moto {
         }
         let port = free_port();
         let child = Command::new("python3")
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -55,7 +62,10 @@ impl Moto {
         let moto = Moto { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(moto)
@@ -182,15 +192,16 @@ pub async fn trusted(client: &Client, distribution_id: &str, pattern: Option<&st
         .unwrap();
     let tkg = match pattern {
         None => cfg.default_cache_behavior.unwrap().trusted_key_groups,
-        Some(p) => cfg
-            .cache_behaviors
-            .unwrap()
-            .items
-            .unwrap()
-            .into_iter()
-            .find(|b| b.path_pattern == p)
-            .unwrap()
-            .trusted_key_groups,
+        Some(p) => {
+            cfg.cache_behaviors
+                .unwrap()
+                .items
+                .unwrap()
+                .into_iter()
+                .find(|b| b.path_pattern == p)
+                .unwrap()
+                .trusted_key_groups
+        }
     };
     match tkg {
         Some(t) if t.enabled => t.items.unwrap_or_default(),
@@ -209,7 +220,10 @@ impl Run {
     /// stdout as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 }
@@ -242,7 +256,10 @@ pub fn clean_aws_env(cmd: &mut Command, dir: &Path) {
     }
     cmd.env("HOME", dir)
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true");
 }
 

@@ -303,14 +303,7 @@ impl PrivateKey {
                 Self::from_rsa(key)
             }
             OID_EC => {
-                let curve = info
-                    .algorithm
-                    .parameters
-                    .and_then(|p| p.decode_as::<spki::ObjectIdentifier>().ok())
-                    .map(|o| o.to_string());
-                if curve.as_deref() != Some(OID_P256) {
-                    return Err(unsupported_curve(curve.as_deref()));
-                }
+                require_p256(info.algorithm.parameters)?;
                 let key = p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| {
                     Error::invalid_key(format!("the P-256 private key is damaged ({e})"))
                 })?;
@@ -433,6 +426,17 @@ fn rsa_load_error(der: &[u8], detail: &str) -> Error {
     Error::invalid_key(format!(
         "the RSA private key is damaged ({detail}); check it was copied whole"
     ))
+}
+
+/// Checks that EC algorithm parameters name P-256.
+fn require_p256(parameters: Option<der::AnyRef<'_>>) -> Result<(), Error> {
+    let curve = parameters
+        .and_then(|p| p.decode_as::<spki::ObjectIdentifier>().ok())
+        .map(|o| o.to_string());
+    match curve.as_deref() {
+        Some(OID_P256) => Ok(()),
+        other => Err(unsupported_curve(other)),
+    }
 }
 
 fn unsupported_curve(oid: Option<&str>) -> Error {
@@ -573,14 +577,7 @@ impl PublicKey {
                 Ok(PublicKey::from_inner(PublicInner::Rsa(key)))
             }
             OID_EC => {
-                let curve = info
-                    .algorithm
-                    .parameters
-                    .and_then(|p| p.decode_as::<spki::ObjectIdentifier>().ok())
-                    .map(|o| o.to_string());
-                if curve.as_deref() != Some(OID_P256) {
-                    return Err(unsupported_curve(curve.as_deref()));
-                }
+                require_p256(info.algorithm.parameters)?;
                 let key = p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|e| {
                     Error::invalid_key(format!("the P-256 public key is damaged ({e})"))
                 })?;

@@ -499,26 +499,17 @@ struct Sections<'a> {
 }
 
 fn url_sections(url: &str) -> Option<Sections<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let (host, path) = match before_query.find('/') {
-        Some(i) => before_query.split_at(i),
-        None => (before_query, ""),
-    };
-    Some(Sections {
-        scheme,
-        host,
-        path,
-        query,
-    })
+    sections(url, "?")
 }
 
 fn pattern_sections(pattern: &str) -> Option<Sections<'_>> {
-    let (scheme, rest) = pattern.split_once("://")?;
-    let (before_query, query) = match rest.split_once("\\?") {
+    sections(pattern, "\\?")
+}
+
+/// Splits at `://`, the first `/` after it, and `query_separator` (`?` in a URL, `\?` in a pattern).
+fn sections<'a>(text: &'a str, query_separator: &str) -> Option<Sections<'a>> {
+    let (scheme, rest) = text.split_once("://")?;
+    let (before_query, query) = match rest.split_once(query_separator) {
         Some((b, q)) => (b, Some(q)),
         None => (rest, None),
     };

@@ -1,8 +1,8 @@
 //! Benchmark: signed URLs per second through the server at 64 keep-alive connections on loopback,
 //! against the raw signing rate of the same key measured in the same run, plus the cached case.
 //!
-//! Run: `cargo run --release -p cfsign-server --example bench -- [SECONDS] [CONNECTIONS]`
-//! (defaults 5 and 64). It prints a Markdown table for docs/benchmarks.md.
+//! Run: `cargo run --release -p cfsign-server --example bench -- [ROUNDS] [CONNECTIONS]`
+//! (defaults 5 and 64; each round runs every measurement for one second, interleaved). It prints a Markdown table for docs/benchmarks.md.
 
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)] // A benchmark: fail loudly; rates are floats.
 
@@ -84,6 +84,7 @@ fn run_load(
     connections: usize,
     seconds: u64,
     hot: bool,
+    round: u64,
 ) -> Report {
     client.block_on(async {
         Load::new(addr, connections, Duration::from_secs(seconds))
@@ -94,7 +95,7 @@ fn run_load(
                         (conn as u64 + seq) % 16
                     )
                 } else {
-                    format!(r#"{{"url":"https://d1.example.net/media/{conn}/{seq}.jpg"}}"#)
+                    format!(r#"{{"url":"https://d1.example.net/media/{round}/{conn}/{seq}.jpg"}}"#)
                 };
                 post_json("/v1/sign", TOKEN, &body)
             })
@@ -108,11 +109,6 @@ fn main() {
     let connections: usize = args.next().map(|s| s.parse().unwrap()).unwrap_or(64);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let secs = seconds as f64;
-
-    eprintln!("raw signing, 1 thread, {seconds} s …");
-    let raw_one = raw_rate(1, secs);
-    eprintln!("raw signing, {cores} threads, {seconds} s …");
-    let raw_all = raw_rate(cores, secs);
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
@@ -131,14 +127,20 @@ fn main() {
     let addr = listener.local_addr().unwrap();
     server_rt.spawn(serve(listener, state, std::future::pending()));
 
-    eprintln!("server, {connections} connections, unique URLs, {seconds} s …");
-    let uncached = run_load(&client_rt, addr, connections, seconds, false);
-    eprintln!("server, {connections} connections, 16 hot URLs, {seconds} s …");
-    let cached = run_load(&client_rt, addr, connections, seconds, true);
-    // The machine may be shared: measure the raw rates again and average both runs.
-    eprintln!("raw signing again, 1 and {cores} threads …");
-    let raw_one = (raw_one + raw_rate(1, secs)) / 2.0;
-    let raw_all = (raw_all + raw_rate(cores, secs)) / 2.0;
+    // The machine may be shared and its load may change: interleave one-second slices of every
+    // measurement, `seconds` rounds, so all of them see the same conditions.
+    let (mut raw_one, mut raw_all) = (0.0, 0.0);
+    let mut uncached = Report::default();
+    let mut cached = Report::default();
+    for round in 1..=seconds {
+        eprintln!(
+            "round {round}/{seconds}: raw 1 thread, raw {cores} threads, server unique URLs, server hot URLs"
+        );
+        raw_one += raw_rate(1, 1.0) / secs;
+        raw_all += raw_rate(cores, 1.0) / secs;
+        uncached.append(run_load(&client_rt, addr, connections, 1, false, round));
+        cached.append(run_load(&client_rt, addr, connections, 1, true, round));
+    }
     for (name, report) in [("uncached", &uncached), ("cached", &cached)] {
         assert_eq!(
             report.errors(),
@@ -156,7 +158,7 @@ fn main() {
         "RustCrypto"
     };
     println!(
-        "RSA-2048, SHA-1, canned policy, backend {backend}; {cores} cores; {connections} keep-alive connections on 127.0.0.1; {seconds} s per run; raw rates: mean of one run before and one after the server runs.\n"
+        "RSA-2048, SHA-1, canned policy, backend {backend}; {cores} cores; {connections} keep-alive connections on 127.0.0.1; {seconds} rounds of 1 s slices of each measurement, interleaved.\n"
     );
     println!("| measurement | rate (/s) | p50 | p99 |");
     println!("|---|---:|---:|---:|");

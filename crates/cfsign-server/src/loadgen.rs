@@ -94,6 +94,13 @@ impl Report {
         self.elapsed
     }
 
+    /// Adds a later run's results (its time adds to the elapsed time).
+    pub fn append(&mut self, other: Report) {
+        self.elapsed += other.elapsed;
+        self.merge(other);
+        self.latencies.sort_unstable();
+    }
+
     fn merge(&mut self, other: Report) {
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;

@@ -1289,3 +1289,57 @@ async fn errors_say_what_to_do() {
     .await;
     assert_eq!(run.json()["error"]["kind"], "unknown_distribution");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_stopped_part_way_reports_progress_and_a_rerun_completes_it() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = provisioner(&mock.endpoint());
+    let dist = create_distribution(p.client(), &[]).await;
+    let mut o = SetupOptions::new(&dist);
+    o.key = p256_source(dir.path(), "partial");
+
+    // Every UpdateDistribution answers PreconditionFailed: key and group are made, attach fails.
+    let broken = provisioner_with_stale(&mock.endpoint(), 100).with_max_attempts(2);
+    let err = broken.setup(&o).await.unwrap_err();
+    let report = err
+        .incomplete_report()
+        .expect("an incomplete report")
+        .clone();
+    let status = |action: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.action == action)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status("write private key"), StepStatus::Done);
+    assert_eq!(status("upload public key"), StepStatus::Done);
+    assert_eq!(status("ensure key group"), StepStatus::Done);
+    assert_eq!(status("attach key group"), StepStatus::Failed);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Done: write private key, upload public key, ensure key group."),
+        "{msg}"
+    );
+    assert!(msg.contains("Failed: attach key group."), "{msg}");
+    assert!(trusted(p.client(), &dist, None).await.is_empty());
+
+    let done = p.setup(&o).await.unwrap();
+    let statuses: Vec<StepStatus> = done.steps.iter().map(|s| s.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            StepStatus::Unchanged,
+            StepStatus::Unchanged,
+            StepStatus::Unchanged,
+            StepStatus::Done
+        ],
+        "{done}"
+    );
+    assert_eq!(
+        trusted(p.client(), &dist, None).await,
+        vec![done.key_group_id.unwrap()]
+    );
+}

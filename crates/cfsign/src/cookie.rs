@@ -1,6 +1,7 @@
 //! Signed cookies: the `CloudFront-*` name/value pairs and ready `Set-Cookie` header values.
 
-use crate::{Error, HashAlgorithm, KeyPairId};
+use crate::url::check_signable;
+use crate::{CannedPolicy, CustomPolicy, Error, HashAlgorithm, KeyPairId, UnixTime, encoding};
 
 /// Attributes for the `Set-Cookie` headers: `Domain`, `Path`, `Secure`, `HttpOnly`.
 ///
@@ -196,5 +197,67 @@ impl SignedCookies {
                 header
             })
             .collect()
+    }
+}
+
+/// Cookies with their policy, before the signature exists: the cookie counterpart of
+/// [`UnsignedUrl`](crate::UnsignedUrl), for callers that cache signatures by policy bytes.
+///
+/// ```
+/// use cfsign::{KeyKind, PrivateKey, Signer, UnixTime, UnsignedCookies};
+/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng())?);
+/// let unsigned = UnsignedCookies::canned("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+/// let signature = signer.sign_bytes(unsigned.policy_bytes())?;
+/// let cookies = unsigned.finish(&signature, signer.key_pair_id(), signer.hash_algorithm());
+/// assert_eq!(cookies.get("CloudFront-Expires"), Some("1767225600"));
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnsignedCookies {
+    policy_json: String,
+    /// `CloudFront-Expires` for a canned policy; `None` for a custom one.
+    canned_expires: Option<UnixTime>,
+}
+
+impl UnsignedCookies {
+    /// Cookies for exactly `resource` (a URL) under a canned policy expiring at `expires`.
+    pub fn canned(resource: &str, expires: UnixTime) -> Result<UnsignedCookies, Error> {
+        check_signable(resource)?;
+        Ok(UnsignedCookies {
+            policy_json: CannedPolicy::new(resource, expires).to_json(),
+            canned_expires: Some(expires),
+        })
+    }
+
+    /// Cookies under a custom policy (wildcards allowed).
+    pub fn custom(policy: &CustomPolicy) -> UnsignedCookies {
+        UnsignedCookies {
+            policy_json: policy.to_json(),
+            canned_expires: None,
+        }
+    }
+
+    /// The exact bytes to sign.
+    pub fn policy_bytes(&self) -> &[u8] {
+        self.policy_json.as_bytes()
+    }
+
+    /// The cookies carrying `signature`.
+    pub fn finish(
+        &self,
+        signature: &[u8],
+        key_pair_id: &KeyPairId,
+        hash: HashAlgorithm,
+    ) -> SignedCookies {
+        let first = match self.canned_expires {
+            Some(expires) => ("CloudFront-Expires", expires.as_secs().to_string()),
+            None => ("CloudFront-Policy", encoding::encode(self.policy_bytes())),
+        };
+        SignedCookies::new(
+            first,
+            encoding::encode(signature),
+            key_pair_id.clone(),
+            hash,
+        )
     }
 }

@@ -39,7 +39,7 @@ mod time;
 mod url;
 mod verify;
 
-pub use crate::cookie::{CookieAttributes, SignedCookies};
+pub use crate::cookie::{CookieAttributes, SignedCookies, UnsignedCookies};
 pub use crate::error::Error;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
 pub use crate::key::{KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};

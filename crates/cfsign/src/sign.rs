@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::cookie::SignedCookies;
+use crate::cookie::{SignedCookies, UnsignedCookies};
 use crate::url::{MAX_URL_BYTES, check_signable};
 use crate::{
     CannedPolicy, CustomPolicy, Error, KeyPairId, PrivateKey, PublicKey, UnixTime, encoding,
@@ -237,15 +237,7 @@ impl Signer {
         resource: &str,
         expires: UnixTime,
     ) -> Result<SignedCookies, Error> {
-        check_signable(resource)?;
-        let policy = CannedPolicy::new(resource, expires);
-        let signature = self.sign_bytes(policy.to_json().as_bytes())?;
-        Ok(SignedCookies::new(
-            ("CloudFront-Expires", expires.as_secs().to_string()),
-            encoding::encode(&signature),
-            self.key_pair_id.clone(),
-            self.hash,
-        ))
+        self.sign_cookies(&UnsignedCookies::canned(resource, expires)?)
     }
 
     /// Signed cookies with a custom policy (wildcards allowed): the usual way to grant a folder.
@@ -261,14 +253,13 @@ impl Signer {
     /// # Ok::<(), cfsign::Error>(())
     /// ```
     pub fn custom_cookies(&self, policy: &CustomPolicy) -> Result<SignedCookies, Error> {
-        let json = policy.to_json();
-        let signature = self.sign_bytes(json.as_bytes())?;
-        Ok(SignedCookies::new(
-            ("CloudFront-Policy", encoding::encode(json.as_bytes())),
-            encoding::encode(&signature),
-            self.key_pair_id.clone(),
-            self.hash,
-        ))
+        self.sign_cookies(&UnsignedCookies::custom(policy))
+    }
+
+    /// Signs prepared [`UnsignedCookies`].
+    pub fn sign_cookies(&self, unsigned: &UnsignedCookies) -> Result<SignedCookies, Error> {
+        let signature = self.sign_bytes(unsigned.policy_bytes())?;
+        Ok(unsigned.finish(&signature, &self.key_pair_id, self.hash))
     }
 }
 

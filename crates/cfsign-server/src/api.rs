@@ -10,7 +10,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cfsign::{
-    CookieAttributes, CustomPolicy, Decision, HashAlgorithm, Resource, SourceIp, UnixTime, encoding,
+    CookieAttributes, CustomPolicy, Decision, HashAlgorithm, Resource, SourceIp, UnixTime,
+    UnsignedCookies, UnsignedUrl,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -420,7 +421,7 @@ struct PreparedUrl {
     expires: UnixTime,
     /// Canned: `None`; custom: the policy.
     custom: Option<CustomPolicy>,
-    policy_json: String,
+    unsigned: UnsignedUrl,
 }
 
 fn prepare_url(
@@ -455,14 +456,14 @@ fn prepare_url(
     let hash = fields.hash_algorithm.algorithm();
     match kind {
         PolicyKind::Canned => {
-            let policy_json = cfsign::CannedPolicy::new(&request.url, expires).to_json();
+            let unsigned = UnsignedUrl::canned(&request.url, expires).map_err(invalid_url)?;
             Ok(PreparedUrl {
                 url: request.url,
                 kind,
                 hash,
                 expires,
                 custom: None,
-                policy_json,
+                unsigned,
             })
         }
         PolicyKind::Custom => {
@@ -475,17 +476,22 @@ fn prepare_url(
                 fields.source_ip.as_deref(),
                 expires,
             )?;
-            let policy_json = policy.to_json();
+            let unsigned = UnsignedUrl::custom(&request.url, &policy).map_err(invalid_url)?;
             Ok(PreparedUrl {
                 url: request.url,
                 kind,
                 hash,
                 expires,
                 custom: Some(policy),
-                policy_json,
+                unsigned,
             })
         }
     }
+}
+
+/// A URL the core refuses to sign (the scope check has already passed, so this names the URL's own fault).
+fn invalid_url(e: cfsign::Error) -> ApiError {
+    ApiError::bad_request("invalid_url", e.to_string())
 }
 
 /// Builds a custom policy after checking the permission and the resource pattern's scope.
@@ -558,29 +564,15 @@ async fn sign_prepared(
     let key = &runtime.active;
     let policies = prepared
         .iter()
-        .map(|p| (p.hash, p.policy_json.clone()))
+        .map(|p| (p.hash, p.unsigned.policy_bytes().to_vec()))
         .collect();
     let signatures = sign::signatures(state, key, policies).await?;
     let mut out = Vec::with_capacity(prepared.len());
     for (p, signature) in prepared.iter().zip(signatures) {
-        let signed_url = match &p.custom {
-            None => sign::assemble_url(
-                &p.url,
-                "Expires",
-                &p.expires.as_secs().to_string(),
-                &signature,
-                key,
-                p.hash,
-            )?,
-            Some(_) => sign::assemble_url(
-                &p.url,
-                "Policy",
-                &encoding::encode(p.policy_json.as_bytes()),
-                &signature,
-                key,
-                p.hash,
-            )?,
-        };
+        let signed_url = p
+            .unsigned
+            .finish(&signature, &key.id, p.hash)
+            .map_err(|e| ApiError::bad_request("signed_url_too_long", e.to_string()))?;
         out.push(SignedUrl {
             signed_url,
             expires: p.expires.as_secs(),
@@ -746,16 +738,15 @@ async fn cookies(
         .map(|t| t.parse("expires"))
         .transpose()?;
     let hash = request.hash_algorithm.algorithm();
-    let (first_name, policy_json) = match kind {
+    let (unsigned, expires) = match kind {
         PolicyKind::Canned => {
             client
                 .scope
                 .check_url(&request.resource, limits.max_url_bytes)?;
             let expires = sign::expiry(now, ttl, expires_at, client, limits)?;
-            (
-                ("CloudFront-Expires", expires),
-                cfsign::CannedPolicy::new(&request.resource, expires).to_json(),
-            )
+            let unsigned =
+                UnsignedCookies::canned(&request.resource, expires).map_err(invalid_url)?;
+            (unsigned, expires)
         }
         PolicyKind::Custom => {
             // The scope check of the pattern happens before the expiry check so an escape
@@ -773,21 +764,17 @@ async fn cookies(
                 request.source_ip.as_deref(),
                 expires,
             )?;
-            (("CloudFront-Policy", expires), policy.to_json())
+            (UnsignedCookies::custom(&policy), expires)
         }
     };
-    let (name, expires) = first_name;
     let key = &runtime.active;
-    let signature = sign::signatures(&state, key, vec![(hash, policy_json.clone())])
+    let signature = sign::signatures(&state, key, vec![(hash, unsigned.policy_bytes().to_vec())])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("no signature"))?;
-    let first_value = match kind {
-        PolicyKind::Canned => expires.as_secs().to_string(),
-        PolicyKind::Custom => encoding::encode(policy_json.as_bytes()),
-    };
-    let pairs = sign::cookie_pairs((name, first_value), &signature, key, hash);
-    let set_cookie = sign::set_cookie_headers(&pairs, &attrs);
+    let cookies = unsigned.finish(&signature, &key.id, hash);
+    let pairs = cookies.pairs();
+    let set_cookie = cookies.set_cookie_headers(&attrs);
     audit(
         client,
         "cookies",
@@ -797,11 +784,7 @@ async fn cookies(
     );
     state.shared.metrics.signatures_issued(1);
     let body = SignedCookiesBody {
-        cookie_header: pairs
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
+        cookie_header: cookies.cookie_header(),
         cookies: pairs
             .iter()
             .map(|(n, v)| CookiePair {

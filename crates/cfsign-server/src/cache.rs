@@ -20,8 +20,11 @@ pub(crate) struct CacheKey {
     pub(crate) policy: Vec<u8>,
 }
 
+/// One shard: raw signatures by cache key.
+type Shard = Mutex<LruCache<CacheKey, Arc<[u8]>>>;
+
 pub(crate) struct SignatureCache {
-    shards: Vec<Mutex<LruCache<CacheKey, Arc<str>>>>,
+    shards: Vec<Shard>,
     hasher: RandomState,
 }
 
@@ -40,7 +43,7 @@ impl SignatureCache {
         }
     }
 
-    fn shard(&self, key: &CacheKey) -> Option<&Mutex<LruCache<CacheKey, Arc<str>>>> {
+    fn shard(&self, key: &CacheKey) -> Option<&Shard> {
         if self.shards.is_empty() {
             return None;
         }
@@ -48,15 +51,15 @@ impl SignatureCache {
         self.shards.get(index)
     }
 
-    /// The cached signature (CloudFront base64), if any.
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<Arc<str>> {
+    /// The cached raw signature, if any.
+    pub(crate) fn get(&self, key: &CacheKey) -> Option<Arc<[u8]>> {
         let shard = self.shard(key)?;
         // A poisoned shard only means another thread panicked mid-update of an LRU list; the
         // cache is an optimisation, so treat it as a miss.
         shard.lock().ok()?.get(key).cloned()
     }
 
-    pub(crate) fn put(&self, key: CacheKey, signature: Arc<str>) {
+    pub(crate) fn put(&self, key: CacheKey, signature: Arc<[u8]>) {
         if let Some(shard) = self.shard(&key)
             && let Ok(mut shard) = shard.lock()
         {
@@ -93,7 +96,7 @@ mod tests {
     fn bounded_and_disabled() {
         let cache = SignatureCache::new(SHARDS);
         for n in 0..100 {
-            cache.put(key(n), Arc::from(n.to_string()));
+            cache.put(key(n), Arc::from(n.to_string().into_bytes()));
         }
         let kept = (0..100).filter(|n| cache.get(&key(*n)).is_some()).count();
         assert!(kept <= SHARDS, "{kept}");
@@ -102,7 +105,7 @@ mod tests {
         assert!(cache.get(&key(99)).is_none());
 
         let off = SignatureCache::new(0);
-        off.put(key(1), Arc::from("x"));
+        off.put(key(1), Arc::from(&b"x"[..]));
         assert!(off.get(&key(1)).is_none());
         assert!(!off.enabled());
     }

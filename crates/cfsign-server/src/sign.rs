@@ -1,10 +1,10 @@
-//! The signing pipeline: expiry computation, cache lookup, signing off the async executor, and
-//! assembling signed URLs and cookies exactly as the core crate does.
+//! The signing pipeline: expiry computation, cache lookup and signing off the async executor.
+//! URLs and cookies are finished by the core (`UnsignedUrl::finish`, `UnsignedCookies::finish`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use cfsign::{CookieAttributes, HashAlgorithm, MAX_URL_BYTES, UnixTime, encoding};
+use cfsign::{HashAlgorithm, UnixTime};
 
 use crate::cache::CacheKey;
 use crate::error::ApiError;
@@ -80,23 +80,23 @@ pub(crate) fn expiry(
         .map_err(|e| ApiError::bad_request("invalid_request", format!("expiry: {e}")))
 }
 
-/// Signatures (CloudFront base64) for `policies`, in order: from the cache when possible, the
+/// Raw signatures for `policies` (policy bytes), in order: from the cache when possible, the
 /// rest computed on the blocking pool so the async executor stays responsive.
 pub(crate) async fn signatures(
     state: &AppState,
     key: &Arc<KeyEntry>,
-    policies: Vec<(HashAlgorithm, String)>,
-) -> Result<Vec<Arc<str>>, ApiError> {
+    policies: Vec<(HashAlgorithm, Vec<u8>)>,
+) -> Result<Vec<Arc<[u8]>>, ApiError> {
     let cache = &state.shared.cache;
     let key_id = key.id.to_string();
-    let mut found: Vec<Option<Arc<str>>> = Vec::with_capacity(policies.len());
-    let mut todo: Vec<(usize, HashAlgorithm, String)> = Vec::new();
+    let mut found: Vec<Option<Arc<[u8]>>> = Vec::with_capacity(policies.len());
+    let mut todo: Vec<(usize, HashAlgorithm, Vec<u8>)> = Vec::new();
     for (index, (hash, policy)) in policies.into_iter().enumerate() {
         let cached = if cache.enabled() {
             cache.get(&CacheKey {
                 key_id: key_id.clone(),
                 hash,
-                policy: policy.as_bytes().to_vec(),
+                policy: policy.clone(),
             })
         } else {
             None
@@ -128,8 +128,8 @@ pub(crate) async fn signatures(
                             reason: "the request was abandoned".to_owned(),
                         });
                     }
-                    let raw = signer_key.signer(hash).sign_bytes(policy.as_bytes())?;
-                    Ok::<_, cfsign::Error>((index, hash, policy, encoding::encode(&raw)))
+                    let raw = signer_key.signer(hash).sign_bytes(&policy)?;
+                    Ok::<_, cfsign::Error>((index, hash, policy, raw))
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -137,13 +137,13 @@ pub(crate) async fn signatures(
         .map_err(|e| ApiError::internal(format!("the signing task failed: {e}")))?
         .map_err(|e| ApiError::internal(format!("signing failed: {e}")))?;
         for (index, hash, policy, signature) in signed {
-            let signature: Arc<str> = Arc::from(signature);
+            let signature: Arc<[u8]> = Arc::from(signature);
             if cache.enabled() {
                 cache.put(
                     CacheKey {
                         key_id: key_id.clone(),
                         hash,
-                        policy: policy.into_bytes(),
+                        policy,
                     },
                     Arc::clone(&signature),
                 );
@@ -165,86 +165,6 @@ impl Drop for AbandonOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
-}
-
-/// Appends the signing parameters to `url` in botocore's order, as `Signer::sign_*_url` does.
-pub(crate) fn assemble_url(
-    url: &str,
-    first: &str,
-    first_value: &str,
-    signature: &str,
-    key: &KeyEntry,
-    hash: HashAlgorithm,
-) -> Result<String, ApiError> {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let mut out = String::with_capacity(url.len() + first_value.len() + signature.len() + 64);
-    out.push_str(url);
-    out.push(separator);
-    out.push_str(first);
-    out.push('=');
-    out.push_str(first_value);
-    out.push_str("&Signature=");
-    out.push_str(signature);
-    out.push_str("&Key-Pair-Id=");
-    out.push_str(key.id.as_str());
-    if hash != HashAlgorithm::Sha1 {
-        out.push_str("&Hash-Algorithm=");
-        out.push_str(hash.as_str());
-    }
-    if out.len() > MAX_URL_BYTES {
-        return Err(ApiError::bad_request(
-            "signed_url_too_long",
-            format!(
-                "the signed URL would be {} bytes, over CloudFront's {MAX_URL_BYTES}-byte limit; shorten the URL or use signed cookies",
-                out.len()
-            ),
-        ));
-    }
-    Ok(out)
-}
-
-/// The `CloudFront-*` cookies, in the order CloudFront documents.
-pub(crate) fn cookie_pairs(
-    first: (&'static str, String),
-    signature: &str,
-    key: &KeyEntry,
-    hash: HashAlgorithm,
-) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![
-        first,
-        ("CloudFront-Signature", signature.to_owned()),
-        ("CloudFront-Key-Pair-Id", key.id.to_string()),
-    ];
-    if hash != HashAlgorithm::Sha1 {
-        pairs.push(("CloudFront-Hash-Algorithm", hash.as_str().to_owned()));
-    }
-    pairs
-}
-
-/// `Set-Cookie` header values with `attrs`, formatted as `SignedCookies::set_cookie_headers`.
-pub(crate) fn set_cookie_headers(
-    pairs: &[(&'static str, String)],
-    attrs: &CookieAttributes,
-) -> Vec<String> {
-    pairs
-        .iter()
-        .map(|(name, value)| {
-            let mut header = format!("{name}={value}");
-            if let Some(domain) = attrs.domain() {
-                header.push_str("; Domain=");
-                header.push_str(domain);
-            }
-            header.push_str("; Path=");
-            header.push_str(attrs.path());
-            if attrs.secure() {
-                header.push_str("; Secure");
-            }
-            if attrs.http_only() {
-                header.push_str("; HttpOnly");
-            }
-            header
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
-//! `cargo xtask ci`: what CI runs — fmt, clippy, the workspace tests, e2e. Every step runs even
+//! `cargo xtask ci`: what CI runs — fmt, clippy, the workspace tests, the core without OpenSSL, e2e. Every step runs even
 //! when an earlier one failed, so one run shows every problem; the exit status is non-zero if any
 //! step failed.
 
 use crate::proc::{cargo, run_inherit};
 use crate::{Options, Result};
 
-/// Runs fmt, clippy, the workspace tests, then e2e.
+/// Runs fmt, clippy, the workspace tests, the pure-Rust core tests, then e2e.
 pub(crate) fn run(options: Options) -> Result<()> {
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
 
@@ -29,6 +29,12 @@ pub(crate) fn run(options: Options) -> Result<()> {
     println!("== ci: cargo test");
     let test = run_inherit(cargo().args(["test", "--workspace", "--locked"]));
     results.push(("cargo test --workspace", test));
+
+    // `--workspace` unifies features, and the CLI, server and mock turn on `cfsign/native`; this
+    // run builds and tests the core the way a library user gets it by default: pure Rust.
+    println!("== ci: cargo test -p cfsign (pure-Rust backend)");
+    let core = run_inherit(cargo().args(["test", "-p", "cfsign", "--locked"]));
+    results.push(("cargo test -p cfsign (no native)", core));
 
     println!("== ci: e2e");
     results.push(("cargo xtask e2e", crate::e2e::run(options)));

@@ -92,6 +92,14 @@ impl fmt::Display for KeyPairId {
     }
 }
 
+/// Lets maps keyed by `KeyPairId` be searched with a `&str` (the derived `Eq`, `Ord` and `Hash`
+/// are those of the inner string, as `Borrow` requires).
+impl std::borrow::Borrow<str> for KeyPairId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl AsRef<str> for KeyPairId {
     fn as_ref(&self) -> &str {
         &self.0

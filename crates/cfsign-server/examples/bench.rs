@@ -78,6 +78,42 @@ max_ttl = "1h"
     Config::from_toml(&toml, Path::new("bench.toml")).unwrap()
 }
 
+/// CPU seconds used so far by this process's live threads whose names start with `prefixes`
+/// (from `/proc/self/task/*/stat`, Linux only; `None` elsewhere).
+fn cpu_seconds(prefixes: &[&str]) -> Option<f64> {
+    let mut ticks = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let Ok(stat) = std::fs::read_to_string(task.ok()?.path().join("stat")) else {
+            continue; // The thread exited meanwhile.
+        };
+        // `TID (COMM) STATE …`: COMM may hold spaces and parentheses, so split at the last `)`.
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        let name = &stat[open + 1..close];
+        if !prefixes.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the line, 12th and 13th after the COMM.
+        ticks += fields[11].parse::<u64>().ok()? + fields[12].parse::<u64>().ok()?;
+    }
+    // USER_HZ is 100 on every Linux architecture Rust supports.
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds of the server's threads (async workers and signing threads) and of the load
+/// generator's, spent while `f` runs.
+fn with_cpu<T>(f: impl FnOnce() -> T) -> (T, Option<(f64, f64)>) {
+    let server = &["server-rt", "cfsign-sign"];
+    let client = &["loadgen"];
+    let before = cpu_seconds(server).zip(cpu_seconds(client));
+    let out = f();
+    let after = cpu_seconds(server).zip(cpu_seconds(client));
+    let used = before
+        .zip(after)
+        .map(|((s0, c0), (s1, c1))| (s1 - s0, c1 - c0));
+    (out, used)
+}
+
 fn run_load(
     client: &tokio::runtime::Runtime,
     addr: std::net::SocketAddr,
@@ -112,11 +148,13 @@ fn main() {
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
+        .thread_name("server-rt")
         .enable_all()
         .build()
         .unwrap();
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .thread_name("loadgen")
         .enable_all()
         .build()
         .unwrap();
@@ -132,13 +170,17 @@ fn main() {
     let (mut raw_one, mut raw_all) = (0.0, 0.0);
     let mut uncached = Report::default();
     let mut cached = Report::default();
+    // CPU seconds (server, load generator) during the uncached slices.
+    let mut cpu: Option<(f64, f64)> = Some((0.0, 0.0));
     for round in 1..=seconds {
         eprintln!(
             "round {round}/{seconds}: raw 1 thread, raw {cores} threads, server unique URLs, server hot URLs"
         );
         raw_one += raw_rate(1, 1.0) / secs;
         raw_all += raw_rate(cores, 1.0) / secs;
-        uncached.append(run_load(&client_rt, addr, connections, 1, false, round));
+        let (report, used) = with_cpu(|| run_load(&client_rt, addr, connections, 1, false, round));
+        uncached.append(report);
+        cpu = cpu.zip(used).map(|((s, c), (ds, dc))| (s + ds, c + dc));
         cached.append(run_load(&client_rt, addr, connections, 1, true, round));
     }
     for (name, report) in [("uncached", &uncached), ("cached", &cached)] {
@@ -187,4 +229,17 @@ fn main() {
         uncached.rate() / raw_all,
         cached.rate() / uncached.rate()
     );
+    if let Some((server_cpu, client_cpu)) = cpu {
+        let per_url = |s: f64| s / uncached.ok() as f64 * 1000.0;
+        println!(
+            "CPU per signed URL (unique URLs): server {:.3} ms (async workers + signing threads), load generator {:.3} ms; \
+             one raw signature on one thread: {:.3} ms; server CPU ÷ raw = {:.2}; cores busy: server {:.2}, load generator {:.2}",
+            per_url(server_cpu),
+            per_url(client_cpu),
+            1000.0 / raw_one,
+            per_url(server_cpu) / (1000.0 / raw_one),
+            server_cpu / uncached.elapsed().as_secs_f64(),
+            client_cpu / uncached.elapsed().as_secs_f64(),
+        );
+    }
 }

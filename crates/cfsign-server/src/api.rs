@@ -993,7 +993,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        state.shared.metrics.render(),
+        state.shared.metrics.render(&state.shared.signing),
     )
         .into_response()
 }

@@ -3,21 +3,39 @@
 //! RSA PKCS#1 v1.5 signatures are deterministic, so the same policy signed by the same key always
 //! gives the same signature; ECDSA signatures are not, but any valid one will do. The cache is
 //! split into shards, each behind its own mutex, so concurrent requests rarely wait for each other.
+//! Entries are keyed by the SHA-256 of (key ID, hash algorithm, policy): a lookup allocates
+//! nothing and an entry holds 32 bytes of key instead of the whole policy.
 
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use cfsign::HashAlgorithm;
+use cfsign::{HashAlgorithm, KeyPairId};
 use lru::LruCache;
+use sha2::{Digest, Sha256};
 
 const SHARDS: usize = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CacheKey {
-    pub(crate) key_id: String,
-    pub(crate) hash: HashAlgorithm,
-    pub(crate) policy: Vec<u8>,
+/// SHA-256 of (key ID, hash algorithm, policy bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct CacheKey([u8; 32]);
+
+impl CacheKey {
+    fn new(key_id: &KeyPairId, hash: HashAlgorithm, policy: &[u8]) -> CacheKey {
+        let mut digest = Sha256::new();
+        // Key IDs are `[A-Z0-9]+`, so the NUL cannot occur in one: the fields cannot run together.
+        digest.update(key_id.as_str().as_bytes());
+        digest.update([0, hash_tag(hash)]);
+        digest.update(policy);
+        CacheKey(digest.finalize().into())
+    }
+}
+
+fn hash_tag(hash: HashAlgorithm) -> u8 {
+    match hash {
+        HashAlgorithm::Sha256 => 2,
+        _ => 1,
+    }
 }
 
 /// One shard: raw signatures by cache key.
@@ -51,15 +69,35 @@ impl SignatureCache {
         self.shards.get(index)
     }
 
-    /// The cached raw signature, if any.
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<Arc<[u8]>> {
-        let shard = self.shard(key)?;
+    /// The cached raw signature of `policy` by `key_id` with `hash`, if any.
+    pub(crate) fn get(
+        &self,
+        key_id: &KeyPairId,
+        hash: HashAlgorithm,
+        policy: &[u8],
+    ) -> Option<Arc<[u8]>> {
+        if !self.enabled() {
+            return None;
+        }
+        let key = CacheKey::new(key_id, hash, policy);
+        let shard = self.shard(&key)?;
         // A poisoned shard only means another thread panicked mid-update of an LRU list; the
         // cache is an optimisation, so treat it as a miss.
-        shard.lock().ok()?.get(key).cloned()
+        shard.lock().ok()?.get(&key).cloned()
     }
 
-    pub(crate) fn put(&self, key: CacheKey, signature: Arc<[u8]>) {
+    /// Remembers `signature` as the signature of `policy` by `key_id` with `hash`.
+    pub(crate) fn put(
+        &self,
+        key_id: &KeyPairId,
+        hash: HashAlgorithm,
+        policy: &[u8],
+        signature: Arc<[u8]>,
+    ) {
+        if !self.enabled() {
+            return;
+        }
+        let key = CacheKey::new(key_id, hash, policy);
         if let Some(shard) = self.shard(&key)
             && let Ok(mut shard) = shard.lock()
         {
@@ -84,29 +122,49 @@ impl SignatureCache {
 mod tests {
     use super::*;
 
-    fn key(n: u8) -> CacheKey {
-        CacheKey {
-            key_id: "K1".to_owned(),
-            hash: HashAlgorithm::Sha1,
-            policy: vec![n],
-        }
+    fn id(s: &str) -> KeyPairId {
+        s.parse().expect("a valid key pair ID")
     }
 
     #[test]
     fn bounded_and_disabled() {
+        let k1 = id("K1");
         let cache = SignatureCache::new(SHARDS);
-        for n in 0..100 {
-            cache.put(key(n), Arc::from(n.to_string().into_bytes()));
+        for n in 0..100u8 {
+            cache.put(
+                &k1,
+                HashAlgorithm::Sha1,
+                &[n],
+                Arc::from(n.to_string().into_bytes()),
+            );
         }
-        let kept = (0..100).filter(|n| cache.get(&key(*n)).is_some()).count();
+        let kept = (0..100u8)
+            .filter(|n| cache.get(&k1, HashAlgorithm::Sha1, &[*n]).is_some())
+            .count();
         assert!(kept <= SHARDS, "{kept}");
-        assert!(cache.get(&key(99)).is_some());
+        assert_eq!(
+            cache.get(&k1, HashAlgorithm::Sha1, &[99]).as_deref(),
+            Some(&b"99"[..])
+        );
         cache.clear();
-        assert!(cache.get(&key(99)).is_none());
+        assert!(cache.get(&k1, HashAlgorithm::Sha1, &[99]).is_none());
 
         let off = SignatureCache::new(0);
-        off.put(key(1), Arc::from(&b"x"[..]));
-        assert!(off.get(&key(1)).is_none());
+        off.put(&k1, HashAlgorithm::Sha1, b"x", Arc::from(&b"x"[..]));
+        assert!(off.get(&k1, HashAlgorithm::Sha1, b"x").is_none());
         assert!(!off.enabled());
+    }
+
+    #[test]
+    fn key_id_hash_and_policy_all_count() {
+        let cache = SignatureCache::new(64);
+        cache.put(&id("K1"), HashAlgorithm::Sha1, b"p", Arc::from(&b"s"[..]));
+        assert!(cache.get(&id("K1"), HashAlgorithm::Sha1, b"p").is_some());
+        assert!(cache.get(&id("K2"), HashAlgorithm::Sha1, b"p").is_none());
+        assert!(cache.get(&id("K1"), HashAlgorithm::Sha256, b"p").is_none());
+        assert!(cache.get(&id("K1"), HashAlgorithm::Sha1, b"q").is_none());
+        // The ID and the policy cannot run together: ("K1", "2p") is not ("K12", "p").
+        cache.put(&id("K12"), HashAlgorithm::Sha1, b"p", Arc::from(&b"t"[..]));
+        assert!(cache.get(&id("K1"), HashAlgorithm::Sha1, b"2p").is_none());
     }
 }

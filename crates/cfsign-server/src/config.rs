@@ -53,6 +53,8 @@ pub struct ServerConfig {
     pub max_url_bytes: usize,
     /// TTL used when a request gives neither `ttl` nor `expires` (capped by the client's `max_ttl`).
     pub default_ttl: Duration,
+    /// Threads that compute signatures; unset means one per core.
+    pub signing_threads: Option<std::num::NonZeroUsize>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +68,7 @@ impl Default for ServerConfig {
             max_batch: 100,
             max_url_bytes: 4096,
             default_ttl: Duration(300),
+            signing_threads: None,
         }
     }
 }
@@ -270,6 +273,14 @@ impl Config {
         if let Some(v) = get("CFSIGN_SERVER_BODY_LIMIT") {
             self.server.body_limit_bytes = as_usize(number("CFSIGN_SERVER_BODY_LIMIT", &v)?);
         }
+        if let Some(v) = get("CFSIGN_SERVER_SIGNING_THREADS") {
+            let n = as_usize(number("CFSIGN_SERVER_SIGNING_THREADS", &v)?);
+            self.server.signing_threads = Some(std::num::NonZeroUsize::new(n).ok_or_else(|| {
+                ConfigError::invalid(
+                    "CFSIGN_SERVER_SIGNING_THREADS=0: give at least 1, or unset it for one per core",
+                )
+            })?);
+        }
         if let Some(v) = get("CFSIGN_SERVER_MAX_URL_BYTES") {
             self.server.max_url_bytes = as_usize(number("CFSIGN_SERVER_MAX_URL_BYTES", &v)?);
         }
@@ -315,6 +326,7 @@ mod tests {
             ("CFSIGN_SERVER_LOG_FORMAT", "json"),
             ("CFSIGN_SERVER_EXPIRY_GRANULARITY", "1m"),
             ("CFSIGN_SERVER_CACHE_CAPACITY", "5"),
+            ("CFSIGN_SERVER_SIGNING_THREADS", "3"),
         ]
         .into_iter()
         .collect();
@@ -325,6 +337,11 @@ mod tests {
         assert_eq!(config.server.log_format, LogFormat::Json);
         assert_eq!(config.cache.expiry_granularity_secs, 60);
         assert_eq!(config.cache.capacity, 5);
+        assert_eq!(config.server.signing_threads.map(|n| n.get()), Some(3));
+        let err = config
+            .apply_env(&|name| (name == "CFSIGN_SERVER_SIGNING_THREADS").then(|| "0".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("at least 1"), "{err}");
         let err = config
             .apply_env(&|name| (name == "CFSIGN_SERVER_LOG_FORMAT").then(|| "xml".to_owned()))
             .unwrap_err();
@@ -359,5 +376,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("not a duration"), "{err}");
+        let err =
+            Config::from_toml("[server]\nsigning_threads = 0\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("signing_threads"), "{err}");
+        assert!(err.to_string().contains("nonzero"), "{err}");
     }
 }

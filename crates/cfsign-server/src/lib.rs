@@ -35,6 +35,7 @@ mod config;
 mod error;
 pub mod loadgen;
 mod metrics;
+mod pool;
 mod scope;
 mod sign;
 mod state;

@@ -10,6 +10,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::pool::SigningPool;
 use crate::state::AppState;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
@@ -85,8 +86,8 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition (version 0.0.4).
-    pub(crate) fn render(&self) -> String {
+    /// The Prometheus text exposition (version 0.0.4), with the signing threads' gauges.
+    pub(crate) fn render(&self, signing: &SigningPool) -> String {
         let mut out = String::new();
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         out.push_str("# HELP cfsign_requests_total HTTP requests by route and status.\n");
@@ -145,11 +146,34 @@ impl Metrics {
                 "Rejected configuration reloads (the previous one stayed).",
                 load(&self.reloads_failed),
             ),
+            (
+                "cfsign_signing_jobs_abandoned_total",
+                "Signatures not computed because their request had gone away (timeout, disconnect).",
+                signing.skipped(),
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
+        let gauges = [
+            (
+                "cfsign_signing_threads",
+                "Threads computing signatures.",
+                signing.threads(),
+            ),
+            (
+                "cfsign_signing_queue_depth",
+                "Signatures waiting for a signing thread.",
+                signing.queued(),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
         out

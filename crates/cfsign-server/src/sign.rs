@@ -2,12 +2,11 @@
 //! URLs and cookies are finished by the core (`UnsignedUrl::finish`, `UnsignedCookies::finish`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use cfsign::{HashAlgorithm, UnixTime};
 
-use crate::cache::CacheKey;
 use crate::error::ApiError;
+use crate::pool::{Job, PoolError};
 use crate::state::{AppState, Client, KeyEntry, Limits};
 
 /// Computes the expiry from `ttl` or `expires` (or the default TTL), enforcing the client's
@@ -81,73 +80,38 @@ pub(crate) fn expiry(
 }
 
 /// Raw signatures for `policies` (policy bytes), in order: from the cache when possible, the
-/// rest computed on the blocking pool so the async executor stays responsive.
+/// rest computed by the signing threads so the async executor stays responsive.
 pub(crate) async fn signatures(
     state: &AppState,
     key: &Arc<KeyEntry>,
     policies: Vec<(HashAlgorithm, Vec<u8>)>,
 ) -> Result<Vec<Arc<[u8]>>, ApiError> {
     let cache = &state.shared.cache;
-    let key_id = key.id.to_string();
     let mut found: Vec<Option<Arc<[u8]>>> = Vec::with_capacity(policies.len());
-    let mut todo: Vec<(usize, HashAlgorithm, Vec<u8>)> = Vec::new();
+    let mut todo: Vec<(usize, Job)> = Vec::new();
     for (index, (hash, policy)) in policies.into_iter().enumerate() {
-        let cached = if cache.enabled() {
-            cache.get(&CacheKey {
-                key_id: key_id.clone(),
-                hash,
-                policy: policy.clone(),
-            })
-        } else {
-            None
-        };
+        let cached = cache.get(&key.id, hash, &policy);
         if cached.is_none() {
-            todo.push((index, hash, policy));
+            let job = Job {
+                key: Arc::clone(key),
+                hash,
+                policy,
+            };
+            todo.push((index, job));
         }
         found.push(cached);
     }
     let hits = (found.len() - todo.len()) as u64;
     state.shared.metrics.cache(hits, todo.len() as u64);
     if !todo.is_empty() {
-        let signer_key = Arc::clone(key);
-        // If this future is dropped (the request timed out or the client went away), the guard
-        // tells the blocking task to stop signing the rest of the batch.
-        let _permit = state
-            .shared
-            .signing
-            .acquire()
-            .await
-            .map_err(|_| ApiError::internal("the signing pool is closed"))?;
-        let abandoned = Arc::new(AtomicBool::new(false));
-        let _guard = AbandonOnDrop(Arc::clone(&abandoned));
-        let signed = tokio::task::spawn_blocking(move || {
-            todo.into_iter()
-                .map(|(index, hash, policy)| {
-                    if abandoned.load(Ordering::Relaxed) {
-                        return Err(cfsign::Error::Signing {
-                            reason: "the request was abandoned".to_owned(),
-                        });
-                    }
-                    let raw = signer_key.signer(hash).sign_bytes(&policy)?;
-                    Ok::<_, cfsign::Error>((index, hash, policy, raw))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("the signing task failed: {e}")))?
-        .map_err(|e| ApiError::internal(format!("signing failed: {e}")))?;
-        for (index, hash, policy, signature) in signed {
+        let (indexes, jobs): (Vec<usize>, Vec<Job>) = todo.into_iter().unzip();
+        let signed = state.shared.signing.sign(jobs).await.map_err(|e| match e {
+            PoolError::Signing(e) => ApiError::internal(format!("signing failed: {e}")),
+            PoolError::Unavailable => ApiError::internal("the signing threads are unavailable"),
+        })?;
+        for (index, (job, signature)) in indexes.into_iter().zip(signed) {
             let signature: Arc<[u8]> = Arc::from(signature);
-            if cache.enabled() {
-                cache.put(
-                    CacheKey {
-                        key_id: key_id.clone(),
-                        hash,
-                        policy,
-                    },
-                    Arc::clone(&signature),
-                );
-            }
+            cache.put(&job.key.id, job.hash, &job.policy, Arc::clone(&signature));
             if let Some(slot) = found.get_mut(index) {
                 *slot = Some(signature);
             }
@@ -157,14 +121,6 @@ pub(crate) async fn signatures(
         .into_iter()
         .map(|s| s.ok_or_else(|| ApiError::internal("a signature went missing")))
         .collect()
-}
-
-struct AbandonOnDrop(Arc<AtomicBool>);
-
-impl Drop for AbandonOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 #[cfg(test)]

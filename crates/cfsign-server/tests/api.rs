@@ -801,6 +801,9 @@ async fn metrics_count_requests_signatures_and_cache_hits() {
         "cfsign_cache_misses_total 1",
         "cfsign_request_duration_seconds_count 3",
         "# TYPE cfsign_request_duration_seconds histogram",
+        "# TYPE cfsign_signing_threads gauge",
+        "cfsign_signing_queue_depth 0",
+        "cfsign_signing_jobs_abandoned_total 0",
     ] {
         assert!(text.contains(line), "missing `{line}` in\n{text}");
     }

@@ -74,6 +74,7 @@ pub fn app(state: AppState) -> Router {
     let (router, _openapi) = api::router().split_for_parts();
     router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -112,6 +113,14 @@ async fn not_found() -> impl IntoResponse {
         StatusCode::NOT_FOUND,
         "not_found",
         "no such endpoint; see /openapi.json",
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> impl IntoResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this endpoint does not answer {method}; the `Allow` header lists what it answers"),
     )
 }
 

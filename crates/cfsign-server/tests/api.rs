@@ -752,6 +752,25 @@ async fn health_readiness_and_not_found() {
 }
 
 #[tokio::test]
+async fn wrong_method_gets_json_and_allow() {
+    let state = state();
+    let reply = send(&state, get("/v1/sign", Some(WEB_TOKEN))).await;
+    assert_eq!(reply.headers["allow"], "POST");
+    reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let reply = send(
+        &state,
+        Request::delete("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(
+        reply.headers["allow"].to_str().unwrap().contains("GET"),
+        "{:?}",
+        reply.headers
+    );
+    reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+}
+
+#[tokio::test]
 async fn request_ids() {
     let state = state();
     let a = send(&state, get("/healthz", None)).await;

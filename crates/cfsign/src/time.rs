@@ -5,7 +5,6 @@
 use std::fmt;
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::Error;
 
@@ -51,64 +50,43 @@ impl UnixTime {
         Err(Error::InvalidTime { reason })
     }
 
-    /// Parses Unix seconds, an RFC 3339 date-time (`2026-11-28T10:00:00Z`, any offset), an ISO
-    /// 8601 date-time without offset (taken as UTC, as the AWS CLI does), or a date
-    /// (`2026-11-28`, midnight UTC).
+    /// Parses a time in the forms the AWS CLI (`aws cloudfront sign --date-less-than`, botocore's
+    /// `parse_to_aware_datetime`) accepts, with the same result:
+    ///
+    /// - Unix seconds, optionally with a fraction (`1767225600`, `1767225600.9`; the fraction is
+    ///   dropped);
+    /// - a date, `YYYY-MM-DD` (midnight UTC);
+    /// - an ISO 8601 / RFC 3339 date-time `YYYY-MM-DDThh:mm[:ss[.fff]]` (`T`, `t` or a space
+    ///   between date and time), UTC unless followed by `Z`, `UTC`, `GMT`, `±hh:mm`, `±hhmm` or
+    ///   `±hh`.
     ///
     /// ```
     /// use cfsign::UnixTime;
     /// assert_eq!(UnixTime::parse("2026-11-28")?, UnixTime::parse("2026-11-28T00:00:00Z")?);
     /// assert_eq!(UnixTime::parse("1795824000")?.as_secs(), 1_795_824_000);
     /// assert_eq!(UnixTime::parse("2026-11-28T10:00:00+01:00")?.to_string(), "2026-11-28T09:00:00Z");
+    /// assert_eq!(UnixTime::parse("2026-11-28 10:00 UTC")?.to_string(), "2026-11-28T10:00:00Z");
     /// # Ok::<(), cfsign::Error>(())
     /// ```
     pub fn parse(text: &str) -> Result<UnixTime, Error> {
         let text = text.trim();
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let secs: u64 = text.parse().map_err(|_| Error::InvalidTime {
-                reason: format!("`{text}` is too large to be a time in seconds"),
-            })?;
+        if let Some(secs) = parse_epoch(text)? {
             return UnixTime::from_secs(secs);
         }
-        if let Ok(dt) = OffsetDateTime::parse(text, &Rfc3339) {
-            return Self::from_datetime(dt, text);
-        }
-        // ISO 8601 without an offset: `2026-11-28T10:00:00`, `2026-11-28 10:00:00`, `2026-11-28T10:00`.
-        let formats: [&[time::format_description::BorrowedFormatItem<'_>]; 5] = [
-            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
-            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-            time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"
-            ),
-            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"),
-        ];
-        for format in formats {
-            if let Ok(dt) = time::PrimitiveDateTime::parse(text, &format) {
-                return Self::from_datetime(dt.assume_utc(), text);
-            }
-        }
-        let date_format = time::macros::format_description!("[year]-[month]-[day]");
-        if let Ok(date) = time::Date::parse(text, &date_format) {
-            return Self::from_datetime(date.midnight().assume_utc(), text);
+        if let Some(secs) = parse_iso(text) {
+            let Ok(secs) = u64::try_from(secs) else {
+                return Err(Error::InvalidTime {
+                    reason: format!("`{text}` is before 1970-01-01T00:00:00Z"),
+                });
+            };
+            return UnixTime::from_secs(secs);
         }
         Err(Error::InvalidTime {
             reason: format!(
-                "`{text}` is not a time: use Unix seconds (1767225600), an RFC 3339 date-time \
-                 (2026-01-01T00:00:00Z) or a date (2026-01-01)"
+                "`{text}` is not a time: use Unix seconds (1767225600), an ISO 8601 / RFC 3339 \
+                 date-time (2026-01-01T00:00:00Z; UTC when no offset is given) or a date (2026-01-01)"
             ),
         })
-    }
-
-    fn from_datetime(dt: OffsetDateTime, text: &str) -> Result<UnixTime, Error> {
-        let secs = dt.unix_timestamp();
-        if secs < 0 {
-            return Err(Error::InvalidTime {
-                reason: format!("`{text}` is before 1970-01-01T00:00:00Z"),
-            });
-        }
-        // Non-negative i64 fits in u64.
-        UnixTime::from_secs(secs as u64)
     }
 
     /// Seconds since the Unix epoch.
@@ -134,6 +112,124 @@ impl UnixTime {
     pub fn to_rfc3339(self) -> String {
         self.to_string()
     }
+}
+
+/// Unix seconds with an optional fraction; `None` when `text` is not a number.
+fn parse_epoch(text: &str) -> Result<Option<u64>, Error> {
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let is_number = !(int.is_empty() && frac.is_none_or(str::is_empty))
+        && digits(int)
+        && frac.is_none_or(digits);
+    if !is_number {
+        if let Some(rest) = text.strip_prefix('-')
+            && parse_epoch(rest).ok().flatten().is_some()
+        {
+            return Err(Error::InvalidTime {
+                reason: format!("`{text}` is before 1970-01-01T00:00:00Z"),
+            });
+        }
+        return Ok(None);
+    }
+    if int.is_empty() {
+        return Ok(Some(0));
+    }
+    int.parse::<u64>()
+        .map(Some)
+        .map_err(|_| Error::InvalidTime {
+            reason: format!("`{text}` is far too large to be a time in seconds"),
+        })
+}
+
+/// The ISO 8601 forms of [`UnixTime::parse`]: the Unix time (possibly negative), or `None` if
+/// `text` is not one of them.
+fn parse_iso(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |s: &[u8]| -> Option<i64> {
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    if b.len() < 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = num(b.get(0..4)?)?;
+    let month = num(b.get(5..7)?)?;
+    let day = num(b.get(8..10)?)?;
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
+            .ok()?;
+    let mut rest = b.get(10..)?;
+    let (mut hour, mut minute, mut second) = (0, 0, 0);
+    if let Some((&separator, after)) = rest.split_first() {
+        if !matches!(separator, b'T' | b't' | b' ') {
+            return None;
+        }
+        rest = after;
+        let take2 = |r: &mut &[u8]| -> Option<i64> {
+            let v = num(r.get(0..2)?)?;
+            *r = r.get(2..)?;
+            Some(v)
+        };
+        hour = take2(&mut rest)?;
+        if let Some(after) = rest.strip_prefix(b":") {
+            rest = after;
+            minute = take2(&mut rest)?;
+            if let Some(after) = rest.strip_prefix(b":") {
+                rest = after;
+                second = take2(&mut rest)?;
+                if let Some((b'.' | b',', fraction)) = rest.split_first() {
+                    let n = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+                    if n == 0 {
+                        return None;
+                    }
+                    rest = fraction.get(n..)?;
+                }
+            }
+        }
+        // A leap second (`:60`) is accepted as the next second, as botocore does.
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+    }
+    let offset = parse_offset(rest)?;
+    let local = date.midnight().assume_utc().unix_timestamp() + hour * 3600 + minute * 60 + second;
+    Some(local - offset)
+}
+
+/// A zone suffix: empty (UTC), `Z`, `UTC`, `GMT`, `±hh:mm`, `±hhmm`, `±hh`, optionally after one
+/// space; seconds east of UTC.
+fn parse_offset(rest: &[u8]) -> Option<i64> {
+    let zone = rest.strip_prefix(b" ").unwrap_or(rest);
+    if matches!(zone, b"" | b"Z" | b"z" | b"UTC" | b"GMT") {
+        return Some(0);
+    }
+    let (&sign, digits) = zone.split_first()?;
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: Vec<u8> = match digits {
+        [h1, h2, b':', m1, m2] => vec![*h1, *h2, *m1, *m2],
+        [h1, h2, m1, m2] => vec![*h1, *h2, *m1, *m2],
+        [h1, h2] => vec![*h1, *h2, b'0', b'0'],
+        _ => return None,
+    };
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let h = i64::from(digits[0] - b'0') * 10 + i64::from(digits[1] - b'0');
+    let m = i64::from(digits[2] - b'0') * 10 + i64::from(digits[3] - b'0');
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
 }
 
 impl fmt::Display for UnixTime {
@@ -258,16 +354,49 @@ mod tests {
         check("2026-11-28T10:00:00.5Z", 1_795_860_000);
         check("2026-11-28T11:00:00+01:00", 1_795_860_000);
         check("2026-11-28", 1_795_824_000);
+        // The AWS CLI's forms (botocore `parse_to_aware_datetime`), same results.
+        check("1767225600", 1_767_225_600);
+        check("1767225600.9", 1_767_225_600);
+        check("2026-01-01", 1_767_225_600);
+        check("2026-01-01T00:00:00", 1_767_225_600);
+        check("2026-01-01t00:00:00z", 1_767_225_600);
+        check("2026-01-01 00:00:00", 1_767_225_600);
+        check("2026-01-01T00:00", 1_767_225_600);
+        check("2026-01-01T00:00:00.999Z", 1_767_225_600);
+        check("2026-01-01T00:00:00,5", 1_767_225_600);
+        check("2026-01-01T01:00:00+01:00", 1_767_225_600);
+        check("2026-01-01T01:00:00+0100", 1_767_225_600);
+        check("2026-01-01T01:00:00+01", 1_767_225_600);
+        check("2025-12-31T23:00:00-01:00", 1_767_225_600);
+        check("2026-01-01T00:00:00 UTC", 1_767_225_600);
+        check("2026-01-01T00:00:00GMT", 1_767_225_600);
+        check("  2026-01-01  ", 1_767_225_600);
         for bad in [
             "",
+            ".",
             "tomorrow",
             "1969-12-31T23:59:59Z",
             "2040-01-01",
             "-5",
+            "1.2.3",
             "99999999999999999999999",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-01-01X",
+            "2026-01-01T24:00",
+            "2026-01-01T00:00:00.",
+            "2026-01-01T00:00:00+1",
+            "2026-01-01T00:00:00+01:0",
+            "2026-01-01T00:00:00+24:00",
+            "2026-01-01T00:00:00 PST",
+            "2026-1-1",
         ] {
             assert!(UnixTime::parse(bad).is_err(), "{bad}");
         }
+        let err = UnixTime::parse("-5").unwrap_err().to_string();
+        assert!(err.contains("before 1970"), "{err}");
+        let err = UnixTime::parse("soon").unwrap_err().to_string();
+        assert!(err.contains("2026-01-01T00:00:00Z"), "{err}");
     }
 
     #[test]

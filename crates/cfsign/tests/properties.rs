@@ -263,6 +263,28 @@ proptest! {
     }
 
     #[test]
+    fn times_round_trip_and_iso_forms_never_panic(
+        secs in 0..=i32::MAX as u64,
+        offset_minutes in -1439i64..=1439,
+        text in "[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}(:[0-9]{2}(:[0-9]{2}([.,][0-9]{0,3})?)?)?)?( ?(Z|z|UTC|GMT|[+-][0-9]{1,2}(:?[0-9]{1,2})?))?",
+    ) {
+        let t = UnixTime::from_secs(secs).unwrap();
+        prop_assert_eq!(UnixTime::parse(&t.to_string()), Ok(t));
+        prop_assert_eq!(UnixTime::parse(&secs.to_string()), Ok(t));
+        // The same instant written in another zone parses to the same time.
+        let local = secs as i64 + offset_minutes * 60;
+        if local >= 0 {
+            let (sign, m) = if offset_minutes < 0 { ('-', -offset_minutes) } else { ('+', offset_minutes) };
+            let shown = UnixTime::from_secs(local as u64).map(|l| l.to_string());
+            if let Ok(shown) = shown {
+                let zoned = format!("{}{sign}{:02}:{:02}", shown.trim_end_matches('Z'), m / 60, m % 60);
+                prop_assert_eq!(UnixTime::parse(&zoned), Ok(t), "{}", zoned);
+            }
+        }
+        let _ = UnixTime::parse(&text);
+    }
+
+    #[test]
     fn parsers_never_panic(text in any::<String>(), bytes in any::<Vec<u8>>(), secs in any::<u64>()) {
         let _ = PrivateKey::from_pem(&text);
         let _ = PrivateKey::parse(&bytes);

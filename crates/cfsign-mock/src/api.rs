@@ -13,9 +13,10 @@ use axum::response::Response;
 use crate::MAX_BODY_BYTES;
 use crate::edge::{self, EdgeRequest};
 use crate::state::{
-    ACCOUNT_ID, ApiError, DistributionRec, KeyGroupRec, PublicKeyRec, Shared, Store, iso8601,
+    ApiError, DistributionRec, KeyGroupRec, PublicKeyRec, Shared, Store, expect_root, iso8601,
     new_etag,
 };
+use crate::tagging;
 use crate::xml::{self, Element, NS};
 
 /// The API version prefix.
@@ -321,16 +322,14 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         // Distributions.
         ["distribution"] => match *method {
             Method::POST => {
-                if ctx.query("WithTags").is_some() {
-                    return Err(ApiError::new(
-                        501,
-                        "NotImplemented",
-                        "cfsign-mock does not implement CreateDistributionWithTags; use CreateDistribution.",
-                    ));
-                }
+                let with_tags = ctx.query("WithTags").is_some();
                 let body = ctx.xml_body()?;
                 let (rec, doc) = shared.mutate(|s| {
-                    let (rec, _new) = s.create_distribution(&body)?;
+                    let (rec, _new) = if with_tags {
+                        s.create_distribution_with_tags(&body)?
+                    } else {
+                        s.create_distribution(&body)?
+                    };
                     let doc = distribution(s, &rec);
                     Ok((rec, doc))
                 })?;
@@ -380,6 +379,35 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             _ => not_allowed(),
         },
+        // Tags.
+        ["tagging"] => {
+            let resource = ctx.query("Resource");
+            match *method {
+                Method::GET => {
+                    let tags = shared.read(|s| s.list_tags(resource.as_deref()))?;
+                    Ok(ok(&tagging::tags_element(&tags), None))
+                }
+                Method::POST => match ctx.query("Operation").as_deref() {
+                    Some("Tag") => {
+                        let body = ctx.xml_body()?;
+                        expect_root(&body, "Tags")?;
+                        shared.mutate(|s| s.tag_resource(resource.as_deref(), &body))?;
+                        Ok(no_content())
+                    }
+                    Some("Untag") => {
+                        let body = ctx.xml_body()?;
+                        expect_root(&body, "TagKeys")?;
+                        shared.mutate(|s| s.untag_resource(resource.as_deref(), &body))?;
+                        Ok(no_content())
+                    }
+                    other => Err(ApiError::invalid_argument(format!(
+                        "POST /2020-05-31/tagging needs Operation=Tag or Operation=Untag, not {}.",
+                        other.map_or_else(|| "nothing".to_owned(), |o| format!("`{o}`"))
+                    ))),
+                },
+                _ => not_allowed(),
+            }
+        }
         ["distributionsByKeyGroupId", id] => match *method {
             Method::GET => {
                 let (marker, max) = ctx.paging()?;
@@ -395,7 +423,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             404,
             "UnknownOperation",
             format!(
-                "cfsign-mock does not implement {method} {}; it serves public keys, key groups and distributions.",
+                "cfsign-mock does not implement {method} {}; it serves public keys, key groups, distributions and their tags.",
                 ctx.uri.path()
             ),
         )),
@@ -524,16 +552,12 @@ fn key_group(rec: &KeyGroupRec) -> Element {
     )
 }
 
-fn arn(id: &str) -> String {
-    format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{id}")
-}
-
 fn distribution(store: &Store, rec: &DistributionRec) -> Element {
     Element::node(
         "Distribution",
         vec![
             Element::text("Id", rec.id.clone()),
-            Element::text("ARN", arn(&rec.id)),
+            Element::text("ARN", tagging::distribution_arn(&rec.id)),
             Element::text("Status", "Deployed"),
             Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),
             Element::text("InProgressInvalidationBatches", "0"),
@@ -652,7 +676,7 @@ fn distribution_list(store: &Store, marker: Option<&str>, max: usize) -> Element
         .map(|rec| {
             let mut children = vec![
                 Element::text("Id", rec.id.clone()),
-                Element::text("ARN", arn(&rec.id)),
+                Element::text("ARN", tagging::distribution_arn(&rec.id)),
                 Element::text("ETag", rec.etag.clone()),
                 Element::text("Status", "Deployed"),
                 Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),

@@ -41,6 +41,7 @@ mod edge;
 mod error;
 mod origin;
 mod state;
+mod tagging;
 mod xml;
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::edge::EdgeView;
 use crate::origin::Origins;
+use crate::tagging::{Tag, parse_tags};
 use crate::xml::Element;
 use crate::{Clock, Error, MockConfig};
 
@@ -104,6 +105,10 @@ pub(crate) struct DistributionRec {
     pub(crate) last_modified_ms: u64,
     pub(crate) domain: String,
     pub(crate) config: Element,
+    /// Resource tags (`TagResource`, `CreateDistributionWithTags`); they are not part of the
+    /// config, so changing them keeps the ETag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) tags: Vec<Tag>,
 }
 
 impl DistributionRec {
@@ -387,7 +392,7 @@ fn required_text<'a>(e: &'a Element, name: &str) -> Result<&'a str, ApiError> {
     })
 }
 
-fn expect_root(e: &Element, name: &str) -> Result<(), ApiError> {
+pub(crate) fn expect_root(e: &Element, name: &str) -> Result<(), ApiError> {
     if e.name == name {
         Ok(())
     } else {
@@ -1026,9 +1031,39 @@ impl Store {
             last_modified_ms: now_ms(),
             domain: new_domain(),
             config,
+            tags: Vec::new(),
         };
         self.distributions.push(rec.clone());
         Ok((rec, true))
+    }
+
+    /// `CreateDistributionWithTags`: a `DistributionConfigWithTags` body. The tags are checked
+    /// first and set on a new distribution; an idempotent repeat returns the existing one as it is.
+    pub(crate) fn create_distribution_with_tags(
+        &mut self,
+        body: &Element,
+    ) -> Result<(DistributionRec, bool), ApiError> {
+        expect_root(body, "DistributionConfigWithTags")?;
+        let config = body.child("DistributionConfig").ok_or_else(|| {
+            ApiError::invalid_argument(
+                "DistributionConfigWithTags is missing the required element DistributionConfig.",
+            )
+        })?;
+        let tags = body.child("Tags").ok_or_else(|| {
+            ApiError::invalid_argument(
+                "DistributionConfigWithTags is missing the required element Tags.",
+            )
+        })?;
+        let tags = parse_tags(tags)?;
+        let (rec, new) = self.create_distribution(config)?;
+        if !new {
+            return Ok((rec, false));
+        }
+        let Some(stored) = self.distributions.iter_mut().find(|d| d.id == rec.id) else {
+            return Err(ApiError::no_such_distribution(&rec.id));
+        };
+        stored.tags = tags;
+        Ok((stored.clone(), true))
     }
 
     pub(crate) fn get_distribution(&self, id: &str) -> Result<DistributionRec, ApiError> {

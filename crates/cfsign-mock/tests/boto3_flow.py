@@ -185,6 +185,56 @@ dist_etag = r["ETag"]
 r = cf.delete_distribution(Id=dist_id, IfMatch=dist_etag)
 assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
 
+# Tags: CreateDistributionWithTags, ListTagsForResource, TagResource, UntagResource.
+r = cf.create_distribution_with_tags(
+    DistributionConfigWithTags={
+        "DistributionConfig": dist_config(True, [], "boto-tagged"),
+        "Tags": {"Items": [{"Key": "team", "Value": "video"}, {"Key": "env", "Value": "test"}]},
+    }
+)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+tagged = r["Distribution"]
+tagged_etag = r["ETag"]
+assert r["Location"].endswith(f"/2020-05-31/distribution/{tagged['Id']}"), r["Location"]
+assert tagged["DistributionConfig"]["CallerReference"] == "boto-tagged"
+arn = tagged["ARN"]
+assert arn == f"arn:aws:cloudfront::123456789012:distribution/{tagged['Id']}", arn
+r = cf.list_tags_for_resource(Resource=arn)
+assert r["Tags"]["Items"] == [{"Key": "team", "Value": "video"}, {"Key": "env", "Value": "test"}], r
+r = cf.tag_resource(Resource=arn, Tags={"Items": [{"Key": "env", "Value": "prod"}, {"Key": "cost centre", "Value": "a/b=c+d@e"}]})
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+r = cf.untag_resource(Resource=arn, TagKeys={"Items": ["team", "absent"]})
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+r = cf.list_tags_for_resource(Resource=arn)
+assert r["Tags"]["Items"] == [{"Key": "env", "Value": "prod"}, {"Key": "cost centre", "Value": "a/b=c+d@e"}], r
+cf.untag_resource(Resource=arn, TagKeys={"Items": ["env", "cost centre"]})
+assert cf.list_tags_for_resource(Resource=arn)["Tags"].get("Items", []) == []
+assert cf.get_distribution(Id=tagged["Id"])["ETag"] == tagged_etag, "tags are not part of the config"
+unknown = "arn:aws:cloudfront::123456789012:distribution/ENOSUCH0000000"
+expect_error("NoSuchResource", 404, cf.list_tags_for_resource, Resource=unknown)
+expect_error("NoSuchResource", 404, cf.tag_resource, Resource=unknown, Tags={"Items": [{"Key": "a", "Value": "b"}]})
+expect_error("NoSuchResource", 404, cf.untag_resource, Resource=unknown, TagKeys={"Items": ["a"]})
+expect_error("InvalidTagging", 400, cf.tag_resource, Resource=arn, Tags={"Items": [{"Key": "a*b", "Value": "v"}]})
+expect_error("InvalidTagging", 400, cf.tag_resource, Resource=arn, Tags={"Items": [{"Key": "aws:x", "Value": "v"}]})
+expect_error(
+    "InvalidTagging", 400, cf.tag_resource, Resource=arn,
+    Tags={"Items": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]},
+)
+expect_error(
+    "InvalidTagging", 400, cf.create_distribution_with_tags,
+    DistributionConfigWithTags={
+        "DistributionConfig": dist_config(True, [], "boto-tagged-2"),
+        "Tags": {"Items": [{"Key": "k", "Value": "v"}, {"Key": "k", "Value": "w"}]},
+    },
+)
+expect_error(
+    "TrustedKeyGroupDoesNotExist", 400, cf.create_distribution_with_tags,
+    DistributionConfigWithTags={"DistributionConfig": dist_config(True, ["nope"], "boto-tagged-3"), "Tags": {}},
+)
+r = cf.update_distribution(Id=tagged["Id"], IfMatch=tagged_etag, DistributionConfig=dist_config(False, [], "boto-tagged"))
+cf.delete_distribution(Id=tagged["Id"], IfMatch=r["ETag"])
+expect_error("NoSuchResource", 404, cf.list_tags_for_resource, Resource=arn)
+
 # Clean up: groups, then keys.
 assert cf.delete_key_group(Id=group_id, IfMatch=group_etag)["ResponseMetadata"]["HTTPStatusCode"] == 204
 assert cf.list_key_groups()["KeyGroupList"]["Quantity"] == 0

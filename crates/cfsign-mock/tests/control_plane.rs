@@ -489,7 +489,7 @@ fn malformed_requests_get_cloudfront_errors() {
     m.req("POST", "/2020-05-31/distribution?WithTags")
         .body("<x/>")
         .send()
-        .expect_error(501, "NotImplemented");
+        .expect_error(400, "MalformedXML");
     // Still alive.
     assert_eq!(m.get("/2020-05-31/public-key").status, 200);
 }
@@ -555,4 +555,176 @@ fn state_file_survives_restart_and_is_replaced_atomically() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("not valid cfsign-mock state"), "{err}");
+}
+
+/// A `<Tags>` document.
+fn tags_xml(root: &str, tags: &[(&str, Option<&str>)]) -> String {
+    let items: String = tags
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("<Tag><Key>{k}</Key><Value>{v}</Value></Tag>"),
+            None => format!("<Tag><Key>{k}</Key></Tag>"),
+        })
+        .collect();
+    format!("<{root} xmlns=\"{NS}\"><Items>{items}</Items></{root}>")
+}
+
+/// The query-escaped tagging path for an ARN.
+fn tagging(arn: &str, operation: Option<&str>) -> String {
+    let arn = arn.replace(':', "%3A").replace('/', "%2F");
+    match operation {
+        Some(op) => format!("/2020-05-31/tagging?Operation={op}&Resource={arn}"),
+        None => format!("/2020-05-31/tagging?Resource={arn}"),
+    }
+}
+
+#[test]
+fn distributions_carry_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let m = Mock::start(MockConfig::default().with_state_file(&state));
+    // CreateDistributionWithTags answers like CreateDistribution.
+    let config = distribution_config("tagged", true, "bucket.s3.amazonaws.com", &[], &[]);
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DistributionConfigWithTags xmlns=\"{NS}\">{}{}</DistributionConfigWithTags>",
+        config.replace(&format!(" xmlns=\"{NS}\""), ""),
+        tags_xml(
+            "Tags",
+            &[
+                ("team", Some("video")),
+                ("env", Some("test")),
+                ("bare", None)
+            ]
+        )
+        .replace(&format!(" xmlns=\"{NS}\""), "")
+    );
+    let r = m.post("/2020-05-31/distribution?WithTags", &body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.xml("Id").unwrap();
+    let etag = r.etag();
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("{}/2020-05-31/distribution/{id}", m.endpoint())
+    );
+    assert!(r.text().contains(&format!("<Distribution xmlns=\"{NS}\">")));
+    let arn = r.xml("ARN").unwrap();
+    assert_eq!(
+        arn,
+        format!("arn:aws:cloudfront::123456789012:distribution/{id}")
+    );
+    assert_eq!(m.get(&format!("/2020-05-31/distribution/{id}")).status, 200);
+
+    // ListTagsForResource.
+    let r = m.get(&tagging(&arn, None));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/xml"));
+    assert!(r.text().contains(&format!(
+        "<Tags xmlns=\"{NS}\"><Items><Tag><Key>team</Key><Value>video</Value></Tag><Tag><Key>env</Key><Value>test</Value></Tag><Tag><Key>bare</Key></Tag></Items></Tags>"
+    )), "{}", r.text());
+
+    // TagResource: replaces a value, adds a key; 204; the ETag does not change.
+    let r = m.post(
+        &tagging(&arn, Some("Tag")),
+        &tags_xml("Tags", &[("env", Some("prod")), ("owner", Some("a@b.c"))]),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert!(r.body.is_empty());
+    assert_eq!(
+        m.get(&format!("/2020-05-31/distribution/{id}")).etag(),
+        etag
+    );
+    // UntagResource: unknown keys are ignored.
+    let r = m.post(
+        &tagging(&arn, Some("Untag")),
+        &format!("<TagKeys xmlns=\"{NS}\"><Items><Key>team</Key><Key>nope</Key></Items></TagKeys>"),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let listed = m.get(&tagging(&arn, None)).text();
+    assert!(listed.contains(
+        "<Items><Tag><Key>env</Key><Value>prod</Value></Tag><Tag><Key>bare</Key></Tag><Tag><Key>owner</Key><Value>a@b.c</Value></Tag></Items>"
+    ), "{listed}");
+
+    // Errors: unknown resources, bad ARNs, bad tags, bad operations.
+    let unknown = "arn:aws:cloudfront::123456789012:distribution/ENOSUCH0000000";
+    m.get(&tagging(unknown, None))
+        .expect_error(404, "NoSuchResource");
+    m.post(
+        &tagging(unknown, Some("Tag")),
+        &tags_xml("Tags", &[("a", None)]),
+    )
+    .expect_error(404, "NoSuchResource");
+    m.post(
+        &tagging(unknown, Some("Untag")),
+        &format!("<TagKeys xmlns=\"{NS}\"><Items><Key>a</Key></Items></TagKeys>"),
+    )
+    .expect_error(404, "NoSuchResource");
+    m.get("/2020-05-31/tagging?Resource=nonsense")
+        .expect_error(400, "InvalidArgument");
+    m.get("/2020-05-31/tagging")
+        .expect_error(400, "InvalidArgument");
+    for bad in [
+        tags_xml("Tags", &[("a*b", None)]),
+        tags_xml("Tags", &[("aws:reserved", None)]),
+        tags_xml("Tags", &[("k", Some("v")), ("k", Some("w"))]),
+        tags_xml("Tags", &[("", Some("v"))]),
+        tags_xml("Tags", &[(&"k".repeat(129), None)]),
+        tags_xml("Tags", &[("k", Some(&"v".repeat(257)))]),
+    ] {
+        m.post(&tagging(&arn, Some("Tag")), &bad)
+            .expect_error(400, "InvalidTagging");
+    }
+    // The 50-tag quota counts the tags already there (3 now).
+    let many: Vec<String> = (0..48).map(|i| format!("k{i}")).collect();
+    let many: Vec<(&str, Option<&str>)> = many.iter().map(|k| (k.as_str(), None)).collect();
+    m.post(&tagging(&arn, Some("Tag")), &tags_xml("Tags", &many))
+        .expect_error(400, "InvalidTagging");
+    let r = m.post(&tagging(&arn, Some("Tag")), &tags_xml("Tags", &many[..47]));
+    assert_eq!(r.status, 204, "{}", r.text());
+    m.post(&tagging(&arn, Some("Frob")), &tags_xml("Tags", &[]))
+        .expect_error(400, "InvalidArgument");
+    m.post(&tagging(&arn, Some("Tag")), "<Nope/>")
+        .expect_error(400, "MalformedXML");
+    m.req("PUT", &tagging(&arn, None))
+        .body(tags_xml("Tags", &[]))
+        .send()
+        .expect_error(405, "MethodNotAllowed");
+    // A bad tag in CreateDistributionWithTags creates nothing.
+    let bad = body
+        .replace(
+            "<CallerReference>tagged</CallerReference>",
+            "<CallerReference>t2</CallerReference>",
+        )
+        .replace("<Key>team</Key>", "<Key>te*am</Key>");
+    m.post("/2020-05-31/distribution?WithTags", &bad)
+        .expect_error(400, "InvalidTagging");
+    m.post("/2020-05-31/distribution?WithTags", &config)
+        .expect_error(400, "MalformedXML");
+    let list = m.get("/2020-05-31/distribution");
+    assert_eq!(list.xml("Quantity").unwrap(), "1", "{}", list.text());
+    m.stop();
+
+    // Tags persist in the state file and go with their distribution.
+    let m = Mock::start(MockConfig::default().with_state_file(&state));
+    let listed = m.get(&tagging(&arn, None)).text();
+    assert!(
+        listed.contains("<Key>owner</Key><Value>a@b.c</Value>"),
+        "{listed}"
+    );
+    assert_eq!(listed.matches("<Tag>").count(), 50, "{listed}");
+    let disabled = config.replace("<Enabled>true</Enabled>", "<Enabled>false</Enabled>");
+    let r = m.put(
+        &format!("/2020-05-31/distribution/{id}/config"),
+        &etag,
+        &disabled,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        m.get(&tagging(&arn, None))
+            .text()
+            .contains("<Key>owner</Key>")
+    );
+    let r = m.delete(&format!("/2020-05-31/distribution/{id}"), &r.etag());
+    assert_eq!(r.status, 204);
+    m.get(&tagging(&arn, None))
+        .expect_error(404, "NoSuchResource");
 }

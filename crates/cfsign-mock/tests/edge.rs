@@ -12,6 +12,8 @@ use common::*;
 
 const NOW: u64 = 1_800_000_000;
 const ORIGIN: &str = "bucket.s3.amazonaws.com";
+/// `public/abc.txt` (36 bytes) and `private/abc.txt`.
+const ABC: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
 
 struct Fixture {
     m: Mock,
@@ -34,7 +36,9 @@ fn fixture() -> Fixture {
     std::fs::create_dir_all(dir.path().join("private")).unwrap();
     std::fs::create_dir_all(dir.path().join("public")).unwrap();
     std::fs::write(dir.path().join("public/a.txt"), "0123456789").unwrap();
+    std::fs::write(dir.path().join("public/abc.txt"), ABC).unwrap();
     std::fs::write(dir.path().join("private/secret.txt"), "secret").unwrap();
+    std::fs::write(dir.path().join("private/abc.txt"), ABC).unwrap();
     std::fs::write(dir.path().join("private/clip.mp4"), "mp4data").unwrap();
     std::fs::write(dir.path().join("index.html"), "<h1>home</h1>").unwrap();
     let m = Mock::start(
@@ -534,4 +538,153 @@ fn aliases_route_to_their_distribution_and_are_unique() {
         .host(&format!("cdn.example.com.localhost:{}", m.port()))
         .send();
     assert_eq!(r.status, 200);
+}
+
+/// The exact `multipart/byteranges` body for `parts` of (first, last) of [`ABC`] as text/plain.
+fn multipart(boundary: &str, parts: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    for (i, &(a, b)) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!(
+            "--{boundary}\r\nContent-Type: text/plain\r\nContent-Range: bytes {a}-{b}/36\r\n\r\n{}",
+            &ABC[a..=b]
+        ));
+    }
+    out.push_str(&format!("\r\n--{boundary}--\r\n"));
+    out
+}
+
+impl Fixture {
+    fn range(&self, method: &str, target: &str, range: &str) -> Resp {
+        self.m
+            .req(method, target)
+            .host(&self.host())
+            .header("Range", range)
+            .send()
+    }
+}
+
+/// Asserts a `multipart/byteranges` 206 with exactly these parts, and returns the boundary.
+#[track_caller]
+fn assert_multipart(r: &Resp, parts: &[(usize, usize)]) -> String {
+    assert_eq!(r.status, 206, "{}", r.text());
+    let boundary = r
+        .header("content-type")
+        .and_then(|t| t.strip_prefix("multipart/byteranges; boundary="))
+        .unwrap_or_else(|| panic!("not multipart/byteranges: {:?}", r.headers))
+        .to_owned();
+    assert!(
+        boundary.len() >= 16 && boundary.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{boundary}"
+    );
+    assert_eq!(
+        r.header("content-range"),
+        None,
+        "multipart has no top-level Content-Range"
+    );
+    assert_eq!(r.text(), multipart(&boundary, parts));
+    assert_eq!(
+        r.header("content-length"),
+        Some(r.body.len().to_string().as_str())
+    );
+    boundary
+}
+
+/// Asserts a single-part 206.
+#[track_caller]
+fn assert_single(r: &Resp, first: usize, last: usize) {
+    assert_eq!(r.status, 206, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes {first}-{last}/36").as_str())
+    );
+    assert_eq!(r.text(), &ABC[first..=last]);
+}
+
+#[test]
+fn several_ranges_are_sent_as_multipart_byteranges() {
+    let f = fixture();
+    let get = |range: &str| f.range("GET", "/public/abc.txt", range);
+    // Two ranges, as in RFC 9110 §14.6; the boundary is fresh for every response.
+    let b1 = assert_multipart(&get("bytes=0-9,20-29"), &[(0, 9), (20, 29)]);
+    let b2 = assert_multipart(&get("bytes=0-9,20-29"), &[(0, 9), (20, 29)]);
+    assert_ne!(b1, b2);
+    // Suffix and open ranges; parts keep the order they were asked in.
+    assert_multipart(&get("bytes=0-3,-5"), &[(0, 3), (31, 35)]);
+    assert_multipart(&get("bytes=30-, 2-4"), &[(30, 35), (2, 4)]);
+    assert_multipart(&get("bytes=-2,0-0,10-12"), &[(34, 35), (0, 0), (10, 12)]);
+    // An unsatisfiable member is dropped; the others are served.
+    assert_multipart(&get("bytes=0-1,100-200,-2"), &[(0, 1), (34, 35)]);
+    assert_single(&get("bytes=0-1,100-200"), 0, 1);
+    assert_multipart(&get("bytes=30-99,0-1"), &[(30, 35), (0, 1)]);
+    // Overlapping and adjacent ranges are coalesced; one range left is sent as a single part.
+    assert_single(&get("bytes=0-4,3-9"), 0, 9);
+    assert_single(&get("bytes=0-4,5-9"), 0, 9);
+    assert_single(&get("bytes=-5,30-32"), 30, 35);
+    assert_multipart(&get("bytes=0-1,6-7,3-4"), &[(0, 1), (6, 7), (3, 4)]);
+    assert_multipart(&get("bytes=0-1,6-7,2-5,20-21"), &[(0, 7), (20, 21)]);
+    // Single ranges as before: closed, open, suffix, past the end.
+    assert_single(&get("bytes=10-"), 10, 35);
+    assert_single(&get("bytes=-5"), 31, 35);
+    assert_single(&get("bytes=-100"), 0, 35);
+    assert_single(&get("bytes=34-100"), 34, 35);
+    // Nothing satisfiable: 416 with the length.
+    for range in ["bytes=36-", "bytes=100-,200-300", "bytes=-0,40-41"] {
+        let r = get(range);
+        assert_eq!(r.status, 416, "{range}: {}", r.text());
+        assert_eq!(r.header("content-range"), Some("bytes */36"), "{range}");
+        assert!(r.body.is_empty(), "{range}");
+    }
+    // Not a valid byte-range set: the whole object.
+    for range in ["bytes=0-1,5-2", "bytes=0-1,x", "items=0-1,2-3"] {
+        let r = get(range);
+        assert_eq!((r.status, r.text().as_str()), (200, ABC), "{range}");
+        assert_eq!(r.header("content-range"), None, "{range}");
+    }
+    // HEAD: the same headers, no body.
+    let full = get("bytes=0-9,20-29");
+    let r = f.range("HEAD", "/public/abc.txt", "bytes=0-9,20-29");
+    assert_eq!(r.status, 206);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("content-length"), full.header("content-length"));
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("multipart/byteranges; boundary=")
+    );
+}
+
+#[test]
+fn ranges_on_restricted_paths_need_a_signature_first() {
+    let f = fixture();
+    // Unsigned: the 403, not a 206 and not a 416.
+    for range in ["bytes=0-9,20-29", "bytes=100-", "bytes=0-1"] {
+        assert_denied(
+            &f.range("GET", "/private/abc.txt", range),
+            DenyCode::MissingKey,
+        );
+    }
+    let signed = f
+        .signer
+        .sign_canned_url(&f.url("/private/abc.txt"), t(NOW + 60))
+        .unwrap();
+    let target = signed
+        .strip_prefix(&format!("http://{}", f.host()))
+        .unwrap();
+    assert_multipart(
+        &f.range("GET", target, "bytes=0-9,20-29"),
+        &[(0, 9), (20, 29)],
+    );
+    assert_single(&f.range("GET", target, "bytes=-5"), 31, 35);
+    let r = f.range("GET", target, "bytes=100-,-0");
+    assert_eq!(
+        (r.status, r.header("content-range")),
+        (416, Some("bytes */36"))
+    );
+    // A tampered signature is still denied whatever the range.
+    let tampered = target.replace("Signature=", "Signature=A");
+    assert_eq!(f.range("GET", &tampered, "bytes=0-1,3-4").status, 403);
 }

@@ -49,7 +49,10 @@ fn check_text(what: &str, text: &str, min: usize, max: usize) -> Result<(), ApiE
 
 fn check_key(key: &str) -> Result<(), ApiError> {
     check_text("key", key, 1, MAX_KEY_CHARS)?;
-    if key.len() >= 4 && key[..4].eq_ignore_ascii_case("aws:") {
+    if key
+        .get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+    {
         return Err(invalid_tagging(format!(
             "The tag key `{key}` starts with `aws:`, which is reserved for AWS; choose another key."
         )));
@@ -234,6 +237,11 @@ mod tests {
         assert_eq!(ok[0].value.as_deref(), Some("a_b.c:d/e=f+g-h@i é 1"));
         assert_eq!(ok[1].value, None);
         assert!(tags("<Tags/>").unwrap().is_empty());
+        // A multi-byte character across the `aws:` prefix check.
+        assert_eq!(
+            tags("<Tags><Items><Tag><Key>aaaé</Key></Tag></Items></Tags>").unwrap()[0].key,
+            "aaaé"
+        );
         let check = |xml: &str| {
             let e = tags(xml).unwrap_err();
             assert_eq!((e.status, e.code), (400, "InvalidTagging"), "{xml}");
@@ -256,6 +264,31 @@ mod tests {
             .map(|i| format!("<Tag><Key>k{i}</Key></Tag>"))
             .collect();
         check(&format!("<Tags><Items>{many}</Items></Tags>"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tag_checks_never_panic(key in "[aws:AWSé1 _𝒜]{0,8}|\\PC{0,140}", value in "\\PC{0,10}") {
+            let doc = crate::xml::Element::node(
+                "Tags",
+                vec![crate::xml::Element::node(
+                    "Items",
+                    vec![crate::xml::Element::node(
+                        "Tag",
+                        vec![
+                            crate::xml::Element::text("Key", key.clone()),
+                            crate::xml::Element::text("Value", value),
+                        ],
+                    )],
+                )],
+            );
+            let _ = parse_tags(&doc);
+            let keys = crate::xml::Element::node(
+                "TagKeys",
+                vec![crate::xml::Element::node("Items", vec![crate::xml::Element::text("Key", key)])],
+            );
+            let _ = parse_tag_keys(&keys);
+        }
     }
 
     #[test]

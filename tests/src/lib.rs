@@ -9,15 +9,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-/// The packages whose binaries the tests run.
-pub const PACKAGES: [&str; 4] = [
-    "cfsign-cli",
-    "cfsign-mock",
-    "cfsign-provision",
-    "cfsign-server",
-];
+/// The binaries the tests run.
+pub const BINARIES: [&str; 4] = ["cfsign", "cfsign-mock", "cfsign-provision", "cfsign-server"];
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -25,23 +20,119 @@ pub fn workspace_root() -> PathBuf {
     manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
-fn build_all() -> Result<BTreeMap<String, PathBuf>, String> {
+/// The `cargo build` that [`bin`] runs: [`BINARIES`], with the package selection (`--workspace`)
+/// and feature resolution (dev-dependencies on, as `--examples` needs them) of
+/// `cargo test --workspace`, in the target directory and profile of the running test executable.
+///
+/// Cargo's own up-to-date check thus decides what to rebuild: right after `cargo test --workspace`
+/// (which builds these binaries for the crates' integration tests) every unit is fresh and the
+/// build takes well under a second; run alone (`cargo test -p cfsign-tests`) after an edit, it
+/// rebuilds what changed, so a stale binary is never tested. A plain `cargo build -p <crate>…`
+/// would resolve features without the dev-dependencies (serde's `alloc`, for one) and rebuild
+/// about 40 crates (two minutes here) into a second copy of every binary.
+/// `xtask/src/proc.rs` builds the same way, so `cargo xtask e2e` after the tests is a no-op too.
+pub fn build_command() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "--message-format=json-render-diagnostics"]);
-    for p in PACKAGES {
-        cmd.args(["-p", p]);
+    cmd.current_dir(workspace_root()).args([
+        "build",
+        "--message-format=json-render-diagnostics",
+        "--workspace",
+        "--examples",
+    ]);
+    for name in BINARIES {
+        cmd.args(["--bin", name]);
     }
+    if let Ok(exe) = std::env::current_exe() {
+        cmd.args(layout_args(&exe));
+    }
+    remove_package_env(&mut cmd);
+    cmd
+}
+
+/// Removes the variables cargo sets for the package under test (`CARGO_PKG_NAME=cfsign-tests`…)
+/// from `cmd`'s environment: build scripts that watch them (ring's watches `CARGO_PKG_NAME` and
+/// `CARGO_MANIFEST_DIR`) would otherwise rerun, and recompile ring, aws-config and
+/// cfsign-provision on every test run and again on the next plain `cargo build`.
+fn remove_package_env(cmd: &mut Command) {
+    const SET_FOR_PACKAGE: [&str; 6] = [
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    for (key, _) in std::env::vars_os() {
+        let Some(name) = key.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || SET_FOR_PACKAGE.contains(&name)
+        {
+            cmd.env_remove(&key);
+        }
+    }
+}
+
+/// `--target-dir`, `--target` and profile arguments that reproduce the build that made `exe`
+/// (`<target-dir>[/<triple>]/<profile-dir>/deps/<name>`); none when `exe` is not laid out so.
+fn layout_args(exe: &Path) -> Vec<std::ffi::OsString> {
+    let Some(profile_dir) = exe
+        .parent()
+        .filter(|deps| deps.file_name().is_some_and(|n| n == "deps"))
+        .and_then(Path::parent)
+    else {
+        return Vec::new();
+    };
+    let Some(profile) = profile_dir.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let Some(parent) = profile_dir.parent() else {
+        return Vec::new();
+    };
+    // Cargo tags the root of every target directory; a cross build nests `<triple>/` below it.
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    if parent.join("CACHEDIR.TAG").is_file() {
+        args.extend(["--target-dir".into(), parent.into()]);
+    } else if let (Some(root), Some(triple)) = (parent.parent(), parent.file_name())
+        && root.join("CACHEDIR.TAG").is_file()
+    {
+        args.extend(["--target-dir".into(), root.into()]);
+        args.extend(["--target".into(), triple.to_owned()]);
+    } else {
+        return Vec::new();
+    }
+    match profile {
+        // `dev` and `test` share `debug/`, and build the binaries alike.
+        "debug" => {}
+        "release" => args.push("--release".into()),
+        custom => args.extend(["--profile".into(), custom.into()]),
+    }
+    args
+}
+
+/// What [`bin`] built: the binaries by name, and when the build started.
+#[derive(Debug)]
+struct Built {
+    bins: BTreeMap<String, PathBuf>,
+    started: SystemTime,
+}
+
+fn build_all() -> Result<Built, String> {
+    let mut cmd = build_command();
+    let started = SystemTime::now();
     let output = cmd
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     let mut bins = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
+        if msg["target"]["kind"][0] != "bin" {
+            continue;
+        }
         if let (Some(exe), Some(name)) =
             (msg["executable"].as_str(), msg["target"]["name"].as_str())
         {
@@ -49,28 +140,64 @@ fn build_all() -> Result<BTreeMap<String, PathBuf>, String> {
         }
     }
     if output.status.success() {
-        Ok(bins)
+        Ok(Built { bins, started })
     } else {
-        Err(format!("cargo build of {PACKAGES:?} failed (errors above)"))
+        Err(format!("{cmd:?} failed (errors above)"))
     }
 }
 
-/// The path of binary `name`, building every package's binaries (once per process) first.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Result<Built, String>> = OnceLock::new();
+    match BUILT.get_or_init(build_all) {
+        Ok(built) => built,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The path of binary `name`, after [`build_command`] (run once per process) brought every
+/// binary up to date.
 ///
 /// # Panics
 /// When the build fails or no such binary exists: a test that needs it cannot run.
 pub fn bin(name: &str) -> PathBuf {
-    static BINS: OnceLock<Result<BTreeMap<String, PathBuf>, String>> = OnceLock::new();
-    match BINS.get_or_init(build_all) {
-        Ok(bins) => match bins.get(name) {
-            Some(path) => path.clone(),
-            None => panic!(
-                "binary `{name}` was not built (built: {:?}); does its crate declare it?",
-                bins.keys().collect::<Vec<_>>()
-            ),
-        },
-        Err(e) => panic!("{e}"),
+    let bins = &built().bins;
+    match bins.get(name) {
+        Some(path) => path.clone(),
+        None => panic!(
+            "binary `{name}` was not built (built: {:?}); does its crate declare it?",
+            bins.keys().collect::<Vec<_>>()
+        ),
     }
+}
+
+/// The source files binary `name` was built from (cargo's dep-info next to it) that are newer
+/// than the binary although they were saved before [`bin`]'s build started: empty unless the
+/// binary is stale.
+///
+/// # Panics
+/// When the binary or its dep-info file cannot be read.
+pub fn stale_sources(name: &str) -> Vec<PathBuf> {
+    let exe = bin(name);
+    let mtime = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let built_at = mtime(&exe);
+    let dep_info = exe.with_extension("d");
+    let text = std::fs::read_to_string(&dep_info)
+        .unwrap_or_else(|e| panic!("{}: {e}", dep_info.display()));
+    let sources = text.split_once(": ").map_or("", |(_, deps)| deps);
+    // Make-style list: spaces inside a path are escaped as `\ `.
+    let sources = sources.replace("\\ ", "\0");
+    sources
+        .split_whitespace()
+        .map(|s| PathBuf::from(s.replace('\0', " ")))
+        .filter(|path| {
+            let modified = mtime(path);
+            modified > built_at && modified < built().started
+        })
+        .collect()
 }
 
 /// A `Command` for binary `name`.

@@ -26,6 +26,18 @@ fn cli_sign(p: &Provisioned, url: &str, extra: &[&str]) -> String {
 }
 
 #[test]
+fn every_binary_is_newer_than_the_sources_it_was_built_from() {
+    for name in cfsign_tests::BINARIES {
+        let stale = cfsign_tests::stale_sources(name);
+        assert!(
+            stale.is_empty(),
+            "`{name}` at {} is older than {stale:?}: the tests would run old code",
+            cfsign_tests::bin(name).display()
+        );
+    }
+}
+
+#[test]
 fn provisioned_private_path_needs_a_signature_and_the_public_path_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let p = Provisioned::start(dir.path(), &files());

@@ -20,11 +20,31 @@ pub(crate) fn workspace_root() -> PathBuf {
     manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
-/// `cargo` as the one that runs us (`$CARGO`), in the workspace root.
+/// `cargo` as the one that runs us (`$CARGO`), in the workspace root, without the variables
+/// `cargo run` set for xtask itself (`CARGO_PKG_NAME=xtask`, `CARGO_MANIFEST_DIR`, …): build
+/// scripts that watch them (ring's does) would rerun and recompile ring, aws-config and
+/// cfsign-provision, and again on the next plain `cargo build` or `cargo test`.
 pub(crate) fn cargo() -> Command {
+    const SET_FOR_PACKAGE: [&str; 6] = [
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root());
+    for (key, _) in std::env::vars_os() {
+        let Some(name) = key.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || SET_FOR_PACKAGE.contains(&name)
+        {
+            cmd.env_remove(&key);
+        }
+    }
     cmd
 }
 
@@ -162,15 +182,25 @@ impl Binaries {
     }
 }
 
-/// Builds `packages` (debug, or release) and returns every executable cargo reports.
-pub(crate) fn build_binaries(packages: &[&str], release: bool) -> Result<Binaries> {
+/// Builds the binaries `names` (debug, or release) and returns every executable cargo reports.
+///
+/// The package selection (`--workspace`) and feature resolution (dev-dependencies on, which
+/// `--examples` needs) are those of `cargo test --workspace`, which builds these binaries for the
+/// crates' integration tests: after it this build is a no-op instead of rebuilding some 40 crates
+/// with other features (serde without `alloc`, for one). `tests/src/lib.rs` builds the same way.
+pub(crate) fn build_binaries(names: &[&str], release: bool) -> Result<Binaries> {
     let mut cmd = cargo();
-    cmd.args(["build", "--message-format=json-render-diagnostics"]);
+    cmd.args([
+        "build",
+        "--message-format=json-render-diagnostics",
+        "--workspace",
+        "--examples",
+    ]);
     if release {
         cmd.arg("--release");
     }
-    for p in packages {
-        cmd.args(["-p", p]);
+    for name in names {
+        cmd.args(["--bin", name]);
     }
     println!("$ {}", describe(&cmd));
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
@@ -183,7 +213,7 @@ pub(crate) fn build_binaries(packages: &[&str], release: bool) -> Result<Binarie
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if msg["reason"] != "compiler-artifact" {
+        if msg["reason"] != "compiler-artifact" || msg["target"]["kind"][0] != "bin" {
             continue;
         }
         if let (Some(exe), Some(name)) =

@@ -16,13 +16,9 @@ use crate::Result;
 use crate::http;
 use crate::proc::{Binaries, Captured, Service, build_binaries, capture, describe, free_port};
 
-/// The packages whose binaries the stack runs.
-pub(crate) const PACKAGES: [&str; 4] = [
-    "cfsign-cli",
-    "cfsign-mock",
-    "cfsign-provision",
-    "cfsign-server",
-];
+/// The binaries the stack runs.
+pub(crate) const BINARIES: [&str; 4] =
+    ["cfsign", "cfsign-mock", "cfsign-provision", "cfsign-server"];
 
 /// The private path pattern (signed access) and a public one.
 pub(crate) const PRIVATE_PATTERN: &str = "/private/*";
@@ -153,7 +149,7 @@ pub(crate) fn field<'a>(v: &'a Value, name: &str, what: &str) -> Result<&'a str>
 /// Creates the work directory, writes the origin, builds and starts the mock, creates a
 /// distribution with a private behaviour, and runs `cfsign-provision setup` on it.
 pub(crate) fn start(work: &Path, release: bool) -> Result<Stack> {
-    let bins = build_binaries(&PACKAGES, release)?;
+    let bins = build_binaries(&BINARIES, release)?;
     std::fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let origin = work.join("origin");
     for (path, bytes) in origin_files() {

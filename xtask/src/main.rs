@@ -8,6 +8,7 @@ mod harness;
 mod http;
 mod proc;
 mod report;
+mod signals;
 mod stack;
 
 use std::process::ExitCode;
@@ -73,6 +74,10 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+    if let Err(e) = signals::install() {
+        eprintln!("xtask: error: {e}");
+        return ExitCode::FAILURE;
     }
     let outcome = match task.as_deref() {
         Some("ci") => ci::run(options),

@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::Result;
+use crate::{Result, signals};
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -51,8 +51,8 @@ pub(crate) fn cargo() -> Command {
 /// Runs `cmd` with inherited stdio, printing it first; fails unless it exits 0.
 pub(crate) fn run_inherit(cmd: &mut Command) -> Result<()> {
     println!("$ {}", describe(cmd));
-    let status = cmd
-        .status()
+    let status = signals::spawn(cmd)
+        .and_then(|mut child| signals::wait(&mut child))
         .map_err(|e| format!("cannot run `{}`: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
@@ -93,9 +93,8 @@ pub(crate) fn capture(cmd: &mut Command, input: Option<&[u8]>) -> Result<Capture
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run `{}`: {e}", describe(cmd)))?;
+    let mut child =
+        signals::spawn(cmd).map_err(|e| format!("cannot run `{}`: {e}", describe(cmd)))?;
     let mut stdin = child.stdin.take();
     let input = input.map(<[u8]>::to_vec);
     let writer = thread::spawn(move || {
@@ -105,14 +104,27 @@ pub(crate) fn capture(cmd: &mut Command, input: Option<&[u8]>) -> Result<Capture
         }
         drop(stdin);
     });
-    let output: Output = child
-        .wait_with_output()
-        .map_err(|e| format!("waiting for `{}`: {e}", describe(cmd)))?;
+    let stdout = read_all(child.stdout.take());
+    let stderr = read_all(child.stderr.take());
+    let status =
+        signals::wait(&mut child).map_err(|e| format!("waiting for `{}`: {e}", describe(cmd)))?;
     let _ = writer.join();
     Ok(Captured {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
+    })
+}
+
+/// Reads `pipe` to its end on a thread (so a child filling one pipe never blocks on the other).
+fn read_all(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error ends the output; the exit status tells what happened.
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
     })
 }
 
@@ -204,12 +216,12 @@ pub(crate) fn build_binaries(names: &[&str], release: bool) -> Result<Binaries> 
     }
     println!("$ {}", describe(&cmd));
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
-    let output = cmd
-        .spawn()
-        .and_then(|c| c.wait_with_output())
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    let mut child = signals::spawn(&mut cmd).map_err(|e| format!("cannot run cargo build: {e}"))?;
+    let stdout = read_all(child.stdout.take());
+    let status = signals::wait(&mut child).map_err(|e| format!("waiting for cargo build: {e}"))?;
+    let stdout = stdout.join().unwrap_or_default();
     let mut bins = Binaries::default();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
+    for line in String::from_utf8_lossy(&stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
@@ -222,11 +234,10 @@ pub(crate) fn build_binaries(names: &[&str], release: bool) -> Result<Binaries> 
             bins.paths.insert(name.to_owned(), PathBuf::from(exe));
         }
     }
-    if !output.status.success() {
+    if !status.success() {
         return Err(format!(
-            "`{}` failed with {} (compiler errors above)",
+            "`{}` failed with {status} (compiler errors above)",
             describe(&cmd),
-            output.status
         ));
     }
     Ok(bins)
@@ -261,8 +272,7 @@ impl Service {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(err_file));
-        let mut child = cmd
-            .spawn()
+        let mut child = signals::spawn(&mut cmd)
             .map_err(|e| format!("cannot start {name} (`{}`): {e}", describe(&cmd)))?;
         let stdout = child.stdout.take();
         let (tx, rx) = mpsc::channel::<String>();
@@ -301,7 +311,7 @@ impl Service {
                 }
             }
             if let Some(child) = service.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
+                && let Ok(Some(status)) = signals::try_reap(child)
             {
                 return Err(format!(
                     "{name} exited with {status} before printing `listening on`; its log ({}):\n{}",
@@ -345,7 +355,7 @@ impl Service {
 
     /// Whether it is still running.
     pub(crate) fn is_running(&mut self) -> bool {
-        matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
+        matches!(self.child.as_mut().map(signals::try_reap), Some(Ok(None)))
     }
 
     /// The last `n` lines of its log.
@@ -360,7 +370,7 @@ impl Service {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        if matches!(child.try_wait(), Ok(None)) {
+        if matches!(signals::try_reap(&mut child), Ok(None)) {
             let _ = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
                 .stdout(Stdio::null())
@@ -368,14 +378,14 @@ impl Service {
                 .status();
             let deadline = Instant::now() + Duration::from_secs(3);
             while Instant::now() < deadline {
-                if matches!(child.try_wait(), Ok(Some(_))) {
+                if matches!(signals::try_reap(&mut child), Ok(Some(_))) {
                     return;
                 }
                 thread::sleep(Duration::from_millis(50));
             }
             let _ = child.kill();
         }
-        let _ = child.wait();
+        let _ = signals::wait(&mut child);
         let _ = &self.name;
     }
 }

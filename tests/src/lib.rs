@@ -192,7 +192,8 @@ pub fn stale_sources(name: &str) -> Vec<PathBuf> {
     let sources = sources.replace("\\ ", "\0");
     sources
         .split_whitespace()
-        .map(|s| PathBuf::from(s.replace('\0', " ")))
+        // Relative when `build.dep-info-basedir` is set; taken as relative to the workspace.
+        .map(|s| workspace_root().join(s.replace('\0', " ")))
         .filter(|path| {
             let modified = mtime(path);
             modified > built_at && modified < built().started

@@ -36,6 +36,9 @@ Environment:
   CI=true       missing python3/botocore or openssl is a failure instead of a loud skip
   CARGO         the cargo to run (set by cargo itself)
 
+Signals: SIGTERM, SIGINT (Ctrl-C) or SIGHUP stops every process xtask started (SIGTERM, then
+SIGKILL after 3 s) and exits with 128 + the signal number.
+
 Exit status: 0 when everything passed, 1 when a check failed, 2 for a usage error.
 ";
 

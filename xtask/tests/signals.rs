@@ -39,19 +39,25 @@ fn is_running(pid: u32) -> bool {
     })
 }
 
-/// The PIDs of `pid`'s children, over all of its threads.
+/// The PIDs of `pid`'s children (every process whose parent it is, from `/proc/*/stat`).
 fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap_or_else(|e| panic!("/proc/{pid}/task: {e}"));
-    for task in tasks.flatten() {
-        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        children.extend(
-            text.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    children
+    let procs = std::fs::read_dir("/proc").unwrap_or_else(|e| panic!("/proc: {e}"));
+    procs
+        .flatten()
+        .filter_map(|entry| {
+            let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == pid).then_some(child)
+        })
+        .collect()
 }
 
 fn comm(pid: u32) -> String {

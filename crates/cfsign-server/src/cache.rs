@@ -8,6 +8,7 @@
 
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cfsign::{HashAlgorithm, KeyPairId};
@@ -42,29 +43,47 @@ fn hash_tag(hash: HashAlgorithm) -> u8 {
 type Shard = Mutex<LruCache<CacheKey, Arc<[u8]>>>;
 
 pub(crate) struct SignatureCache {
+    /// Always [`SHARDS`] shards; their capacity follows the configured capacity.
     shards: Vec<Shard>,
+    /// False when the configured capacity is 0: nothing is looked up or stored.
+    enabled: AtomicBool,
     hasher: RandomState,
+}
+
+/// The capacity of each shard for a total of `capacity` (at least 1: an LRU cannot be empty).
+fn per_shard(capacity: usize) -> NonZeroUsize {
+    NonZeroUsize::new(capacity.div_ceil(SHARDS)).unwrap_or(NonZeroUsize::MIN)
 }
 
 impl SignatureCache {
     /// A cache holding about `capacity` signatures; 0 disables it.
     pub(crate) fn new(capacity: usize) -> SignatureCache {
-        let shards = match NonZeroUsize::new(capacity.div_ceil(SHARDS)) {
-            Some(per_shard) => (0..SHARDS)
+        let per_shard = per_shard(capacity);
+        SignatureCache {
+            shards: (0..SHARDS)
                 .map(|_| Mutex::new(LruCache::new(per_shard)))
                 .collect(),
-            None => Vec::new(),
-        };
-        SignatureCache {
-            shards,
+            enabled: AtomicBool::new(capacity > 0),
             hasher: RandomState::new(),
         }
     }
 
-    fn shard(&self, key: &CacheKey) -> Option<&Shard> {
-        if self.shards.is_empty() {
-            return None;
+    /// Changes the capacity (on reload); shrinking drops the least recently used entries, and
+    /// 0 disables the cache and empties it.
+    pub(crate) fn resize(&self, capacity: usize) {
+        self.enabled.store(capacity > 0, Ordering::Relaxed);
+        let per_shard = per_shard(capacity);
+        for shard in &self.shards {
+            if let Ok(mut shard) = shard.lock() {
+                shard.resize(per_shard);
+                if capacity == 0 {
+                    shard.clear();
+                }
+            }
         }
+    }
+
+    fn shard(&self, key: &CacheKey) -> Option<&Shard> {
         let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
         self.shards.get(index)
     }
@@ -114,7 +133,7 @@ impl SignatureCache {
     }
 
     pub(crate) fn enabled(&self) -> bool {
-        !self.shards.is_empty()
+        self.enabled.load(Ordering::Relaxed)
     }
 }
 
@@ -153,6 +172,36 @@ mod tests {
         off.put(&k1, HashAlgorithm::Sha1, b"x", Arc::from(&b"x"[..]));
         assert!(off.get(&k1, HashAlgorithm::Sha1, b"x").is_none());
         assert!(!off.enabled());
+    }
+
+    #[test]
+    fn resizes_on_reload() {
+        let k1 = id("K1");
+        let count = |cache: &SignatureCache| {
+            (0..=255u8)
+                .filter(|n| cache.get(&k1, HashAlgorithm::Sha1, &[*n]).is_some())
+                .count()
+        };
+        let fill = |cache: &SignatureCache| {
+            for n in 0..=255u8 {
+                cache.put(&k1, HashAlgorithm::Sha1, &[n], Arc::from(&b"s"[..]));
+            }
+        };
+        let cache = SignatureCache::new(0);
+        fill(&cache);
+        assert_eq!(count(&cache), 0);
+        cache.resize(10 * SHARDS);
+        assert!(cache.enabled());
+        fill(&cache);
+        let full = count(&cache);
+        assert!(full > 5 * SHARDS && full <= 10 * SHARDS, "{full}");
+        cache.resize(2 * SHARDS);
+        let shrunk = count(&cache);
+        assert!(shrunk > 0 && shrunk <= 2 * SHARDS, "{shrunk}");
+        cache.resize(0);
+        assert!(!cache.enabled());
+        cache.resize(SHARDS);
+        assert_eq!(count(&cache), 0, "turning the cache off empties it");
     }
 
     #[test]

@@ -360,6 +360,7 @@ impl AppState {
             Ok(runtime) => {
                 let active = runtime.active.id.to_string();
                 self.shared.runtime.store(Arc::new(runtime));
+                self.shared.cache.resize(config.cache.capacity);
                 self.shared.cache.clear();
                 metrics.reload(true);
                 tracing::info!(active_key = %active, "configuration reloaded");

@@ -912,6 +912,42 @@ async fn reload_switches_keys_and_rejects_bad_configs() {
 }
 
 #[tokio::test]
+async fn reload_resizes_the_cache() {
+    let with_cache = |capacity: u32| {
+        let extra = format!("[cache]\ncapacity = {capacity}\nexpiry_granularity_secs = 600\n");
+        Config::from_toml(&config_toml(KEY_A, &extra), Path::new("t.toml")).unwrap()
+    };
+    let state = AppState::from_config(&with_cache(100), &|_| None)
+        .unwrap()
+        .with_clock(|| NOW);
+    let body = json!({"url": "https://d1.example.net/media/hot.jpg", "ttl": 60});
+    let twice = |state: AppState, body: Value| async move {
+        for _ in 0..2 {
+            assert_eq!(
+                sign(&state, WEB_TOKEN, body.clone()).await.status,
+                StatusCode::OK
+            );
+        }
+        let text = send(&state, get("/metrics", None)).await.text();
+        let value = |name: &str| -> u64 {
+            let line = text.lines().find(|l| l.starts_with(name)).unwrap();
+            line.rsplit(' ').next().unwrap().parse().unwrap()
+        };
+        (
+            value("cfsign_cache_hits_total"),
+            value("cfsign_cache_misses_total"),
+        )
+    };
+    assert_eq!(twice(state.clone(), body.clone()).await, (1, 1));
+    // Capacity 0 turns the cache off without a restart: both requests sign.
+    state.reload(&with_cache(0), &|_| None).unwrap();
+    assert_eq!(twice(state.clone(), body.clone()).await, (1, 3));
+    // And back on.
+    state.reload(&with_cache(100), &|_| None).unwrap();
+    assert_eq!(twice(state.clone(), body).await, (2, 4));
+}
+
+#[tokio::test]
 async fn key_from_environment() {
     let pem = std::fs::read_to_string(key_path("test-key-b.pem")).unwrap();
     // As django-storages users often have it: newlines flattened to literal `\n`.

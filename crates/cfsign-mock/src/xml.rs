@@ -156,7 +156,9 @@ pub(crate) fn parse(input: &str) -> Result<Element, String> {
                 }
             }
             Event::Text(text) => {
-                let decoded = text.xml_content().map_err(|e| e.to_string())?;
+                // CloudFront's documents are XML 1.0: only CR LF and CR become LF. (XML 1.1 would
+                // also turn U+0085 and U+2028 into LF and change names and comments.)
+                let decoded = text.xml10_content().map_err(|e| e.to_string())?;
                 match stack.last_mut() {
                     Some(e) => e.text.push_str(&decoded),
                     None if decoded.trim().is_empty() => {}
@@ -164,7 +166,7 @@ pub(crate) fn parse(input: &str) -> Result<Element, String> {
                 }
             }
             Event::CData(data) => {
-                let decoded = data.xml_content().map_err(|e| e.to_string())?;
+                let decoded = data.xml10_content().map_err(|e| e.to_string())?;
                 match stack.last_mut() {
                     Some(e) => e.text.push_str(&decoded),
                     None => return Err("CDATA outside the root element".to_owned()),
@@ -255,6 +257,26 @@ mod tests {
             let back = parse(&e.to_document()).unwrap();
             proptest::prop_assert_eq!(back.child_text("B"), Some(text.as_str()));
         }
+    }
+
+    #[test]
+    fn xml10_line_ends() {
+        // U+0085 and U+2028 are line ends only in XML 1.1; CR LF and CR are LF in both.
+        for (text, expected) in [
+            ("a\u{2028}b", "a\u{2028}b"),
+            ("a\u{85}b", "a\u{85}b"),
+            ("a\r\nb", "a\nb"),
+            ("a\rb", "a\nb"),
+        ] {
+            let doc = format!("<A><B>{text}</B><C><![CDATA[{text}]]></C></A>");
+            let root = parse(&doc).unwrap();
+            assert_eq!(root.child_text("B"), Some(expected), "{text:?}");
+            assert_eq!(root.child_text("C"), Some(expected), "{text:?} in CDATA");
+        }
+        // Written by us, a CR survives (as `&#13;`).
+        let e = Element::node("A", vec![Element::text("B", "a\r\u{2028}b")]);
+        let back = parse(&e.to_document()).unwrap();
+        assert_eq!(back.child_text("B"), Some("a\r\u{2028}b"));
     }
 
     #[test]

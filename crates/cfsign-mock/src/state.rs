@@ -403,18 +403,13 @@ pub(crate) fn expect_root(e: &Element, name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// CloudFront's naming rule (the core's [`cfsign::CloudFrontName`]), answered as CloudFront does.
 fn check_name(kind: &str, name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_argument(format!(
+    match cfsign::CloudFrontName::new(name) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ApiError::invalid_argument(format!(
             "The {kind} name `{name}` is not valid: use 1 to 128 letters, digits, hyphens and underscores."
-        )))
+        ))),
     }
 }
 

@@ -1100,19 +1100,11 @@ fn write_private_key(path: &Path, pem: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// CloudFront's naming rule (the core's [`cfsign::CloudFrontName`]), checked before any AWS call.
 fn check_name(name: &str, flag: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "{flag} `{name}` is not a valid CloudFront name: use 1 to 128 letters, digits, `-` and `_`"
-        )))
-    }
+    cfsign::CloudFrontName::new(name)
+        .map(drop)
+        .map_err(|e| Error::Usage(format!("{flag}: {e}")))
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

@@ -42,7 +42,7 @@ mod verify;
 pub use crate::cookie::{CookieAttributes, SignedCookies, UnsignedCookies};
 pub use crate::error::Error;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
-pub use crate::key::{KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
+pub use crate::key::{CloudFrontName, KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
 pub use crate::policy::{CannedPolicy, CustomPolicy, PolicyParseError, Resource, SourceIp};
 pub use crate::sign::{Backend, HashAlgorithm, Signer, UnsignedUrl};
 pub use crate::time::{UnixTime, format_duration, parse_duration};

@@ -32,29 +32,20 @@ pub fn workspace_root() -> PathBuf {
 /// about 40 crates (two minutes here) into a second copy of every binary.
 /// `xtask/src/proc.rs` builds the same way, so `cargo xtask e2e` after the tests is a no-op too.
 pub fn build_command() -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root()).args([
-        "build",
-        "--message-format=json-render-diagnostics",
-        "--workspace",
-        "--examples",
-    ]);
-    for name in BINARIES {
-        cmd.args(["--bin", name]);
-    }
+    let mut cmd = cargo();
+    cmd.args(workspace_build_args(&BINARIES));
     if let Ok(exe) = std::env::current_exe() {
         cmd.args(layout_args(&exe));
     }
-    remove_package_env(&mut cmd);
     cmd
 }
 
-/// Removes the variables cargo sets for the package under test (`CARGO_PKG_NAME=cfsign-tests`…)
-/// from `cmd`'s environment: build scripts that watch them (ring's watches `CARGO_PKG_NAME` and
-/// `CARGO_MANIFEST_DIR`) would otherwise rerun, and recompile ring, aws-config and
-/// cfsign-provision on every test run and again on the next plain `cargo build`.
-fn remove_package_env(cmd: &mut Command) {
+/// `cargo` as the one that runs us (`$CARGO`), in the workspace root, without the variables cargo
+/// sets for the package being built or tested (`CARGO_PKG_NAME=cfsign-tests`, `CARGO_MANIFEST_DIR`,
+/// …): build scripts that watch them (ring's watches `CARGO_PKG_NAME` and `CARGO_MANIFEST_DIR`)
+/// would otherwise rerun, and recompile ring, aws-config and cfsign-provision on every test run and
+/// again on the next plain `cargo build`. xtask starts every cargo through this too.
+pub fn cargo() -> Command {
     const SET_FOR_PACKAGE: [&str; 6] = [
         "CARGO_CRATE_NAME",
         "CARGO_BIN_NAME",
@@ -63,6 +54,9 @@ fn remove_package_env(cmd: &mut Command) {
         "CARGO_RUSTC_CURRENT_DIR",
         "OUT_DIR",
     ];
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root());
     for (key, _) in std::env::vars_os() {
         let Some(name) = key.to_str() else { continue };
         if name.starts_with("CARGO_PKG_")
@@ -72,6 +66,44 @@ fn remove_package_env(cmd: &mut Command) {
             cmd.env_remove(&key);
         }
     }
+    cmd
+}
+
+/// The arguments of a `cargo build` of the binaries `names` with the package selection and
+/// feature resolution of `cargo test --workspace` (see [`build_command`]), reporting artifacts
+/// as JSON lines on stdout for [`built_binaries`].
+pub fn workspace_build_args(names: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "build",
+        "--message-format=json-render-diagnostics",
+        "--workspace",
+        "--examples",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for name in names {
+        args.extend(["--bin".to_owned(), (*name).to_owned()]);
+    }
+    args
+}
+
+/// The binaries (name → path) a `cargo build --message-format=json…` reported on `stdout`.
+pub fn built_binaries(stdout: &str) -> BTreeMap<String, PathBuf> {
+    let mut bins = BTreeMap::new();
+    for line in stdout.lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" || msg["target"]["kind"][0] != "bin" {
+            continue;
+        }
+        if let (Some(exe), Some(name)) =
+            (msg["executable"].as_str(), msg["target"]["name"].as_str())
+        {
+            bins.insert(name.to_owned(), PathBuf::from(exe));
+        }
+    }
+    bins
 }
 
 /// `--target-dir`, `--target` and profile arguments that reproduce the build that made `exe`
@@ -125,20 +157,7 @@ fn build_all() -> Result<Built, String> {
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    let mut bins = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["target"]["kind"][0] != "bin" {
-            continue;
-        }
-        if let (Some(exe), Some(name)) =
-            (msg["executable"].as_str(), msg["target"]["name"].as_str())
-        {
-            bins.insert(name.to_owned(), PathBuf::from(exe));
-        }
-    }
+    let bins = built_binaries(&String::from_utf8_lossy(&output.stdout));
     if output.status.success() {
         Ok(Built { bins, started })
     } else {

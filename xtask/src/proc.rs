@@ -16,36 +16,13 @@ use crate::{Result, signals};
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+    cfsign_tests::workspace_root()
 }
 
-/// `cargo` as the one that runs us (`$CARGO`), in the workspace root, without the variables
-/// `cargo run` set for xtask itself (`CARGO_PKG_NAME=xtask`, `CARGO_MANIFEST_DIR`, …): build
-/// scripts that watch them (ring's does) would rerun and recompile ring, aws-config and
-/// cfsign-provision, and again on the next plain `cargo build` or `cargo test`.
+/// `cargo` as the one that runs us, in the workspace root, without the variables `cargo run` set
+/// for xtask itself (the cross-crate tests' helper, shared so both build alike).
 pub(crate) fn cargo() -> Command {
-    const SET_FOR_PACKAGE: [&str; 6] = [
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root());
-    for (key, _) in std::env::vars_os() {
-        let Some(name) = key.to_str() else { continue };
-        if name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_MANIFEST_")
-            || SET_FOR_PACKAGE.contains(&name)
-        {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd
+    cfsign_tests::cargo()
 }
 
 /// Runs `cmd` with inherited stdio, printing it first; fails unless it exits 0.
@@ -202,17 +179,9 @@ impl Binaries {
 /// with other features (serde without `alloc`, for one). `tests/src/lib.rs` builds the same way.
 pub(crate) fn build_binaries(names: &[&str], release: bool) -> Result<Binaries> {
     let mut cmd = cargo();
-    cmd.args([
-        "build",
-        "--message-format=json-render-diagnostics",
-        "--workspace",
-        "--examples",
-    ]);
+    cmd.args(cfsign_tests::workspace_build_args(names));
     if release {
         cmd.arg("--release");
-    }
-    for name in names {
-        cmd.args(["--bin", name]);
     }
     println!("$ {}", describe(&cmd));
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
@@ -220,20 +189,9 @@ pub(crate) fn build_binaries(names: &[&str], release: bool) -> Result<Binaries> 
     let stdout = read_all(child.stdout.take());
     let status = signals::wait(&mut child).map_err(|e| format!("waiting for cargo build: {e}"))?;
     let stdout = stdout.join().unwrap_or_default();
-    let mut bins = Binaries::default();
-    for line in String::from_utf8_lossy(&stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-artifact" || msg["target"]["kind"][0] != "bin" {
-            continue;
-        }
-        if let (Some(exe), Some(name)) =
-            (msg["executable"].as_str(), msg["target"]["name"].as_str())
-        {
-            bins.paths.insert(name.to_owned(), PathBuf::from(exe));
-        }
-    }
+    let bins = Binaries {
+        paths: cfsign_tests::built_binaries(&String::from_utf8_lossy(&stdout)),
+    };
     if !status.success() {
         return Err(format!(
             "`{}` failed with {status} (compiler errors above)",

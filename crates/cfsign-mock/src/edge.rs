@@ -279,7 +279,14 @@ pub(crate) async fn serve(shared: &Shared, req: EdgeRequest<'_>) -> Response {
             if let Some(c) = cookies.as_deref() {
                 request = request.with_cookie_header(c);
             }
-            match cfsign::verify(&request, &restricted.keys) {
+            let mut decision = cfsign::verify(&request, &restricted.keys);
+            for behaviour in decision.undocumented() {
+                tracing::warn!(url = %req.url, kind = behaviour.kind(), "undocumented: {behaviour}");
+            }
+            if shared.strict {
+                decision = decision.strict();
+            }
+            match decision {
                 Decision::Granted(grant) if shared.grant_cache => {
                     restricted.grants.insert(cache_key, now, grant.expires());
                 }

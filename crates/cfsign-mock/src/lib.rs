@@ -76,6 +76,7 @@ pub struct MockConfig {
     clock: Clock,
     default_distribution: Option<String>,
     grant_cache: bool,
+    strict: bool,
 }
 
 impl Default for MockConfig {
@@ -91,6 +92,7 @@ impl Default for MockConfig {
             clock: Clock::System,
             default_distribution: None,
             grant_cache: true,
+            strict: false,
         }
     }
 }
@@ -183,6 +185,15 @@ impl MockConfig {
     /// control-plane change forgets everything. Turn it off to measure raw verification.
     pub fn with_grant_cache(mut self, enabled: bool) -> MockConfig {
         self.grant_cache = enabled;
+        self
+    }
+
+    /// Whether the edge denies requests that CloudFront's documentation does not promise to serve
+    /// (default off). Off, such a request is served as cfsign's best evidence says CloudFront
+    /// serves it, and the edge logs a warning naming the undocumented behaviour; on, it is denied
+    /// with the 403 CloudFront would most likely send ([`cfsign::Decision::strict`]).
+    pub fn with_strict(mut self, strict: bool) -> MockConfig {
+        self.strict = strict;
         self
     }
 

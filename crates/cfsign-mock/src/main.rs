@@ -55,6 +55,10 @@ struct Args {
     /// Fix the edge's clock at this time (Unix seconds or RFC 3339).
     #[arg(long, value_name = "TIME")]
     fixed_time: Option<String>,
+    /// Deny requests that only undocumented CloudFront behaviour would serve (such as
+    /// `Hash-Algorithm=sha256` in lower case); without it they are served with a warning in the log.
+    #[arg(long)]
+    strict: bool,
 }
 
 fn main() -> ExitCode {
@@ -75,7 +79,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    let mut config = MockConfig::new().with_port(args.port).with_host(args.host);
+    let mut config = MockConfig::new()
+        .with_port(args.port)
+        .with_host(args.host)
+        .with_strict(args.strict);
     if let Some(path) = &args.config {
         config = config.with_config_file(path)?;
     }

@@ -165,6 +165,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) default_distribution: Option<String>,
     pub(crate) grant_cache: bool,
+    /// Deny what only undocumented behaviour would serve.
+    pub(crate) strict: bool,
 }
 
 impl Shared {
@@ -184,6 +186,7 @@ impl Shared {
             clock: config.clock,
             default_distribution: config.default_distribution.clone(),
             grant_cache: config.grant_cache,
+            strict: config.strict,
         })
     }
 

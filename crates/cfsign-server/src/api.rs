@@ -283,6 +283,19 @@ pub struct VerifyRequest {
     /// When the request happens (default: now).
     #[serde(default)]
     pub now: Option<Time>,
+    /// Only what CloudFront documents: deny a request that would be served only by relying on
+    /// undocumented behaviour (listed in `undocumented` either way).
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// Behaviour CloudFront does not document that a decision relied on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UndocumentedNote {
+    /// A stable identifier (`standard_base64`, `hash_algorithm_case`, `start_second`, …).
+    pub kind: String,
+    /// What was seen, what cfsign decided, and the evidence.
+    pub explanation: String,
 }
 
 /// CloudFront's decision, with the core crate's explanation.
@@ -300,6 +313,9 @@ pub struct VerifyResponse {
     pub explanation: String,
     /// Extra observations.
     pub notes: Vec<String>,
+    /// Undocumented CloudFront behaviour the decision relied on (a grant with entries here is
+    /// what `strict` denies).
+    pub undocumented: Vec<UndocumentedNote>,
     /// The key used, when granted.
     pub key_pair_id: Option<String>,
     /// The expiry, when granted (Unix seconds).
@@ -902,6 +918,7 @@ async fn verify(
         })
         .transpose()?;
     let runtime_for_task = Arc::clone(&runtime);
+    let strict = request.strict;
     let decision = tokio::task::spawn_blocking(move || {
         let mut req = cfsign::Request::new(&request.url, now);
         if let Some(cookie) = &request.cookie {
@@ -910,10 +927,19 @@ async fn verify(
         if let Some(ip) = client_ip {
             req = req.with_client_ip(ip);
         }
-        cfsign::verify(&req, &runtime_for_task.trusted)
+        let decision = cfsign::verify(&req, &runtime_for_task.trusted);
+        if strict { decision.strict() } else { decision }
     })
     .await
     .map_err(|e| ApiError::internal(format!("the verify task failed: {e}")))?;
+    let undocumented = decision
+        .undocumented()
+        .iter()
+        .map(|b| UndocumentedNote {
+            kind: b.kind().to_owned(),
+            explanation: b.to_string(),
+        })
+        .collect();
     let body = match decision {
         Decision::Granted(grant) => VerifyResponse {
             granted: true,
@@ -932,6 +958,7 @@ async fn verify(
                 grant.expires()
             ),
             notes: grant.notes().to_vec(),
+            undocumented,
             key_pair_id: Some(grant.key_pair_id().to_owned()),
             expires: Some(grant.expires().as_secs()),
         },
@@ -942,6 +969,7 @@ async fn verify(
             reason: Some(denial.reason().kind().to_owned()),
             explanation: denial.reason().to_string(),
             notes: denial.notes().to_vec(),
+            undocumented,
             key_pair_id: None,
             expires: None,
         },

@@ -58,7 +58,7 @@ use tower_http::trace::TraceLayer;
 pub use crate::api::{
     CookiePair, CookiesRequest, HashName, PolicyFields, PolicyKind, SignBatch, SignBody,
     SignRequest, SignResponse, SignedBatch, SignedCookiesBody, SignedUrl, Status, Time, Ttl,
-    VerifyRequest, VerifyResponse, openapi,
+    UndocumentedNote, VerifyRequest, VerifyResponse, openapi,
 };
 pub use crate::config::{
     CacheConfig, ClientConfig, Config, ConfigError, Duration as ConfigDuration, EnvLookup,

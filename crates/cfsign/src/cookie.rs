@@ -11,7 +11,9 @@ use crate::{CannedPolicy, CustomPolicy, Error, HashAlgorithm, KeyPairId, UnixTim
 /// ```
 /// use cfsign::CookieAttributes;
 /// let attrs = CookieAttributes::new().with_domain("media.example.com")?.with_path("/private/")?;
-/// assert!(CookieAttributes::new().with_domain("d111.cloudfront.net").is_err());
+/// // The distribution's own name is allowed; the shared parent `cloudfront.net` is not.
+/// assert!(CookieAttributes::new().with_domain("d111111abcdef8.cloudfront.net").is_ok());
+/// assert!(CookieAttributes::new().with_domain("cloudfront.net").is_err());
 /// # Ok::<(), cfsign::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,14 +41,23 @@ impl CookieAttributes {
         CookieAttributes::default()
     }
 
-    /// Sets `Domain`. It must be a host name you control (the cookies must reach CloudFront through
-    /// your alternate domain name); `cloudfront.net` names are refused because browsers will not
-    /// share cookies across them.
+    /// Sets `Domain`: your alternate domain name (`media.example.com`, so a site under
+    /// `example.com` can set the cookies), or the distribution's own name
+    /// (`d111111abcdef8.cloudfront.net`, as in the developer guide's examples). The wildcard forms
+    /// `*.cloudfront.net` and `cloudfront.net` are refused: the guide forbids them, and browsers
+    /// refuse cookies for a public suffix anyway.
     pub fn with_domain(mut self, domain: &str) -> Result<CookieAttributes, Error> {
         let d = domain.trim().trim_start_matches('.').to_ascii_lowercase();
         let invalid = |reason: &str| Error::InvalidCookieAttribute {
             reason: format!("Domain `{domain}`: {reason}"),
         };
+        if d == "cloudfront.net" || (d.starts_with("*.") && d.ends_with(".cloudfront.net")) {
+            return Err(invalid(
+                "cookies cannot be set for all of cloudfront.net; use the distribution's own name \
+                 (e.g. d111111abcdef8.cloudfront.net) or, better, an alternate domain name under your site's \
+                 domain (e.g. media.example.com)",
+            ));
+        }
         if d.is_empty()
             || !d
                 .bytes()
@@ -54,12 +65,6 @@ impl CookieAttributes {
         {
             return Err(invalid(
                 "use a host name such as media.example.com (letters, digits, `-` and `.` only)",
-            ));
-        }
-        if d == "cloudfront.net" || d.ends_with(".cloudfront.net") {
-            return Err(invalid(
-                "cookies cannot be set for *.cloudfront.net; give the distribution an alternate domain name \
-                 (e.g. media.example.com) under your site's domain and use that",
             ));
         }
         self.domain = Some(d);
@@ -235,6 +240,27 @@ impl UnsignedCookies {
             policy_json: policy.to_json(),
             canned_expires: None,
         }
+    }
+
+    /// Cookies under a policy document the caller wrote, signed byte for byte as given (as
+    /// botocore, the JS and Go signers allow). The document must parse as a CloudFront policy
+    /// ([`CustomPolicy::parse`]).
+    ///
+    /// ```
+    /// use cfsign::UnsignedCookies;
+    /// let doc = r#"{ "Statement": [ { "Resource": "https://d1.example.net/hls/*",
+    ///     "Condition": { "DateLessThan": { "AWS:EpochTime": 1767225600 } } } ] }"#;
+    /// let unsigned = UnsignedCookies::with_policy(doc)?;
+    /// assert_eq!(unsigned.policy_bytes(), doc.as_bytes());
+    /// assert!(UnsignedCookies::with_policy("{}").is_err());
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn with_policy(document: &str) -> Result<UnsignedCookies, Error> {
+        crate::sign::check_policy_document(document)?;
+        Ok(UnsignedCookies {
+            policy_json: document.to_owned(),
+            canned_expires: None,
+        })
     }
 
     /// The exact bytes to sign.

@@ -34,8 +34,10 @@ mod key;
 #[cfg(feature = "native")]
 mod native;
 mod policy;
+mod resource;
 mod sign;
 mod time;
+mod undocumented;
 mod url;
 mod verify;
 
@@ -43,9 +45,11 @@ pub use crate::cookie::{CookieAttributes, SignedCookies, UnsignedCookies};
 pub use crate::error::Error;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
 pub use crate::key::{CloudFrontName, KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
-pub use crate::policy::{CannedPolicy, CustomPolicy, PolicyParseError, Resource, SourceIp};
+pub use crate::policy::{CannedPolicy, CustomPolicy, PolicyParseError, SourceIp};
+pub use crate::resource::Resource;
 pub use crate::sign::{Backend, HashAlgorithm, Signer, UnsignedUrl};
 pub use crate::time::{UnixTime, format_duration, parse_duration};
+pub use crate::undocumented::Undocumented;
 pub use crate::url::{MAX_URL_BYTES, SIGNING_PARAMS};
 pub use crate::verify::{
     Decision, Denial, DenyCode, DenyReason, Grant, Request, SignatureSource, TrustedKeys, verify,

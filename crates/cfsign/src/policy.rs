@@ -7,88 +7,7 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::{Error, UnixTime};
-
-/// A resource pattern for a custom policy: a URL where `*` matches zero or more characters and
-/// `?` exactly one, within one section of `scheme://host/path\?query` (a `?` that starts the
-/// query string is written `\?`).
-///
-/// ```
-/// use cfsign::Resource;
-/// let pattern = Resource::new("https://d111111abcdef8.cloudfront.net/videos/*")?;
-/// assert!(pattern.matches("https://d111111abcdef8.cloudfront.net/videos/a/b.m3u8?x=1"));
-/// assert!(!pattern.matches("https://d111111abcdef8.cloudfront.net/images/a.jpg"));
-/// # Ok::<(), cfsign::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Resource(String);
-
-impl Resource {
-    /// Validates a pattern: non-empty, no control characters, and if it has a `://` the scheme
-    /// part is `http`, `https` or a wildcard (`http*`, `*`).
-    pub fn new(pattern: &str) -> Result<Resource, Error> {
-        let invalid = |reason: &str| Error::InvalidResource {
-            pattern: crate::error::shorten(pattern, 120),
-            reason: reason.to_owned(),
-        };
-        if pattern.is_empty() {
-            return Err(invalid(
-                "it is empty; use `*` for every object, or a URL with wildcards",
-            ));
-        }
-        if let Some(c) = pattern.chars().find(|c| c.is_control()) {
-            return Err(invalid(&format!("it contains the control character {c:?}")));
-        }
-        if pattern.len() > 8192 {
-            return Err(invalid(
-                "it is longer than CloudFront's 8,192-byte URL limit",
-            ));
-        }
-        if let Some((scheme, _)) = pattern.split_once("://") {
-            let ok = glob_match(scheme, "http") || glob_match(scheme, "https");
-            if !ok {
-                return Err(invalid(
-                    "the scheme must be http, https or a wildcard such as http*",
-                ));
-            }
-        }
-        Ok(Resource(pattern.to_owned()))
-    }
-
-    /// A pattern that matches exactly `url` and nothing else: wildcard characters in it are
-    /// matched literally except where CloudFront gives no escape, and the query's `?` is written `\?`.
-    ///
-    /// ```
-    /// use cfsign::Resource;
-    /// let exact = Resource::exact("https://d1.example.net/a.jpg?v=2")?;
-    /// assert_eq!(exact.as_str(), r"https://d1.example.net/a.jpg\?v=2");
-    /// assert!(exact.matches("https://d1.example.net/a.jpg?v=2"));
-    /// # Ok::<(), cfsign::Error>(())
-    /// ```
-    pub fn exact(url: &str) -> Result<Resource, Error> {
-        match url.split_once('?') {
-            Some((head, query)) => Resource::new(&format!("{head}\\?{query}")),
-            None => Resource::new(url),
-        }
-    }
-
-    /// The pattern text, as written into the policy.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether a request URL (without signing parameters) matches this pattern, by CloudFront's
-    /// section-by-section wildcard rules.
-    pub fn matches(&self, url: &str) -> bool {
-        pattern_matches(&self.0, url)
-    }
-}
-
-impl fmt::Display for Resource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::{Error, Resource, UnixTime, Undocumented};
 
 /// An IPv4 address range in CIDR form, for a custom policy's `AWS:SourceIp`.
 ///
@@ -336,17 +255,35 @@ impl CustomPolicy {
         out
     }
 
-    /// Parses policy JSON as tolerantly as CloudFront: any whitespace and key order, `Statement`
-    /// as an array of one (or a bare object), epoch times as numbers or digit strings.
+    /// Parses policy JSON as tolerantly as CloudFront: any whitespace and key order (the
+    /// developer guide's own sample policy has both). Forms CloudFront does not document are
+    /// read too (`Statement` as a bare object, quoted epoch times, an address without `/32`);
+    /// [`verify`](crate::verify) reports them as [`Undocumented`].
+    ///
+    /// The resource is kept as written, whatever its form: a pattern CloudFront cannot match is
+    /// a mismatch at the edge, not a malformed policy.
     pub fn parse(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
+        parse_policy(bytes).map(|(policy, _)| policy)
+    }
+
+    /// Like [`CustomPolicy::parse`], also returning the undocumented forms the policy uses.
+    pub(crate) fn parse_noting(
+        bytes: &[u8],
+    ) -> Result<(CustomPolicy, Vec<Undocumented>), PolicyParseError> {
         parse_policy(bytes)
     }
 
-    /// Checks the time window and source IP (not the resource) for a request at `now` from `client_ip`.
+    /// Checks the time window and source IP (not the resource) for a request at `now` from
+    /// `client_ip`, noting an undocumented boundary it relied on.
+    ///
+    /// `DateLessThan` is exclusive (the request must come before it, as the name says and the
+    /// guide's "expires at" agrees). The second of `DateGreaterThan` itself is not settled by the
+    /// documentation; it is granted and noted.
     pub(crate) fn check_conditions(
         &self,
         now: UnixTime,
         client_ip: Option<std::net::IpAddr>,
+        notes: &mut Vec<Undocumented>,
     ) -> Result<(), crate::DenyReason> {
         use crate::DenyReason;
         if now >= self.date_less_than {
@@ -355,10 +292,13 @@ impl CustomPolicy {
                 now,
             });
         }
-        if let Some(start) = self.date_greater_than
-            && now <= start
-        {
-            return Err(DenyReason::NotYetValid { starts: start, now });
+        if let Some(start) = self.date_greater_than {
+            if now < start {
+                return Err(DenyReason::NotYetValid { starts: start, now });
+            }
+            if now == start {
+                notes.push(Undocumented::StartSecond { starts: start });
+            }
         }
         if let Some(range) = self.source_ip {
             match client_ip {
@@ -384,9 +324,10 @@ impl From<PolicyParseError> for Error {
     }
 }
 
-fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
+fn parse_policy(bytes: &[u8]) -> Result<(CustomPolicy, Vec<Undocumented>), PolicyParseError> {
     use serde_json::Value;
     let err = |msg: String| PolicyParseError(msg);
+    let mut notes = Vec::new();
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| err(format!("the policy is not valid JSON: {e}")))?;
     let statement = match value.get("Statement") {
@@ -397,7 +338,10 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
                 items.len()
             )));
         }
-        Some(obj @ Value::Object(_)) => obj,
+        Some(obj @ Value::Object(_)) => {
+            notes.push(Undocumented::StatementNotArray);
+            obj
+        }
         Some(_) => {
             return Err(err(
                 "`Statement` must be an array holding one statement".to_owned()
@@ -407,13 +351,13 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
     };
     let resource = match statement.get("Resource") {
         None => None,
-        Some(Value::String(s)) => Some(Resource::new(s).map_err(|e| err(e.to_string()))?),
+        Some(Value::String(s)) => Some(Resource::from_policy(s)),
         Some(_) => return Err(err("`Resource` must be a string".to_owned())),
     };
     let Some(condition) = statement.get("Condition").and_then(Value::as_object) else {
         return Err(err("the statement has no `Condition` object".to_owned()));
     };
-    let epoch = |name: &str| -> Result<Option<UnixTime>, PolicyParseError> {
+    let mut epoch = |name: &'static str| -> Result<Option<UnixTime>, PolicyParseError> {
         let Some(entry) = condition.get(name) else {
             return Ok(None);
         };
@@ -422,7 +366,10 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
             .ok_or_else(|| err(format!("`{name}` has no `AWS:EpochTime`")))?;
         let secs = match raw {
             Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
+            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                notes.push(Undocumented::QuotedEpochTime { condition: name });
+                s.parse::<u64>().ok()
+            }
             _ => None,
         }
         .ok_or_else(|| {
@@ -445,7 +392,13 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
                 .get("AWS:SourceIp")
                 .and_then(Value::as_str)
                 .ok_or_else(|| err("`IpAddress` has no string `AWS:SourceIp`".to_owned()))?;
-            Some(raw.parse::<SourceIp>().map_err(|e| err(e.to_string()))?)
+            let parsed = raw.parse::<SourceIp>().map_err(|e| err(e.to_string()))?;
+            if !raw.contains('/') {
+                notes.push(Undocumented::BareSourceIp {
+                    value: raw.trim().to_owned(),
+                });
+            }
+            Some(parsed)
         }
     };
     for key in condition.keys() {
@@ -456,12 +409,13 @@ fn parse_policy(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
             return Err(err(format!("unknown condition `{key}`")));
         }
     }
-    Ok(CustomPolicy {
+    let policy = CustomPolicy {
         resource,
         date_less_than,
         date_greater_than,
         source_ip,
-    })
+    };
+    Ok((policy, notes))
 }
 
 /// Writes `s` as a JSON string the way Python's `json.dumps` (with `ensure_ascii`) does.
@@ -490,91 +444,6 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Sections of a URL or pattern: `scheme://host/path?query`.
-struct Sections<'a> {
-    scheme: &'a str,
-    host: &'a str,
-    path: &'a str,
-    query: Option<&'a str>,
-}
-
-fn url_sections(url: &str) -> Option<Sections<'_>> {
-    sections(url, "?")
-}
-
-fn pattern_sections(pattern: &str) -> Option<Sections<'_>> {
-    sections(pattern, "\\?")
-}
-
-/// Splits at `://`, the first `/` after it, and `query_separator` (`?` in a URL, `\?` in a pattern).
-fn sections<'a>(text: &'a str, query_separator: &str) -> Option<Sections<'a>> {
-    let (scheme, rest) = text.split_once("://")?;
-    let (before_query, query) = match rest.split_once(query_separator) {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let (host, path) = match before_query.find('/') {
-        Some(i) => before_query.split_at(i),
-        None => (before_query, ""),
-    };
-    Some(Sections {
-        scheme,
-        host,
-        path,
-        query,
-    })
-}
-
-/// CloudFront's matching: `*` and `?` do not cross `scheme://host/path\?query` sections, and a
-/// trailing `*` in the path also covers any query string. A pattern without `://` (such as `*`)
-/// is matched against the whole URL.
-fn pattern_matches(pattern: &str, url: &str) -> bool {
-    let Some(p) = pattern_sections(pattern) else {
-        return glob_match(&pattern.replace("\\?", "?"), url);
-    };
-    let Some(u) = url_sections(url) else {
-        return false;
-    };
-    if !glob_match(p.scheme, u.scheme) || !glob_match(p.host, u.host) {
-        return false;
-    }
-    match (p.query, u.query) {
-        (Some(pq), Some(uq)) => glob_match(p.path, u.path) && glob_match(pq, uq),
-        (Some(pq), None) => glob_match(p.path, u.path) && pq.chars().all(|c| c == '*'),
-        (None, None) => glob_match(p.path, u.path),
-        (None, Some(_)) => p.path.ends_with('*') && glob_match(p.path, u.path),
-    }
-}
-
-/// Glob matching over characters: `*` any run (possibly empty), `?` exactly one character.
-/// Linear-time greedy algorithm with single backtrack point.
-pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        // `*` first: a `*` in the pattern is always a wildcard, even facing a literal `*`.
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,74 +466,6 @@ mod tests {
             r#""\u0000\u001f\n\t\r\b\f\u007f""#,
         );
         check("é漢😀", r#""\u00e9\u6f22\ud83d\ude00""#);
-    }
-
-    #[test]
-    fn wildcard_sections() {
-        let check = |pattern: &str, url: &str, expected: bool| {
-            assert_eq!(
-                pattern_matches(pattern, url),
-                expected,
-                "{pattern} vs {url}"
-            );
-        };
-        check(
-            "https://d1.example.net/a/*",
-            "https://d1.example.net/a/b/c.jpg",
-            true,
-        );
-        check(
-            "https://d1.example.net/a/*",
-            "https://d1.example.net/a/b.jpg?x=1&y",
-            true,
-        );
-        check(
-            "https://d1.example.net/a/*",
-            "https://d1.example.net/b/x.jpg",
-            false,
-        );
-        check(
-            "https://d1.example.net/a/*.jpg",
-            "https://d1.example.net/a/x.jpg?x=1",
-            false,
-        );
-        check(
-            "https://d1.example.net/a/*.jpg\\?x=*",
-            "https://d1.example.net/a/x.jpg?x=1",
-            true,
-        );
-        check("http*://d1.example.net/*", "http://d1.example.net/x", true);
-        check("http*://d1.example.net/*", "https://d1.example.net/x", true);
-        check("https://*.example.net/x", "https://d1.example.net/x", true);
-        // `*` does not cross from host into path.
-        check("https://d1*", "https://d1.example.net/x", false);
-        check(
-            "https://d1.example.net/?.jpg",
-            "https://d1.example.net/a.jpg",
-            true,
-        );
-        check(
-            "https://d1.example.net/?.jpg",
-            "https://d1.example.net/ab.jpg",
-            false,
-        );
-        check("*", "https://anything/at/all?q", true);
-        // A `*` in the pattern facing a literal `*` in the URL is still a wildcard.
-        check(
-            "https://d1.example.net/*",
-            "https://d1.example.net/*%00",
-            true,
-        );
-        check(
-            "https://d1.example.net/a*",
-            "https://d1.example.net/a*b*c",
-            true,
-        );
-        check(
-            "https://d1.example.net/a.jpg",
-            "https://d1.example.net/a.jpg?x",
-            false,
-        );
     }
 
     #[test]

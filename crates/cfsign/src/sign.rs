@@ -256,6 +256,18 @@ impl Signer {
         self.sign_cookies(&UnsignedCookies::custom(policy))
     }
 
+    /// Signs `url` under a caller-written policy document, byte for byte (see
+    /// [`UnsignedUrl::with_policy`]).
+    pub fn sign_url_with_policy(&self, url: &str, document: &str) -> Result<String, Error> {
+        self.sign_url(&UnsignedUrl::with_policy(url, document)?)
+    }
+
+    /// Signed cookies under a caller-written policy document, byte for byte (see
+    /// [`UnsignedCookies::with_policy`]).
+    pub fn cookies_with_policy(&self, document: &str) -> Result<SignedCookies, Error> {
+        self.sign_cookies(&UnsignedCookies::with_policy(document)?)
+    }
+
     /// Signs prepared [`UnsignedCookies`].
     pub fn sign_cookies(&self, unsigned: &UnsignedCookies) -> Result<SignedCookies, Error> {
         let signature = self.sign_bytes(unsigned.policy_bytes())?;
@@ -303,6 +315,39 @@ impl UnsignedUrl {
         Ok(UnsignedUrl {
             url: url.to_owned(),
             policy_json: policy.to_json(),
+            canned_expires: None,
+        })
+    }
+
+    /// `url` under a policy document the caller wrote, signed byte for byte as given (as
+    /// botocore's `generate_presigned_url(policy=…)`, the JS and Go signers allow). The document
+    /// must parse as a CloudFront policy, and its resource (if any) must cover `url`, or
+    /// CloudFront would answer 403.
+    ///
+    /// ```
+    /// use cfsign::UnsignedUrl;
+    /// let doc = r#"{"Statement":[{"Resource":"https://d1.example.net/hls/*","Condition":{"DateLessThan":{"AWS:EpochTime":1767225600}}}]}"#;
+    /// let unsigned = UnsignedUrl::with_policy("https://d1.example.net/hls/a.ts", doc)?;
+    /// assert_eq!(unsigned.policy_bytes(), doc.as_bytes());
+    /// assert!(UnsignedUrl::with_policy("https://d1.example.net/other/a.ts", doc).is_err());
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn with_policy(url: &str, document: &str) -> Result<UnsignedUrl, Error> {
+        check_signable(url)?;
+        let policy = check_policy_document(document)?;
+        if let Some(resource) = policy.resource()
+            && !resource.matches(url)
+        {
+            return Err(Error::InvalidPolicy {
+                reason: format!(
+                    "the policy's resource `{resource}` does not cover `{url}`, so CloudFront would answer 403 \
+                     AccessDenied; sign a URL the resource covers, or widen the resource"
+                ),
+            });
+        }
+        Ok(UnsignedUrl {
+            url: url.to_owned(),
+            policy_json: document.to_owned(),
             canned_expires: None,
         })
     }
@@ -359,6 +404,20 @@ impl UnsignedUrl {
         }
         Ok(out)
     }
+}
+
+/// Checks that a caller-written policy document is one CloudFront reads: it parses, and it is not
+/// larger than a URL can carry.
+pub(crate) fn check_policy_document(document: &str) -> Result<CustomPolicy, Error> {
+    if document.len() > MAX_URL_BYTES {
+        return Err(Error::InvalidPolicy {
+            reason: format!(
+                "the policy document is {} bytes; base64-encoded it would not fit CloudFront's {MAX_URL_BYTES}-byte URL limit",
+                document.len()
+            ),
+        });
+    }
+    Ok(CustomPolicy::parse(document.as_bytes())?)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! URL handling shared by signing, verifying and inspecting: validation of URLs to sign, and
 //! splitting a request URL into the caller's URL and CloudFront's signing parameters.
 
-use crate::Error;
+use crate::{Error, SignatureSource, Undocumented};
 
 /// CloudFront's largest URL, in bytes.
 pub const MAX_URL_BYTES: usize = 8192;
@@ -150,6 +150,36 @@ impl RawParams {
             || self.key_pair_id.is_some()
     }
 
+    /// Percent-decodes values that carry `%XX` escapes, noting each as undocumented, and notes
+    /// standard-base64 characters in `Signature` and `Policy`. `source` picks the names used in
+    /// notes (`Signature` or `CloudFront-Signature`).
+    pub(crate) fn normalise(&mut self, source: SignatureSource, notes: &mut Vec<Undocumented>) {
+        let cookie = source == SignatureSource::Cookies;
+        let name = |url: &'static str, cookie_name: &'static str| if cookie { cookie_name } else { url };
+        let slots: [(&mut Option<String>, &'static str); 5] = [
+            (&mut self.expires, name("Expires", "CloudFront-Expires")),
+            (&mut self.policy, name("Policy", "CloudFront-Policy")),
+            (&mut self.signature, name("Signature", "CloudFront-Signature")),
+            (&mut self.key_pair_id, name("Key-Pair-Id", "CloudFront-Key-Pair-Id")),
+            (&mut self.hash_algorithm, name("Hash-Algorithm", "CloudFront-Hash-Algorithm")),
+        ];
+        for (slot, parameter) in slots {
+            let Some(value) = slot.as_deref() else { continue };
+            if let Some(decoded) = percent_decode(value) {
+                notes.push(Undocumented::PercentEncoded { parameter });
+                *slot = Some(decoded);
+            }
+        }
+        for (value, parameter) in [
+            (&self.signature, name("Signature", "CloudFront-Signature")),
+            (&self.policy, name("Policy", "CloudFront-Policy")),
+        ] {
+            if value.as_deref().is_some_and(|v| v.contains(['+', '/', '='])) {
+                notes.push(Undocumented::StandardBase64 { parameter });
+            }
+        }
+    }
+
     fn set(&mut self, name: &str, value: &str) {
         let slot = match name {
             "Expires" => &mut self.expires,
@@ -164,6 +194,30 @@ impl RawParams {
             *slot = Some(value.to_owned());
         }
     }
+}
+
+/// Decodes `%XX` escapes in `value`; `None` if it has none or they do not decode to UTF-8 text.
+fn percent_decode(value: &str) -> Option<String> {
+    if !value.contains('%') {
+        return None;
+    }
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Splits a request URL into the URL without signing parameters (what a canned policy covers,

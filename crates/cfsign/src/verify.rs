@@ -5,9 +5,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::url::{RawParams, parse_cookie_header, split_signed_url};
+use crate::resource::{Match, first_difference};
 use crate::{
-    CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, SourceIp, UnixTime, encoding,
-    format_duration,
+    CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, Resource, SourceIp,
+    Undocumented, UnixTime, encoding, format_duration,
 };
 
 /// The public keys CloudFront trusts for a cache behaviour, by key pair ID (the keys of its key groups).
@@ -212,7 +213,7 @@ impl fmt::Display for DenyCode {
 pub enum DenyReason {
     /// No signing parameters in the URL and no `CloudFront-*` cookies.
     NoSignature,
-    /// Signing parameters are present but `Key-Pair-Id` is not.
+    /// Signing parameters are present but `Key-Pair-Id` is missing or empty.
     MissingKeyPairId,
     /// The Key-Pair-Id is not one of the trusted keys.
     UnknownKey {
@@ -284,6 +285,12 @@ pub enum DenyReason {
         /// The allowed range.
         range: SourceIp,
     },
+    /// Strict mode ([`Decision::strict`]): the request would be granted only by relying on
+    /// behaviour CloudFront does not document.
+    Undocumented {
+        /// What the grant relied on (never empty).
+        behaviours: Vec<Undocumented>,
+    },
 }
 
 impl DenyReason {
@@ -306,6 +313,9 @@ impl DenyReason {
             | DenyReason::ResourceMismatch { .. }
             | DenyReason::WrongClientIp { .. }
             | DenyReason::ClientIpUnknown { .. } => DenyCode::AccessDenied,
+            DenyReason::Undocumented { behaviours } => behaviours
+                .first()
+                .map_or(DenyCode::AccessDenied, Undocumented::code_if_refused),
         }
     }
 
@@ -328,6 +338,7 @@ impl DenyReason {
             DenyReason::ResourceMismatch { .. } => "resource_mismatch",
             DenyReason::WrongClientIp { .. } => "wrong_client_ip",
             DenyReason::ClientIpUnknown { .. } => "client_ip_unknown",
+            DenyReason::Undocumented { .. } => "undocumented",
         }
     }
 }
@@ -338,7 +349,9 @@ impl fmt::Display for DenyReason {
             DenyReason::NoSignature => f.write_str(
                 "no signature: the URL has no Expires/Policy, Signature and Key-Pair-Id parameters and there are no CloudFront-* cookies",
             ),
-            DenyReason::MissingKeyPairId => f.write_str("signing parameters are present but Key-Pair-Id is missing"),
+            DenyReason::MissingKeyPairId => {
+                f.write_str("signing parameters are present but Key-Pair-Id is missing or empty")
+            }
             DenyReason::UnknownKey { key_pair_id, trusted } => {
                 write!(f, "Key-Pair-Id `{key_pair_id}` is not in the cache behaviour's trusted key groups")?;
                 if trusted.is_empty() {
@@ -382,11 +395,25 @@ impl fmt::Display for DenyReason {
                 format_duration(starts.as_secs().saturating_sub(now.as_secs()).max(1))
             ),
             DenyReason::ResourceMismatch { pattern, url } => {
-                write!(f, "policy resource `{pattern}` does not match `{url}`")
+                write!(f, "policy resource `{pattern}` does not match `{url}`")?;
+                if let Some(why) = Resource::from_policy(pattern).unmatchable_reason() {
+                    write!(f, ": {why}")
+                } else if let Some(difference) = first_difference(pattern, url) {
+                    write!(f, ": {difference}")
+                } else {
+                    Ok(())
+                }
             }
             DenyReason::WrongClientIp { ip, range } => write!(f, "client IP {ip} is not in {range}"),
             DenyReason::ClientIpUnknown { range } => {
                 write!(f, "the policy only allows client IPs in {range}, and no client IP was given")
+            }
+            DenyReason::Undocumented { behaviours } => {
+                f.write_str("strict mode: the request would be granted only by relying on undocumented behaviour")?;
+                for behaviour in behaviours {
+                    write!(f, "; {behaviour}")?;
+                }
+                Ok(())
             }
         }
     }
@@ -397,6 +424,7 @@ impl fmt::Display for DenyReason {
 pub struct Denial {
     reason: DenyReason,
     notes: Vec<String>,
+    undocumented: Vec<Undocumented>,
 }
 
 impl Denial {
@@ -414,6 +442,12 @@ impl Denial {
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
+
+    /// Undocumented behaviour seen before the request was denied (for example a percent-encoded
+    /// parameter that was decoded).
+    pub fn undocumented(&self) -> &[Undocumented] {
+        &self.undocumented
+    }
 }
 
 impl fmt::Display for Denial {
@@ -421,6 +455,11 @@ impl fmt::Display for Denial {
         write!(f, "{}: {}", self.code(), self.reason)?;
         for note in &self.notes {
             write!(f, "; {note}")?;
+        }
+        if !matches!(self.reason, DenyReason::Undocumented { .. }) {
+            for behaviour in &self.undocumented {
+                write!(f, "; undocumented: {behaviour}")?;
+            }
         }
         Ok(())
     }
@@ -435,6 +474,7 @@ pub struct Grant {
     custom: bool,
     expires: UnixTime,
     notes: Vec<String>,
+    undocumented: Vec<Undocumented>,
 }
 
 impl Grant {
@@ -467,6 +507,12 @@ impl Grant {
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
+
+    /// Behaviour CloudFront does not document that this grant relies on. Empty when the
+    /// documentation alone says CloudFront serves the request.
+    pub fn undocumented(&self) -> &[Undocumented] {
+        &self.undocumented
+    }
 }
 
 /// CloudFront's decision.
@@ -489,6 +535,48 @@ impl Decision {
         match self {
             Decision::Denied(d) => Some(d),
             Decision::Granted(_) => None,
+        }
+    }
+
+    /// The undocumented behaviour this decision relied on or saw.
+    pub fn undocumented(&self) -> &[Undocumented] {
+        match self {
+            Decision::Granted(g) => &g.undocumented,
+            Decision::Denied(d) => &d.undocumented,
+        }
+    }
+
+    /// Only what CloudFront's documentation promises: a grant that relies on undocumented
+    /// behaviour becomes a denial ([`DenyReason::Undocumented`], with the code CloudFront would
+    /// most likely send if it refuses). Denials stay as they are.
+    ///
+    /// ```
+    /// use cfsign::{DenyReason, KeyKind, PrivateKey, Request, Signer, TrustedKeys, UnixTime, verify};
+    /// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+    /// let trusted: TrustedKeys = [("K2JCJMDEHXQW5F".parse()?, key.public_key())].into_iter().collect();
+    /// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, key);
+    /// let url = signer.sign_canned_url("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
+    /// // `Hash-Algorithm=sha1` in lower case: CloudFront documents only `SHA1`.
+    /// let odd = format!("{url}&Hash-Algorithm=sha1");
+    /// let decision = verify(&Request::new(&odd, UnixTime::from_secs(1767225000)?), &trusted);
+    /// assert!(decision.is_granted());
+    /// assert_eq!(decision.undocumented()[0].kind(), "hash_algorithm_case");
+    /// let strict = decision.strict();
+    /// assert!(matches!(strict.denial().unwrap().reason(), DenyReason::Undocumented { .. }));
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn strict(self) -> Decision {
+        match self {
+            Decision::Granted(grant) if !grant.undocumented.is_empty() => {
+                Decision::Denied(Denial {
+                    reason: DenyReason::Undocumented {
+                        behaviours: grant.undocumented.clone(),
+                    },
+                    notes: grant.notes,
+                    undocumented: grant.undocumented,
+                })
+            }
+            other => other,
         }
     }
 }
@@ -522,7 +610,7 @@ pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
         .map(parse_cookie_header)
         .unwrap_or_default();
     let mut notes = Vec::new();
-    let (params, source) = if url_params.any_present() {
+    let (mut params, source) = if url_params.any_present() {
         if cookie_params.any_present() {
             notes.push("URL signing parameters present, so cookies are ignored".to_owned());
         }
@@ -533,14 +621,22 @@ pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
         return Decision::Denied(Denial {
             reason: DenyReason::NoSignature,
             notes,
+            undocumented: Vec::new(),
         });
     };
-    match check(request, keys, &stripped, &params, source) {
+    let mut undocumented = Vec::new();
+    params.normalise(source, &mut undocumented);
+    match check(request, keys, &stripped, &params, source, &mut undocumented) {
         Ok(mut grant) => {
             grant.notes = notes;
+            grant.undocumented = undocumented;
             Decision::Granted(grant)
         }
-        Err(reason) => Decision::Denied(Denial { reason, notes }),
+        Err(reason) => Decision::Denied(Denial {
+            reason,
+            notes,
+            undocumented,
+        }),
     }
 }
 
@@ -550,8 +646,11 @@ fn check(
     stripped: &str,
     params: &RawParams,
     source: SignatureSource,
+    undocumented: &mut Vec<Undocumented>,
 ) -> Result<Grant, DenyReason> {
-    let Some(key_pair_id) = params.key_pair_id.as_deref() else {
+    // An empty Key-Pair-Id is "missing" too (AWS knowledge center: MissingKey for a missing or
+    // empty value).
+    let Some(key_pair_id) = params.key_pair_id.as_deref().filter(|id| !id.is_empty()) else {
         return Err(DenyReason::MissingKeyPairId);
     };
     let Some(key) = keys.get(key_pair_id) else {
@@ -567,11 +666,20 @@ fn check(
     let signature = encoding::decode(signature_text).ok_or(DenyReason::SignatureNotBase64)?;
     let hash = match params.hash_algorithm.as_deref() {
         None => HashAlgorithm::Sha1,
-        Some(value) => {
-            HashAlgorithm::from_param(value).ok_or_else(|| DenyReason::UnknownHashAlgorithm {
-                value: value.to_owned(),
-            })?
-        }
+        Some(value) => match HashAlgorithm::from_param(value) {
+            Some(hash) => hash,
+            None => {
+                let folded = HashAlgorithm::from_param(&value.to_ascii_uppercase()).ok_or_else(
+                    || DenyReason::UnknownHashAlgorithm {
+                        value: value.to_owned(),
+                    },
+                )?;
+                undocumented.push(Undocumented::HashAlgorithmCase {
+                    value: value.to_owned(),
+                });
+                folded
+            }
+        },
     };
     enum Parsed {
         Canned(UnixTime),
@@ -580,19 +688,26 @@ fn check(
     let (policy_bytes, parsed) = match (&params.policy, &params.expires) {
         (Some(policy), _) => {
             let bytes = encoding::decode(policy).ok_or(DenyReason::PolicyNotBase64)?;
-            let parsed = CustomPolicy::parse(&bytes).map_err(|e| DenyReason::PolicyUnparsable {
-                detail: e.to_string(),
-            })?;
+            let (parsed, quirks) =
+                CustomPolicy::parse_noting(&bytes).map_err(|e| DenyReason::PolicyUnparsable {
+                    detail: e.to_string(),
+                })?;
+            undocumented.extend(quirks);
             (bytes, Parsed::Custom(parsed))
         }
         (None, Some(expires)) => {
-            let secs = expires
-                .parse::<u64>()
-                .ok()
+            let secs = Some(expires.as_str())
+                .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|e| e.parse::<u64>().ok())
                 .and_then(|s| UnixTime::from_secs(s).ok())
                 .ok_or_else(|| DenyReason::MalformedExpires {
                     value: expires.clone(),
                 })?;
+            if expires.len() > 1 && expires.starts_with('0') {
+                undocumented.push(Undocumented::ExpiresLeadingZeros {
+                    value: expires.clone(),
+                });
+            }
             (
                 CannedPolicy::new(stripped, secs).to_json().into_bytes(),
                 Parsed::Canned(secs),
@@ -618,14 +733,20 @@ fn check(
             (expires, false)
         }
         Parsed::Custom(policy) => {
-            policy.check_conditions(request.now, request.client_ip)?;
-            if let Some(resource) = policy.resource()
-                && !resource.matches(stripped)
-            {
-                return Err(DenyReason::ResourceMismatch {
-                    pattern: resource.as_str().to_owned(),
-                    url: stripped.to_owned(),
-                });
+            policy.check_conditions(request.now, request.client_ip, undocumented)?;
+            if let Some(resource) = policy.resource() {
+                match resource.match_url(stripped) {
+                    Match::Yes => {}
+                    Match::IgnoringCase => undocumented.push(Undocumented::SchemeOrHostCase {
+                        pattern: resource.as_str().to_owned(),
+                    }),
+                    Match::No => {
+                        return Err(DenyReason::ResourceMismatch {
+                            pattern: resource.as_str().to_owned(),
+                            url: stripped.to_owned(),
+                        });
+                    }
+                }
             }
             (policy.date_less_than(), true)
         }
@@ -637,5 +758,6 @@ fn check(
         custom,
         expires,
         notes: Vec::new(),
+        undocumented: Vec::new(),
     })
 }

@@ -234,26 +234,26 @@ proptest! {
         let (signed, now, ip) = sign(signer, &url, &choice, expires);
         prop_assert!(verify(&request(&signed, now, ip), &keys.trusted).is_granted());
         // A wildcard resource legitimately covers other URLs: tamper only with the signing part.
-        // (CloudFront has no escape for `*`, so an "exact" resource of a URL with `*` is a wildcard.)
+        // (The SDK form of an "exact" resource is the URL itself, so its `*` and `?` are wildcards.)
         let first = match &choice {
             PolicyChoice::Custom { exact: false, .. } => url.len(),
-            PolicyChoice::Custom { exact: true, .. } if url.contains('*') => url.len(),
+            PolicyChoice::Custom { exact: true, .. } if url.contains(['*', '?']) => url.len(),
             _ => 0,
         };
         let replacements: Vec<u8> = URL_CHARS.bytes().chain(*b"/?&=%").collect();
         let bytes = signed.as_bytes();
         for position in first..bytes.len() {
             let mut pick = (seed as usize).wrapping_add(position.wrapping_mul(31)) % replacements.len();
-            // `encoding::decode` also takes the standard base64 alphabet, so inside the base64
-            // values `/`, `+`, `=` are the same bytes as `~`, `-`, `_`: not a change.
-            let alias = |a: u8, b: u8| matches!((a, b), (b'~', b'/') | (b'-', b'+') | (b'_', b'='));
-            while replacements[pick] == bytes[position] || alias(bytes[position], replacements[pick]) {
+            while replacements[pick] == bytes[position] {
                 pick = (pick + 1) % replacements.len();
             }
             let mut mutated = bytes.to_vec();
             mutated[position] = replacements[pick];
             let mutated = String::from_utf8(mutated).unwrap();
-            let decision = verify(&request(&mutated, now, ip), &keys.trusted);
+            // Some changes (standard base64 `/` for `~`, `sha256` for `SHA256`) are granted only by
+            // undocumented behaviour, with a note; strict mode, which is only the documentation,
+            // denies every change.
+            let decision = verify(&request(&mutated, now, ip), &keys.trusted).strict();
             prop_assert!(
                 !decision.is_granted(),
                 "changing byte {} of {} to `{}` is still granted: {}",
@@ -357,43 +357,74 @@ fn glob(pattern: &str, text: &str) -> bool {
     glob_reference(&p, &t)
 }
 
-/// CloudFront's rules, transcribed from the reference: wildcards stay within the scheme, host,
-/// path and query sections (`\?` in a pattern starts its query); a path ending in `*` with no
-/// query section also covers any query; a pattern without `://` is matched against the whole URL.
+/// CloudFront's rule, transcribed from `cfsign::Resource`'s documentation by a different method
+/// than the crate's automaton: try every pattern token that could stand for the URL's query
+/// separator (a `\?` or a `?` wildcard), and glob the path and the query separately.
 fn matches_reference(pattern: &str, url: &str) -> bool {
-    let Some((pattern_scheme, pattern_rest)) = pattern.split_once("://") else {
-        return glob(&pattern.replace("\\?", "?"), url);
+    let pattern = if pattern.contains("://") {
+        pattern.to_owned()
+    } else if pattern.starts_with('*') {
+        format!("*://{pattern}")
+    } else {
+        return false;
     };
+    let (pattern_scheme, pattern_rest) = pattern.split_once("://").unwrap();
+    if !glob(pattern_scheme, "http") && !glob(pattern_scheme, "https") {
+        return false;
+    }
     let Some((url_scheme, url_rest)) = url.split_once("://") else {
         return false;
     };
-    let (pattern_before, pattern_query) = match pattern_rest.split_once("\\?") {
-        Some((b, q)) => (b, Some(q)),
+    let pattern_host_end = [pattern_rest.find('/'), pattern_rest.find("\\?")]
+        .into_iter()
+        .flatten()
+        .min();
+    let (pattern_host, pattern_tail) = match pattern_host_end {
+        Some(i) => (&pattern_rest[..i], Some(&pattern_rest[i..])),
         None => (pattern_rest, None),
     };
-    let (url_before, url_query) = match url_rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url_rest, None),
-    };
-    let split = |s: &str| -> (String, String) {
-        match s.find('/') {
-            Some(i) => (s[..i].to_owned(), s[i..].to_owned()),
-            None => (s.to_owned(), String::new()),
-        }
-    };
-    let (pattern_host, pattern_path) = split(pattern_before);
-    let (url_host, url_path) = split(url_before);
-    if !glob(pattern_scheme, url_scheme)
-        || !glob(&pattern_host, &url_host)
-        || !glob(&pattern_path, &url_path)
-    {
+    let url_host_end = url_rest.find(['/', '?']).unwrap_or(url_rest.len());
+    let (url_host, url_tail) = url_rest.split_at(url_host_end);
+    let url_tail = if url_tail.starts_with('/') { url_tail.to_owned() } else { format!("/{url_tail}") };
+    if !glob(pattern_scheme, url_scheme) || !glob(pattern_host, url_host) {
         return false;
     }
-    match (pattern_query, url_query) {
-        (Some(pq), Some(uq)) => glob(pq, uq),
-        (Some(pq), None) => glob(pq, ""),
-        (None, None) => true,
-        (None, Some(_)) => pattern_path.ends_with('*'),
+    let pattern_tail = match pattern_tail {
+        None if pattern_host.ends_with('*') => return true,
+        None => "/".to_owned(),
+        Some(t) if t.starts_with('/') => t.to_owned(),
+        Some(t) => format!("/{t}"),
+    };
+    tail_reference(&pattern_tail, &url_tail)
+        || (!pattern_tail.contains("\\?")
+            && pattern_tail.ends_with('*')
+            && tail_reference(&format!("{pattern_tail}\\?*"), &url_tail))
+}
+
+fn tail_reference(pattern: &str, url_tail: &str) -> bool {
+    // Tokens: `\?` becomes '\u{0}' (the separator), everything else stays.
+    let tokens: Vec<char> = pattern.replace("\\?", "\u{0}").chars().collect();
+    match url_tail.split_once('?') {
+        None => match tokens.iter().position(|c| *c == '\u{0}') {
+            None => glob_reference(&tokens, &url_tail.chars().collect::<Vec<_>>()),
+            Some(k) => {
+                glob_reference(&tokens[..k], &url_tail.chars().collect::<Vec<_>>())
+                    && tokens[k + 1..].iter().all(|c| *c == '*')
+            }
+        },
+        Some((path, query)) => {
+            let path: Vec<char> = path.chars().collect();
+            let query: Vec<char> = query.chars().collect();
+            (0..tokens.len()).any(|k| {
+                let (before, after) = (&tokens[..k], &tokens[k + 1..]);
+                // A second `\?` after the separator stands for a literal `?`.
+                let after: Vec<char> = after.iter().map(|c| if *c == '\u{0}' { '?' } else { *c }).collect();
+                matches!(tokens[k], '\u{0}' | '?')
+                    && !before.contains(&'\u{0}')
+                    && glob_reference(before, &path)
+                    && glob_reference(&after, &query)
+            })
+        }
     }
 }
 
@@ -436,9 +467,16 @@ fn reference_matcher_sanity() {
         "https://d1.example.net/a/*.jpg",
         "https://d1.example.net/a/x.jpg?x=1"
     ));
-    assert!(!matches_reference(
+    // Documented exceptions: a trailing `*` in the domain, and no protocol before a `*`.
+    assert!(matches_reference(
         "https://d1*",
         "https://d1.example.net/x"
+    ));
+    assert!(matches_reference("*example.com", "https://www.example.com/"));
+    // The SDK form.
+    assert!(matches_reference(
+        "https://d1.example.net/*?q1=123&q2=abc",
+        "https://d1.example.net/x.html?q1=123&q2=abc"
     ));
     assert!(matches_reference("*", "https://any/thing?q"));
     assert!(glob("a*b?c", "axxbyc") && !glob("a*b?c", "abc"));

@@ -119,14 +119,7 @@ fn server_signed_urls_are_served_by_the_edge() {
     let dir = tempfile::tempdir().unwrap();
     let p = Provisioned::start(dir.path(), &files());
     let token = "cfsign-tests-token-0123456789abcdef";
-    let token_hash = {
-        let out = run_ok(
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("printf %s '{token}' | openssl dgst -sha256 -r")),
-        );
-        String::from_utf8(out.stdout).unwrap()[..64].to_owned()
-    };
+    let token_hash = sha256_hex(token);
     let config = dir.path().join("server.toml");
     std::fs::write(
         &config,
@@ -184,4 +177,142 @@ fn find_url(v: &serde_json::Value) -> Option<String> {
         serde_json::Value::Object(m) => m.values().find_map(find_url),
         _ => None,
     }
+}
+
+/// The `Policy` (or canned `Expires`) a signed URL carries, decoded.
+fn policy_of(signed: &str) -> String {
+    let parts = cfsign::inspect_url(signed);
+    parts
+        .policy_json()
+        .unwrap_or_else(|| panic!("no policy in {signed}"))
+        .to_owned()
+}
+
+#[test]
+fn cli_server_and_library_sign_the_same_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    run_ok(command("cfsign").args(["keygen", "--out"]).arg(&key));
+    let id = "K2JCJMDEHXQW5F";
+    let url = "https://d111111abcdef8.cloudfront.net/private/a.jpg?size=large&license=yes";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expires = now + 1800;
+    let token = "cfsign-tests-token-policies-0123456789";
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[keys]]\nid = \"{id}\"\nfile = \"{}\"\n\n[[clients]]\nname = \"tests\"\ntoken_sha256 = \"{}\"\n\
+             allow = [\"https://d111111abcdef8.cloudfront.net/private/\"]\nmax_ttl = \"1h\"\ncookies = true\ncustom_policy = true\n",
+            key.display(),
+            sha256_hex(token),
+        ),
+    )
+    .unwrap();
+    let mut cmd = command("cfsign-server");
+    cmd.arg("--config")
+        .arg(&config)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())]);
+    let server = Service::start(cmd, &dir.path().join("server.log"));
+    let post = |path: &str, body: serde_json::Value| -> serde_json::Value {
+        let resp = request(
+            "POST",
+            &format!("{}{path}", server.url()),
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &format!("Bearer {token}")),
+            ],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(resp.status, 200, "{}\n{}", resp.text(), server.log());
+        serde_json::from_slice(&resp.body).unwrap()
+    };
+    let cli = |args: &[&str]| -> String {
+        let out = run_ok(
+            command("cfsign")
+                .args(args)
+                .args(["--key-pair-id", id, "--private-key"])
+                .arg(&key)
+                .args(["--expires-at", &expires.to_string()]),
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let library_custom = cfsign::CustomPolicy::new(
+        cfsign::Resource::exact(url).unwrap(),
+        cfsign::UnixTime::from_secs(expires).unwrap(),
+    )
+    .with_source_ip("192.0.2.0/24".parse().unwrap())
+    .to_json();
+    let library_canned =
+        cfsign::CannedPolicy::new(url, cfsign::UnixTime::from_secs(expires).unwrap()).to_json();
+
+    // Custom (an IP range) for a URL with a query string: the SDK form, `?` unescaped, everywhere.
+    let cli_url = cli(&["sign", url, "--ip", "192.0.2.0/24"]);
+    let server_url = find_url(&post(
+        "/v1/sign",
+        serde_json::json!({"url": url, "expires": expires, "source_ip": "192.0.2.0/24"}),
+    ))
+    .unwrap();
+    assert_eq!(policy_of(&cli_url), library_custom);
+    assert_eq!(policy_of(&server_url), library_custom);
+    assert!(library_custom.contains(
+        r#""Resource":"https://d111111abcdef8.cloudfront.net/private/a.jpg?size=large&license=yes""#
+    ));
+    // RSA signatures are deterministic: the whole URL is the same.
+    assert_eq!(cli_url, server_url);
+
+    // Canned.
+    let cli_url = cli(&["sign", url]);
+    let server_url = find_url(&post(
+        "/v1/sign",
+        serde_json::json!({"url": url, "expires": expires}),
+    ))
+    .unwrap();
+    assert_eq!(policy_of(&cli_url), library_canned);
+    assert_eq!(cli_url, server_url);
+
+    // Cookies: an exact URL with a query string is canned in both (as with the aws CLI and JS);
+    // with an IP range both write the same custom policy.
+    for (extra, library, kind) in [
+        (&[][..], &library_canned, "canned"),
+        (&["--ip", "192.0.2.0/24"][..], &library_custom, "custom"),
+    ] {
+        let mut args = vec!["cookies", url, "--format", "json"];
+        args.extend_from_slice(extra);
+        let cli_json: serde_json::Value = serde_json::from_str(&cli(&args)).unwrap();
+        let mut body = serde_json::json!({"resource": url, "expires": expires});
+        if !extra.is_empty() {
+            body["source_ip"] = "192.0.2.0/24".into();
+        }
+        let server_json = post("/v1/cookies", body);
+        assert_eq!(cli_json["policy"], kind, "{cli_json}");
+        assert_eq!(server_json["policy"], kind, "{server_json}");
+        let cli_header = cli_json["cookie_header"].as_str().unwrap();
+        let server_header = server_json["cookie_header"].as_str().unwrap();
+        assert_eq!(cli_header, server_header);
+        let parts = cfsign::inspect_cookies(cli_header);
+        if kind == "custom" {
+            assert_eq!(parts.policy_json(), Some(library.as_str()), "{cli_header}");
+        } else {
+            // Canned cookies carry no resource; CloudFront rebuilds the policy from the URL.
+            assert!(
+                cli_header.starts_with(&format!("CloudFront-Expires={expires};")),
+                "{cli_header}"
+            );
+            assert!(library.contains(&expires.to_string()));
+        }
+    }
+}
+
+/// A token's SHA-256, as the server config takes it.
+fn sha256_hex(token: &str) -> String {
+    let out = run_ok(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s '{token}' | openssl dgst -sha256 -r")),
+    );
+    String::from_utf8_lossy(&out.stdout)[..64].to_owned()
 }

@@ -18,8 +18,9 @@ Exit codes:
   2  usage or input error (bad flag, key, URL or time)
 
 Environment:
-  AWS_CLOUDFRONT_KEY_ID  key pair ID when --key-pair-id is not given
-  AWS_CLOUDFRONT_KEY     private key PEM text (or a file path) when --private-key is not given";
+  AWS_CLOUDFRONT_KEY_ID          key pair ID when --key-pair-id is not given
+  AWS_CLOUDFRONT_KEY             private key PEM text (or a file path) when --private-key is not given
+  AWS_CLOUDFRONT_KEY_PASSPHRASE  passphrase of an encrypted key when --passphrase-file is not given";
 
 /// Sign, verify and inspect Amazon CloudFront signed URLs and signed cookies.
 #[derive(Debug, Parser)]
@@ -65,6 +66,8 @@ Examples:
   cfsign sign - --expires-in 1h < urls.txt > signed.txt
   echo '{\"url\":\"https://d1.example.net/a.jpg\",\"expires_in\":\"10m\",\"ip\":\"192.0.2.1\"}' \\
       | cfsign sign -
+  # A policy document you wrote, signed byte for byte (botocore's policy=, the JS policy option):
+  cfsign sign https://d111111abcdef8.cloudfront.net/hls/a.ts --policy policy.json
 
 Bulk JSON lines take the fields url (required), expires_in, expires_at, starts_at, ip and
 resource, which override the flags for that line. Blank lines and lines starting with # are
@@ -80,8 +83,9 @@ Examples:
   cfsign cookies 'https://media.example.com/videos/*' --expires-in 2h --format header   # for curl -H
   cfsign cookies https://media.example.com/a.mp4 --expires-in 10m --format json
 
-A resource with * or ?, or any of --starts-at/--ip/--custom, gets a custom policy; an exact
-URL otherwise gets a canned policy (which covers only that URL).")]
+A resource with *, or any of --starts-at/--ip/--custom, gets a custom policy (as the aws CLI
+and the JS signer decide); otherwise, even with a query string, a canned policy (which covers only
+that URL). --policy FILE signs a policy document you wrote, byte for byte.")]
     Cookies(CookiesArgs),
 
     /// Decide whether CloudFront would serve a signed URL (or cookies), and explain a 403.
@@ -93,7 +97,9 @@ Examples:
       --at 2026-12-01T00:00:00Z --json
 
 Exit code 0: CloudFront would serve the request; 1: it would answer 403 (the code and the
-reason are printed); 2: usage or input error. Without --trusted-key, the key in
+reason are printed); 2: usage or input error. Where the decision relies on behaviour CloudFront
+does not document (standard base64, `sha256` in lower case, the DateGreaterThan second, ...), a
+`note: undocumented:` line says so; --strict denies such requests. Without --trusted-key, the key in
 AWS_CLOUDFRONT_KEY_ID / AWS_CLOUDFRONT_KEY is trusted.")]
     Verify(VerifyArgs),
 
@@ -144,6 +150,10 @@ pub(crate) struct PubkeyArgs {
     /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
     #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) private_key: Option<String>,
+    /// A file holding the passphrase of an encrypted private key; one trailing newline is removed
+    /// [default: $AWS_CLOUDFRONT_KEY_PASSPHRASE].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) passphrase_file: Option<PathBuf>,
 }
 
 /// The signing key and its ID.
@@ -155,6 +165,12 @@ pub(crate) struct KeyArgs {
     /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
     #[arg(long, value_name = "PATH|file://PATH|PEM", allow_hyphen_values = true)]
     pub(crate) private_key: Option<String>,
+    /// A file holding the passphrase of an encrypted private key (PKCS#8 `ENCRYPTED PRIVATE KEY`,
+    /// or OpenSSL's legacy `Proc-Type: 4,ENCRYPTED`); one trailing newline is removed
+    /// [default: $AWS_CLOUDFRONT_KEY_PASSPHRASE]. No flag takes the passphrase itself: command
+    /// lines are visible to other users.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) passphrase_file: Option<PathBuf>,
     /// Hash under the signature: sha1 (CloudFront's default) or sha256.
     #[arg(long, value_enum, default_value_t = Hash::Sha1)]
     pub(crate) hash: Hash,
@@ -204,6 +220,14 @@ pub(crate) struct SignArgs {
     /// The policy's resource pattern with * and ? wildcards (makes the policy custom) [default: the URL].
     #[arg(long, value_name = "PATTERN")]
     pub(crate) resource: Option<String>,
+    /// Sign this policy document byte for byte (a file, or `-` for stdin) instead of building one
+    /// from the flags; it must parse as a CloudFront policy and its resource must cover the URL.
+    #[arg(
+        long = "policy",
+        value_name = "FILE|-",
+        conflicts_with_all = ["resource", "expires_in", "expires_at", "starts_at", "ip"]
+    )]
+    pub(crate) policy_file: Option<String>,
     /// Output: the signed URL, or a JSON object with the URL, expiry and policy kind.
     #[arg(long, value_enum, default_value_t = SignFormat::Url)]
     pub(crate) format: SignFormat,
@@ -224,8 +248,16 @@ pub(crate) enum SignFormat {
 #[derive(Debug, Args)]
 pub(crate) struct CookiesArgs {
     /// The resource: an exact URL (canned policy) or a pattern such as https://media.example.com/videos/*.
-    #[arg(value_name = "RESOURCE")]
-    pub(crate) resource: String,
+    #[arg(value_name = "RESOURCE", required_unless_present = "policy_file")]
+    pub(crate) resource: Option<String>,
+    /// Sign this policy document byte for byte (a file, or `-` for stdin) instead of building one
+    /// from the flags; it must parse as a CloudFront policy.
+    #[arg(
+        long = "policy",
+        value_name = "FILE|-",
+        conflicts_with_all = ["resource", "expires_in", "expires_at", "starts_at", "ip", "custom"]
+    )]
+    pub(crate) policy_file: Option<String>,
     #[command(flatten)]
     pub(crate) key: KeyArgs,
     #[command(flatten)]
@@ -281,6 +313,10 @@ pub(crate) struct VerifyArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Only what CloudFront documents: deny a request that would be served only by relying on
+    /// undocumented behaviour (such as `Hash-Algorithm=sha256` in lower case).
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 #[derive(Debug, Args)]

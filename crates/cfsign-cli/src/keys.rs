@@ -1,6 +1,7 @@
-//! Keys: where the signing key and key pair ID come from, `keygen` and `pubkey`.
+//! Keys: where the signing key, its passphrase and the key pair ID come from, `keygen` and `pubkey`.
 //!
-//! Key material is never printed: errors name the flag or variable and the path, never the content.
+//! Key material and passphrases are never printed: errors name the flag or variable and the path,
+//! never the content.
 
 use std::fs;
 use std::io::Write as _;
@@ -17,11 +18,14 @@ use crate::output::Out;
 pub(crate) const KEY_ENV: &str = "AWS_CLOUDFRONT_KEY";
 /// The environment variable holding the key pair ID.
 pub(crate) const KEY_ID_ENV: &str = "AWS_CLOUDFRONT_KEY_ID";
+/// The environment variable holding the passphrase of an encrypted private key.
+pub(crate) const PASSPHRASE_ENV: &str = "AWS_CLOUDFRONT_KEY_PASSPHRASE";
 
-/// Builds the signer from `--key-pair-id`/`--private-key` or the environment.
+/// Builds the signer from `--key-pair-id`/`--private-key`/`--passphrase-file` or the environment.
 pub(crate) fn signer(args: &KeyArgs, backend: Backend) -> Result<Signer> {
     let id = key_pair_id(args.key_pair_id.as_deref())?;
-    let key = private_key(args.private_key.as_deref())?;
+    let key =
+        private_key_with_passphrase(args.private_key.as_deref(), args.passphrase_file.as_deref())?;
     let hash = match args.hash {
         Hash::Sha1 => HashAlgorithm::Sha1,
         Hash::Sha256 => HashAlgorithm::Sha256,
@@ -44,8 +48,73 @@ pub(crate) fn key_pair_id(flag: Option<&str>) -> Result<KeyPairId> {
     KeyPairId::new(&value).context(source)
 }
 
-/// The private key from the flag, else the environment.
+/// The passphrase of an encrypted private key, and where it came from (for errors; never the value).
+pub(crate) struct Passphrase {
+    bytes: Zeroizing<Vec<u8>>,
+    source: String,
+    /// How the value was read, for the wrong-passphrase error.
+    how: &'static str,
+}
+
+/// The passphrase from `--passphrase-file` (one trailing newline removed), else from
+/// `AWS_CLOUDFRONT_KEY_PASSPHRASE` (used as it is), else none.
+pub(crate) fn passphrase(file: Option<&Path>) -> Result<Option<Passphrase>> {
+    if let Some(path) = file {
+        let shown = path.display();
+        let path = path
+            .to_str()
+            .map_or_else(|| path.to_path_buf(), expand_home);
+        let mut bytes = Zeroizing::new(
+            fs::read(&path).with_context(|| format!("--passphrase-file: cannot read `{shown}`"))?,
+        );
+        // As `echo pass > file` writes it; only one newline, so a passphrase may end in spaces.
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+        }
+        if bytes.is_empty() {
+            bail!(
+                "--passphrase-file: `{shown}` is empty; it must hold the passphrase of the private key"
+            );
+        }
+        return Ok(Some(Passphrase {
+            bytes,
+            source: format!("the passphrase from --passphrase-file `{shown}`"),
+            how: "one trailing newline of the file is removed, nothing else",
+        }));
+    }
+    match std::env::var_os(PASSPHRASE_ENV) {
+        Some(value) if !value.is_empty() => Ok(Some(Passphrase {
+            bytes: Zeroizing::new(value.into_encoded_bytes()),
+            source: format!("the passphrase from {PASSPHRASE_ENV}"),
+            how: "the variable is used as it is, spaces and newlines included",
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The private key from the flag, else the environment; an encrypted key is decrypted with
+/// `AWS_CLOUDFRONT_KEY_PASSPHRASE` (the commands without `--passphrase-file`, such as `verify`).
 pub(crate) fn private_key(flag: Option<&str>) -> Result<PrivateKey> {
+    private_key_from(flag, None, false)
+}
+
+/// The private key from the flag, else the environment; an encrypted key is decrypted with the
+/// passphrase from `passphrase_file`, else from `AWS_CLOUDFRONT_KEY_PASSPHRASE`.
+pub(crate) fn private_key_with_passphrase(
+    flag: Option<&str>,
+    passphrase_file: Option<&Path>,
+) -> Result<PrivateKey> {
+    private_key_from(flag, passphrase_file, true)
+}
+
+fn private_key_from(
+    flag: Option<&str>,
+    passphrase_file: Option<&Path>,
+    has_passphrase_flag: bool,
+) -> Result<PrivateKey> {
     let (value, source) = match flag {
         Some(v) => (Zeroizing::new(v.to_owned()), "--private-key"),
         None => match std::env::var(KEY_ENV) {
@@ -56,16 +125,33 @@ pub(crate) fn private_key(flag: Option<&str>) -> Result<PrivateKey> {
             ),
         },
     };
-    load_private_key(&value, source)
+    let passphrase = passphrase(passphrase_file)?;
+    let hint = if has_passphrase_flag {
+        "give its passphrase with --passphrase-file PATH (a file holding it) or in AWS_CLOUDFRONT_KEY_PASSPHRASE"
+    } else {
+        "give its passphrase in AWS_CLOUDFRONT_KEY_PASSPHRASE"
+    };
+    load_private_key(&value, source, passphrase.as_ref(), hint)
 }
 
-/// Loads a private key from a path, `file://PATH`, `fileb://PATH`, or PEM text. `source` names
-/// the flag or variable in errors.
-pub(crate) fn load_private_key(value: &str, source: &str) -> Result<PrivateKey> {
+/// Loads a private key from a path, `file://PATH`, `fileb://PATH`, or PEM text, decrypting it with
+/// `passphrase` if it is encrypted. `source` names the flag or variable in errors; `hint` says how
+/// to give a passphrase.
+pub(crate) fn load_private_key(
+    value: &str,
+    source: &str,
+    passphrase: Option<&Passphrase>,
+    hint: &str,
+) -> Result<PrivateKey> {
     let trimmed = value.trim();
     if trimmed.contains("-----BEGIN") || trimmed.contains("PRIVATE KEY") {
-        return PrivateKey::from_pem(trimmed)
-            .with_context(|| format!("{source}: the PEM text is not a usable private key"));
+        let loaded = match passphrase {
+            Some(p) => PrivateKey::from_pem_with_passphrase(trimmed, &p.bytes),
+            None => PrivateKey::from_pem(trimmed),
+        };
+        return loaded.map_err(|e| {
+            key_error(e, "the PEM text", passphrase, hint).context(source.to_owned())
+        });
     }
     let path = trimmed
         .strip_prefix("file://")
@@ -86,8 +172,33 @@ pub(crate) fn load_private_key(value: &str, source: &str) -> Result<PrivateKey> 
             "{source}: cannot read the private key file {shown}; give a file path, file://PATH, or the PEM text itself"
         )
     })?);
-    PrivateKey::parse(&bytes)
-        .with_context(|| format!("{source}: {shown} is not a usable private key"))
+    let loaded = match passphrase {
+        Some(p) => PrivateKey::parse_with_passphrase(&bytes, &p.bytes),
+        None => PrivateKey::parse(&bytes),
+    };
+    loaded.map_err(|e| key_error(e, &shown, passphrase, hint).context(source.to_owned()))
+}
+
+/// The error for a key that did not load; `what` is the file (or "the PEM text").
+fn key_error(
+    err: cfsign::Error,
+    what: &str,
+    passphrase: Option<&Passphrase>,
+    hint: &str,
+) -> anyhow::Error {
+    match (&err, passphrase) {
+        (cfsign::Error::EncryptedKey { found }, _) => anyhow::anyhow!(
+            "{what} is an encrypted private key ({found}); {hint} (never on the command line), \
+             or decrypt it once with `openssl pkey -in key.pem -out key-plain.pem`"
+        ),
+        (cfsign::Error::WrongPassphrase { .. }, Some(passphrase)) => anyhow::anyhow!(
+            "wrong passphrase: {} does not decrypt {what}. Give the passphrase the key was \
+             encrypted with ({}), and check the key is whole",
+            passphrase.source,
+            passphrase.how
+        ),
+        _ => anyhow::Error::new(err).context(format!("{what} is not a usable private key")),
+    }
 }
 
 /// Loads a public key (or derives it from a private key) from a file.
@@ -105,10 +216,21 @@ pub(crate) fn load_public_key(path: &str) -> Result<PublicKey> {
     };
     match parsed {
         Ok(key) => Ok(key),
-        // A private key also tells us its public key; accept it rather than make people derive it.
-        Err(cfsign::Error::PrivateKeyGiven { .. }) => Ok(PrivateKey::parse(&bytes)
-            .with_context(|| format!("`{}` is not a usable key", path.display()))?
-            .public_key()),
+        // A private key also tells us its public key; accept it rather than make people derive it
+        // (decrypting it with AWS_CLOUDFRONT_KEY_PASSPHRASE if it is encrypted).
+        Err(cfsign::Error::PrivateKeyGiven { .. }) => {
+            let shown = format!("`{}`", path.display());
+            let passphrase = passphrase(None)?;
+            let loaded = match &passphrase {
+                Some(p) => PrivateKey::parse_with_passphrase(&bytes, &p.bytes),
+                None => PrivateKey::parse(&bytes),
+            };
+            let hint =
+                "give its passphrase in AWS_CLOUDFRONT_KEY_PASSPHRASE, or give the public key";
+            Ok(loaded
+                .map_err(|e| key_error(e, &shown, passphrase.as_ref(), hint))?
+                .public_key())
+        }
         Err(e) => {
             Err(e).with_context(|| format!("`{}` is not a usable public key", path.display()))
         }
@@ -199,7 +321,8 @@ fn write_file(path: &Path, data: &[u8], mode: u32, force: bool) -> Result<()> {
 
 /// `cfsign pubkey`.
 pub(crate) fn pubkey(args: &PubkeyArgs, out: &mut Out) -> Result<()> {
-    let key = private_key(args.private_key.as_deref())?;
+    let key =
+        private_key_with_passphrase(args.private_key.as_deref(), args.passphrase_file.as_deref())?;
     let public = key.public_key();
     if let Err(e) = public.check_accepted_by_key_groups() {
         eprintln!("warning: {e}");

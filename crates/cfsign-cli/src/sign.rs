@@ -116,6 +116,48 @@ impl Spec {
             ip,
             custom: self.starts_at.is_some() || self.ip.is_some() || self.resource.is_some(),
             resource: self.resource.clone(),
+            document: None,
+        })
+    }
+}
+
+/// Reads a policy document for `--policy` from a file or `-` (stdin), byte for byte.
+fn read_policy_document(path: &str) -> Result<String> {
+    let bytes = if path == "-" {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+            .context("--policy -: cannot read the policy document from stdin")?;
+        bytes
+    } else {
+        std::fs::read(path).with_context(|| format!("--policy: cannot read `{path}`"))?
+    };
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "--policy: the policy document is not UTF-8 text; CloudFront policies are UTF-8 JSON"
+        )
+    })
+}
+
+impl Plan {
+    /// The plan for a caller-written policy document: signed byte for byte.
+    fn from_document(document: String, now: UnixTime, allow_expired: bool) -> Result<Plan> {
+        let policy = CustomPolicy::parse(document.as_bytes())
+            .context("--policy: the document is not a CloudFront policy")?;
+        let expires = policy.date_less_than();
+        if expires <= now && !allow_expired {
+            bail!(
+                "--policy: the policy's DateLessThan {expires} is in the past ({}); CloudFront would refuse it. \
+                 Write a later time (or pass --allow-expired to sign it anyway)",
+                times::relative(expires, now)
+            );
+        }
+        Ok(Plan {
+            expires,
+            starts: policy.date_greater_than(),
+            ip: policy.source_ip(),
+            custom: true,
+            resource: policy.resource().map(|r| r.as_str().to_owned()),
+            document: Some(document),
         })
     }
 }
@@ -156,6 +198,8 @@ struct Plan {
     ip: Option<SourceIp>,
     custom: bool,
     resource: Option<String>,
+    /// A caller-written policy document (`--policy`), signed as given.
+    document: Option<String>,
 }
 
 impl Plan {
@@ -189,6 +233,9 @@ impl Plan {
     }
 
     fn sign_url(&self, signer: &Signer, url: &str) -> Result<String> {
+        if let Some(document) = &self.document {
+            return Ok(signer.sign_url_with_policy(url, document)?);
+        }
         Ok(match self.custom_policy(url)? {
             Some(policy) => signer.sign_custom_url(url, &policy)?,
             None => signer.sign_canned_url(url, self.expires)?,
@@ -235,6 +282,19 @@ pub(crate) fn sign(args: &SignArgs, out: &mut Out) -> Result<Outcome> {
         Backend::RustCrypto
     };
     let signer = keys::signer(&args.key, backend)?;
+    if bulk && args.policy_file.as_deref() == Some("-") {
+        bail!(
+            "--policy - reads the policy from stdin, where bulk mode reads the URLs; give the policy as a file"
+        );
+    }
+    let document_plan = match args.policy_file.as_deref() {
+        Some(path) => Some(Plan::from_document(
+            read_policy_document(path)?,
+            now,
+            args.policy.allow_expired,
+        )?),
+        None => None,
+    };
     let Some(url) = url.filter(|u| *u != "-") else {
         let threads = match args.threads {
             Some(0) => bail!("--threads must be at least 1"),
@@ -244,7 +304,9 @@ pub(crate) fn sign(args: &SignArgs, out: &mut Out) -> Result<Outcome> {
         // With an expiry on the command line, check the flags once (a bad flag is a usage error, not
         // an error on every line) and reuse the plan for plain-URL lines.
         let has_expiry = globals.expires_in.is_some() || globals.expires_at.is_some();
-        let base = if has_expiry {
+        let base = if document_plan.is_some() {
+            document_plan
+        } else if has_expiry {
             Some(globals.plan(now, args.policy.allow_expired, names)?)
         } else {
             None
@@ -259,7 +321,10 @@ pub(crate) fn sign(args: &SignArgs, out: &mut Out) -> Result<Outcome> {
         };
         return bulk.run(out, threads, bulk_explicit);
     };
-    let plan = globals.plan(now, args.policy.allow_expired, names)?;
+    let plan = match document_plan {
+        Some(plan) => plan,
+        None => globals.plan(now, args.policy.allow_expired, names)?,
+    };
     let signed = plan.sign_url(&signer, url)?;
     match args.format {
         SignFormat::Url if aws_form => out.write_str(&signed)?,
@@ -415,6 +480,11 @@ impl Bulk<'_> {
                 .finish(number, plan, plan.sign_url(self.signer, line)?)
                 .map(Some);
         }
+        if self.base.is_some_and(|plan| plan.document.is_some()) {
+            bail!(
+                "with --policy, give one plain URL per line (JSON lines would build their own policies)"
+            );
+        }
         let parsed: Line = serde_json::from_str(line).context(
             "not a valid JSON line: expected {\"url\": ..., and optionally expires_in, expires_at, starts_at, \
              ip, resource}",
@@ -448,22 +518,42 @@ impl Bulk<'_> {
 pub(crate) fn cookies(args: &CookiesArgs, out: &mut Out) -> Result<Outcome> {
     let now = times::now()?;
     let signer = keys::signer(&args.key, Backend::RustCrypto)?;
-    let wildcard = args.resource.contains(['*', '?']);
-    let mut plan =
-        Spec::from_args(&args.policy, None).plan(now, args.policy.allow_expired, &FLAG_NAMES)?;
-    plan.custom |= wildcard || args.custom;
-    plan.resource = Some(args.resource.clone());
-    let cookies = if plan.custom {
-        let mut policy = CustomPolicy::new(Resource::new(&args.resource)?, plan.expires);
-        if let Some(ip) = plan.ip {
-            policy = policy.with_source_ip(ip);
+    let (plan, cookies) = match (&args.policy_file, &args.resource) {
+        (Some(path), _) => {
+            let plan =
+                Plan::from_document(read_policy_document(path)?, now, args.policy.allow_expired)?;
+            let document = plan.document.as_deref().unwrap_or_default();
+            let cookies = signer.cookies_with_policy(document)?;
+            (plan, cookies)
         }
-        if let Some(starts) = plan.starts {
-            policy = policy.with_starts_at(starts)?;
+        (None, Some(resource)) => {
+            // As the aws CLI and the JS signer decide: a custom policy for a `*`, a start time
+            // or an IP; an exact URL (query string and all) gets a canned policy.
+            let wildcard = resource.contains('*');
+            let mut plan = Spec::from_args(&args.policy, None).plan(
+                now,
+                args.policy.allow_expired,
+                &FLAG_NAMES,
+            )?;
+            plan.custom |= wildcard || args.custom;
+            plan.resource = Some(resource.clone());
+            let cookies = if plan.custom {
+                let mut policy = CustomPolicy::new(Resource::new(resource)?, plan.expires);
+                if let Some(ip) = plan.ip {
+                    policy = policy.with_source_ip(ip);
+                }
+                if let Some(starts) = plan.starts {
+                    policy = policy.with_starts_at(starts)?;
+                }
+                signer.custom_cookies(&policy)?
+            } else {
+                signer.canned_cookies(resource, plan.expires)?
+            };
+            (plan, cookies)
         }
-        signer.custom_cookies(&policy)?
-    } else {
-        signer.canned_cookies(&args.resource, plan.expires)?
+        (None, None) => bail!(
+            "give the resource (a URL or a pattern such as https://media.example.com/videos/*), or --policy FILE"
+        ),
     };
     let mut attrs = CookieAttributes::new()
         .with_path(&args.path)?
@@ -493,7 +583,7 @@ pub(crate) fn cookies(args: &CookiesArgs, out: &mut Out) -> Result<Outcome> {
                 "expires": plan.expires.as_secs(),
                 "expires_at": plan.expires.to_string(),
                 "policy": if plan.custom { "custom" } else { "canned" },
-                "resource": args.resource,
+                "resource": plan.resource,
                 "key_pair_id": signer.key_pair_id().as_str(),
             });
             out.line(&json.to_string())?;

@@ -27,7 +27,10 @@ pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> Result<Outcome> {
         })?;
         request = request.with_client_ip(ip);
     }
-    let decision = cfsign::verify(&request, &trusted);
+    let mut decision = cfsign::verify(&request, &trusted);
+    if args.strict {
+        decision = decision.strict();
+    }
     if args.json {
         out.line(&decision_json(&decision, now).to_string())?;
     } else {
@@ -49,6 +52,9 @@ pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> Result<Outcome> {
                 for note in grant.notes() {
                     out.line(&format!("note: {note}"))?;
                 }
+                for behaviour in grant.undocumented() {
+                    out.line(&format!("note: undocumented: {behaviour}"))?;
+                }
             }
             Decision::Denied(denial) => {
                 let code = denial.code();
@@ -56,6 +62,11 @@ pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> Result<Outcome> {
                 out.line(&format!("reason: {}", denial.reason()))?;
                 for note in denial.notes() {
                     out.line(&format!("note: {note}"))?;
+                }
+                if !matches!(denial.reason(), cfsign::DenyReason::Undocumented { .. }) {
+                    for behaviour in denial.undocumented() {
+                        out.line(&format!("note: undocumented: {behaviour}"))?;
+                    }
                 }
             }
         }
@@ -110,6 +121,7 @@ fn decision_json(decision: &Decision, now: UnixTime) -> serde_json::Value {
             "expires_at": grant.expires().to_string(),
             "at": now.to_string(),
             "notes": grant.notes(),
+            "undocumented": undocumented_json(grant.undocumented()),
         }),
         Decision::Denied(denial) => serde_json::json!({
             "served": false,
@@ -121,8 +133,17 @@ fn decision_json(decision: &Decision, now: UnixTime) -> serde_json::Value {
             "body": denial.code().xml_body(),
             "at": now.to_string(),
             "notes": denial.notes(),
+            "undocumented": undocumented_json(denial.undocumented()),
         }),
     }
+}
+
+/// Undocumented behaviour as `[{"kind": …, "explanation": …}]`.
+fn undocumented_json(behaviours: &[cfsign::Undocumented]) -> serde_json::Value {
+    behaviours
+        .iter()
+        .map(|b| serde_json::json!({"kind": b.kind(), "explanation": b.to_string()}))
+        .collect()
 }
 
 fn source_name(source: SignatureSource) -> &'static str {

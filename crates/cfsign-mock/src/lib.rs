@@ -295,6 +295,18 @@ impl Drop for RunningMock {
     }
 }
 
+/// The whole service, control plane and edge, as an axum `Router` without a socket: for
+/// in-process tests with `tower::ServiceExt::oneshot` (loads the state file and seeds the demo
+/// like [`start`]). The viewer's address is read from the request's
+/// `axum::extract::ConnectInfo<SocketAddr>` extension, loopback when absent.
+pub fn router(config: &MockConfig) -> Result<axum::Router, Error> {
+    let shared = Arc::new(state::Shared::open(config)?);
+    if config.demo {
+        demo::seed(&shared, config)?;
+    }
+    Ok(api::router(shared))
+}
+
 /// Starts the mock: loads the state file, seeds the demo if asked, binds the socket and serves in
 /// a background task of the current tokio runtime.
 pub async fn start(config: MockConfig) -> Result<RunningMock, Error> {

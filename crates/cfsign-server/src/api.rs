@@ -193,7 +193,8 @@ pub struct CookiesRequest {
     /// A URL (canned policy) or, with a custom policy, a resource pattern such as
     /// `https://media.example.com/videos/*`.
     pub resource: String,
-    /// `canned` or `custom`; custom is implied by wildcards, `starts_at` or `source_ip`.
+    /// `canned` or `custom`; custom is implied by a `*`, `starts_at` or `source_ip` (a URL with a
+    /// query string and nothing else gets a canned policy, as with the aws CLI and the JS signer).
     #[serde(default)]
     pub policy: Option<PolicyKind>,
     /// Custom policy: access starts at this time.
@@ -720,7 +721,9 @@ async fn cookies(
         ));
     }
     let limits = &runtime.limits;
-    let has_wildcard = request.resource.contains(['*', '?']);
+    // As the aws CLI and the JS signer decide: a `*` makes a custom policy; a `?` is the query
+    // string of an exact URL, which gets a canned policy.
+    let has_wildcard = request.resource.contains('*');
     let wants_custom = has_wildcard || request.starts_at.is_some() || request.source_ip.is_some();
     let kind = match request.policy {
         Some(PolicyKind::Canned) if wants_custom => {

@@ -127,6 +127,12 @@ pub struct KeyConfig {
     /// Read the key from `AWS_CLOUDFRONT_KEY` (PEM; lost newlines are tolerated).
     #[serde(default)]
     pub from_env: bool,
+    /// For an encrypted key: a file holding its passphrase (one trailing newline is removed;
+    /// relative paths are relative to the config file). Not with `passphrase_env`.
+    pub passphrase_file: Option<PathBuf>,
+    /// For an encrypted key: the environment variable holding its passphrase (used as it is).
+    /// Not with `passphrase_file`.
+    pub passphrase_env: Option<String>,
 }
 
 /// `[[clients]]`: one client and its scope.
@@ -207,19 +213,41 @@ impl ConfigError {
     }
 }
 
+/// A TOML error with its line, column and key, but not the offending value, which may be a
+/// passphrase or a private key pasted into the wrong place.
+fn toml_error(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end();
+    let Some(span) = err.span() else {
+        return message.to_owned();
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    match line_text.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() && key.trim().len() <= 64 => {
+            format!("line {line}, column {column} (`{}`): {message}", key.trim())
+        }
+        _ => format!("line {line}, column {column}: {message}"),
+    }
+}
+
 impl Config {
     /// Parses TOML text (`path` is only used in error messages and to resolve relative key paths).
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: toml_error(text, &e),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for key in &mut config.keys {
-            if let Some(file) = &key.file
-                && file.is_relative()
-            {
-                key.file = Some(base.join(file));
+            for path in [&mut key.file, &mut key.passphrase_file] {
+                if let Some(file) = path
+                    && file.is_relative()
+                {
+                    *path = Some(base.join(&*file));
+                }
             }
         }
         Ok(config)
@@ -297,9 +325,13 @@ impl Config {
         })
     }
 
-    /// Files whose change should trigger a reload: the key files.
+    /// Files whose change should trigger a reload: the key files and passphrase files.
     pub fn watched_files(&self) -> Vec<PathBuf> {
-        self.keys.iter().filter_map(|k| k.file.clone()).collect()
+        self.keys
+            .iter()
+            .flat_map(|k| [k.file.clone(), k.passphrase_file.clone()])
+            .flatten()
+            .collect()
     }
 }
 
@@ -346,6 +378,44 @@ mod tests {
             .apply_env(&|name| (name == "CFSIGN_SERVER_LOG_FORMAT").then(|| "xml".to_owned()))
             .unwrap_err();
         assert!(err.to_string().contains("use `text` or `json`"), "{err}");
+    }
+
+    #[test]
+    fn passphrase_files_are_relative_to_the_config_and_watched() {
+        let config = Config::from_toml(
+            "[[keys]]\nid = \"K1\"\nfile = \"k.pem\"\npassphrase_file = \"secrets/k.pass\"\n\
+             [[keys]]\nid = \"K2\"\nfile = \"/keys/k2.pem\"\npassphrase_env = \"K2_PASSPHRASE\"\n",
+            Path::new("/etc/cfsign/server.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.keys[0].passphrase_file.as_deref(),
+            Some(Path::new("/etc/cfsign/secrets/k.pass"))
+        );
+        assert_eq!(
+            config.keys[1].passphrase_env.as_deref(),
+            Some("K2_PASSPHRASE")
+        );
+        assert_eq!(
+            config.watched_files(),
+            [
+                PathBuf::from("/etc/cfsign/k.pem"),
+                PathBuf::from("/etc/cfsign/secrets/k.pass"),
+                PathBuf::from("/keys/k2.pem"),
+            ]
+        );
+        // A passphrase value in the config itself is not a key: only a file or a variable.
+        let err = Config::from_toml(
+            "[[keys]]\nid = \"K1\"\nfile = \"k.pem\"\npassphrase = \"secret\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("line 4, column 1 (`passphrase`): unknown field `passphrase`"),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "the value is echoed: {err}");
     }
 
     #[test]

@@ -97,10 +97,16 @@ impl Runtime {
         let mut keys: Vec<KeyEntry> = Vec::new();
         let mut key_configs = config.keys.clone();
         if key_configs.is_empty() && env("AWS_CLOUDFRONT_KEY").is_some() {
+            // As the `cfsign` CLI does, an encrypted key's passphrase may sit beside it.
+            let passphrase_env = env(PASSPHRASE_ENV)
+                .filter(|v| !v.is_empty())
+                .map(|_| PASSPHRASE_ENV.to_owned());
             key_configs.push(crate::config::KeyConfig {
                 id: None,
                 file: None,
                 from_env: true,
+                passphrase_file: None,
+                passphrase_env,
             });
         }
         for (index, key) in key_configs.iter().enumerate() {
@@ -219,17 +225,94 @@ impl Runtime {
     }
 }
 
+/// The variable the passphrase of `AWS_CLOUDFRONT_KEY` is read from when no `[[keys]]` are
+/// configured (the `cfsign` CLI's name for it).
+const PASSPHRASE_ENV: &str = "AWS_CLOUDFRONT_KEY_PASSPHRASE";
+
+/// A key's passphrase and where it came from (for errors; never the value).
+struct Passphrase {
+    bytes: Zeroizing<Vec<u8>>,
+    source: String,
+}
+
+/// Reads the passphrase of a `[[keys]]` entry from `passphrase_file` or `passphrase_env`, at
+/// every (re)load, as the key itself.
+fn key_passphrase(
+    label: &str,
+    key: &crate::config::KeyConfig,
+    env: EnvLookup<'_>,
+) -> Result<Option<Passphrase>, ConfigError> {
+    match (&key.passphrase_file, &key.passphrase_env) {
+        (Some(_), Some(_)) => Err(ConfigError::invalid(format!(
+            "{label}: give at most one of `passphrase_file` or `passphrase_env`"
+        ))),
+        (Some(path), None) => {
+            let mut bytes =
+                Zeroizing::new(std::fs::read(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?);
+            // As `echo pass > file` writes it; only one newline, so a passphrase may end in spaces.
+            if bytes.ends_with(b"\n") {
+                bytes.pop();
+                if bytes.ends_with(b"\r") {
+                    bytes.pop();
+                }
+            }
+            if bytes.is_empty() {
+                return Err(ConfigError::invalid(format!(
+                    "{label}: the passphrase file `{}` is empty",
+                    path.display()
+                )));
+            }
+            Ok(Some(Passphrase {
+                bytes,
+                source: format!("passphrase_file `{}`", path.display()),
+            }))
+        }
+        (None, Some(name)) => match env(name) {
+            Some(value) if !value.is_empty() => Ok(Some(Passphrase {
+                bytes: Zeroizing::new(value.into_bytes()),
+                source: format!("passphrase_env `{name}`"),
+            })),
+            _ => Err(ConfigError::invalid(format!(
+                "{label}: passphrase_env names `{name}`, which is not set (or empty)"
+            ))),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
 fn load_key(
     index: usize,
     key: &crate::config::KeyConfig,
     env: EnvLookup<'_>,
 ) -> Result<KeyEntry, ConfigError> {
     let label = format!("[[keys]] entry {}", index + 1);
+    let passphrase = key_passphrase(&label, key, env)?;
+    // The second copy (for the SHA-256 signer) comes from the first's PKCS#8 DER, so an encrypted
+    // key is decrypted once.
     let parse_twice = |parse: &dyn Fn() -> Result<PrivateKey, cfsign::Error>, source: &str| {
-        let first = parse().map_err(|e| ConfigError::invalid(format!("{label}: {source}: {e}")))?;
-        let second =
-            parse().map_err(|e| ConfigError::invalid(format!("{label}: {source}: {e}")))?;
+        let error = |e: cfsign::Error| {
+            let with = match (&e, &passphrase) {
+                (cfsign::Error::WrongPassphrase { .. }, Some(p)) => {
+                    format!(" (the passphrase from {})", p.source)
+                }
+                _ => String::new(),
+            };
+            ConfigError::invalid(format!("{label}: {source}{with}: {e}"))
+        };
+        let first = parse().map_err(error)?;
+        let second = PrivateKey::from_der(&first.to_pkcs8_der()).map_err(error)?;
         Ok::<_, ConfigError>((first, second))
+    };
+    let parse_bytes = |bytes: &[u8]| match &passphrase {
+        Some(p) => PrivateKey::parse_with_passphrase(bytes, &p.bytes),
+        None => PrivateKey::parse(bytes),
+    };
+    let parse_pem = |pem: &str| match &passphrase {
+        Some(p) => PrivateKey::from_pem_with_passphrase(pem, &p.bytes),
+        None => PrivateKey::from_pem(pem),
     };
     let ((first, second), id) = match (&key.file, key.from_env) {
         (Some(path), false) => {
@@ -244,7 +327,7 @@ fn load_key(
                 ))
             })?;
             let source = format!("key file `{}`", path.display());
-            (parse_twice(&|| PrivateKey::parse(&bytes), &source)?, id)
+            (parse_twice(&|| parse_bytes(&bytes), &source)?, id)
         }
         (None, true) => {
             let pem = Zeroizing::new(env("AWS_CLOUDFRONT_KEY").ok_or_else(|| {
@@ -261,10 +344,7 @@ fn load_key(
                         "{label}: AWS_CLOUDFRONT_KEY is set but AWS_CLOUDFRONT_KEY_ID is not; set it (or `id`) to the CloudFront public key ID"
                     ))
                 })?;
-            (
-                parse_twice(&|| PrivateKey::from_pem(&pem), "AWS_CLOUDFRONT_KEY")?,
-                id,
-            )
+            (parse_twice(&|| parse_pem(&pem), "AWS_CLOUDFRONT_KEY")?, id)
         }
         _ => {
             return Err(ConfigError::invalid(format!(
@@ -417,5 +497,193 @@ impl AppState {
         runtime
             .authenticate(token)
             .ok_or_else(|| ApiError::unauthorized("unknown bearer token"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    use cfsign::UnixTime;
+
+    use super::*;
+
+    const PASSPHRASE: &str = "server-test-passphrase";
+    const URL: &str = "https://d1.example.net/media/a.jpg";
+
+    /// Environment variables a test case sets.
+    type Env<'a> = Vec<(&'a str, &'a str)>;
+
+    fn data(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name)
+    }
+
+    /// A temporary config directory with the plain and encrypted test keys and passphrase files.
+    fn config_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["test-key-a.pem", "test-key-a.encrypted.pem"] {
+            std::fs::copy(data(name), dir.path().join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+        std::fs::write(dir.path().join("wrong.txt"), "not-the-server-passphrase\n").unwrap();
+        std::fs::write(dir.path().join("empty.txt"), "\n").unwrap();
+        dir
+    }
+
+    /// The config `keys` (TOML) with one client, as if read from `dir/server.toml`.
+    fn config(dir: &Path, keys: &str) -> Config {
+        let toml = format!(
+            "active_key = \"K1\"\n[server]\nsigning_threads = 1\n{keys}\n[[clients]]\nname = \"web\"\n\
+             token_sha256 = \"{}\"\nallow = [\"https://d1.example.net/\"]\nmax_ttl = \"1h\"\n",
+            "ab".repeat(32)
+        );
+        Config::from_toml(&toml, &dir.join("server.toml")).unwrap()
+    }
+
+    fn build(dir: &Path, keys: &str, env: &[(&str, &str)]) -> Result<Runtime, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Runtime::build(&config(dir, keys), &|name| env.get(name).cloned())
+    }
+
+    /// The URL the active key signs, with both hash algorithms.
+    fn signed(runtime: &Runtime) -> [String; 2] {
+        let expires = UnixTime::from_secs(1_767_225_600).unwrap();
+        [HashAlgorithm::Sha1, HashAlgorithm::Sha256].map(|hash| {
+            runtime
+                .active
+                .signer(hash)
+                .sign_canned_url(URL, expires)
+                .unwrap()
+        })
+    }
+
+    #[test]
+    fn encrypted_keys_load_with_passphrase_file_or_env() {
+        let dir = config_dir();
+        let dir = dir.path();
+        let expected =
+            signed(&build(dir, "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.pem\"", &[]).unwrap());
+        let encrypted_pem = std::fs::read_to_string(data("test-key-a.encrypted.pem")).unwrap();
+        let flattened = encrypted_pem.replace('\n', "\\n");
+        let cases: [(&str, &str, Env<'_>); 4] = [
+            (
+                "passphrase_file (relative to the config, trailing newline removed)",
+                "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.encrypted.pem\"\npassphrase_file = \"pass.txt\"",
+                vec![],
+            ),
+            (
+                "passphrase_env",
+                "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.encrypted.pem\"\npassphrase_env = \"KEY_A_PASSPHRASE\"",
+                vec![("KEY_A_PASSPHRASE", PASSPHRASE)],
+            ),
+            (
+                "from_env with passphrase_env",
+                "[[keys]]\nid = \"K1\"\nfrom_env = true\npassphrase_env = \"KEY_A_PASSPHRASE\"",
+                vec![
+                    ("AWS_CLOUDFRONT_KEY", &flattened),
+                    ("KEY_A_PASSPHRASE", PASSPHRASE),
+                ],
+            ),
+            (
+                "no [[keys]]: the AWS_CLOUDFRONT_KEY* variables",
+                "",
+                vec![
+                    ("AWS_CLOUDFRONT_KEY", &flattened),
+                    ("AWS_CLOUDFRONT_KEY_ID", "K1"),
+                    ("AWS_CLOUDFRONT_KEY_PASSPHRASE", PASSPHRASE),
+                ],
+            ),
+        ];
+        for (what, keys, env) in cases {
+            let runtime = build(dir, keys, &env).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(signed(&runtime), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn passphrase_errors_are_clear_and_secret_free() {
+        let dir = config_dir();
+        let dir = dir.path();
+        let key = "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.encrypted.pem\"\n";
+        let cases: [(String, Env<'_>, &[&str]); 6] = [
+            (
+                format!("{key}passphrase_file = \"pass.txt\"\npassphrase_env = \"P\""),
+                vec![("P", PASSPHRASE)],
+                &[
+                    "[[keys]] entry 1",
+                    "at most one of `passphrase_file` or `passphrase_env`",
+                ],
+            ),
+            (
+                format!("{key}passphrase_env = \"NOT_SET\""),
+                vec![],
+                &["passphrase_env names `NOT_SET`, which is not set"],
+            ),
+            (
+                format!("{key}passphrase_file = \"wrong.txt\""),
+                vec![],
+                &["wrong passphrase", "passphrase_file `", "wrong.txt`"],
+            ),
+            (
+                format!("{key}passphrase_env = \"P\""),
+                vec![("P", "not-the-server-passphrase")],
+                &["wrong passphrase", "passphrase_env `P`"],
+            ),
+            (
+                key.to_owned(),
+                vec![],
+                &["encrypted private key", "passphrase_file or passphrase_env"],
+            ),
+            (
+                format!("{key}passphrase_file = \"empty.txt\""),
+                vec![],
+                &["empty.txt` is empty"],
+            ),
+        ];
+        for (keys, env, needles) in cases {
+            let err = build(dir, &keys, &env).err().unwrap().to_string();
+            for needle in needles {
+                assert!(err.contains(needle), "{keys}: no `{needle}` in {err}");
+            }
+            assert!(
+                !err.contains(PASSPHRASE) && !err.contains("not-the-server-passphrase"),
+                "the passphrase leaked: {err}"
+            );
+        }
+        let err = build(dir, &format!("{key}passphrase_file = \"missing.txt\""), &[])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("cannot read") && err.contains("missing.txt"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reload_reads_the_passphrase_again() {
+        let dir = config_dir();
+        let config = config(
+            dir.path(),
+            "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.encrypted.pem\"\npassphrase_file = \"pass.txt\"",
+        );
+        let state = AppState::from_config(&config, &|_| None).unwrap();
+        let before = signed(&state.runtime());
+        // A changed passphrase file is read at the next reload: a wrong one is refused, and the
+        // loaded key stays.
+        let pass = dir.path().join("pass.txt");
+        std::fs::write(&pass, "not-the-server-passphrase\n").unwrap();
+        let err = state.reload(&config, &|_| None).unwrap_err().to_string();
+        assert!(err.contains("wrong passphrase"), "{err}");
+        assert_eq!(signed(&state.runtime()), before);
+        std::fs::write(&pass, PASSPHRASE).unwrap();
+        state.reload(&config, &|_| None).unwrap();
+        assert_eq!(signed(&state.runtime()), before);
     }
 }

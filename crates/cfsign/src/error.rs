@@ -27,10 +27,13 @@ pub enum Error {
         /// What was found, e.g. "`-----BEGIN RSA PRIVATE KEY-----`".
         found: String,
     },
-    /// The key is encrypted with a passphrase.
+    /// The key is encrypted and no passphrase was given: load it with
+    /// [`PrivateKey::from_pem_with_passphrase`](crate::PrivateKey::from_pem_with_passphrase) or
+    /// [`PrivateKey::parse_with_passphrase`](crate::PrivateKey::parse_with_passphrase).
     #[error(
-        "this is an encrypted private key ({found}); cfsign needs it unencrypted. Decrypt it with \
-         `openssl pkey -in key.pem -out key-plain.pem` and store the result as a secret"
+        "this is an encrypted private key ({found}); give its passphrase (cfsign: --passphrase-file PATH \
+         or AWS_CLOUDFRONT_KEY_PASSPHRASE; cfsign-server: passphrase_file or passphrase_env in [[keys]]), \
+         or decrypt it once with `openssl pkey -in key.pem -out key-plain.pem` and store the result as a secret"
     )]
     EncryptedKey {
         /// What was found.
@@ -130,6 +133,43 @@ pub enum Error {
     Signing {
         /// The backend's description.
         reason: String,
+    },
+    /// The passphrase does not decrypt the encrypted private key (or the encrypted key is damaged).
+    /// The message never contains the passphrase.
+    #[error(
+        "wrong passphrase: it does not decrypt the encrypted private key ({found}). Give the passphrase \
+         the key was encrypted with (check for stray spaces or line breaks), and check the key file is whole"
+    )]
+    WrongPassphrase {
+        /// What was found, e.g. "`-----BEGIN ENCRYPTED PRIVATE KEY-----`".
+        found: String,
+    },
+    /// The key is encrypted with a scheme, or with key-derivation parameters, that cfsign does not
+    /// decrypt.
+    #[error(
+        "the private key ({found}) is encrypted with {scheme}, which cfsign does not decrypt. Re-encrypt it \
+         with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -out key-new.pem` (it asks for the \
+         passphrase, then a new one){fix}"
+    )]
+    UnsupportedEncryption {
+        /// What was found, e.g. "`-----BEGIN ENCRYPTED PRIVATE KEY-----`".
+        found: String,
+        /// The encryption scheme, e.g. "PBES2 (PBKDF2, DES-EDE3-CBC)".
+        scheme: String,
+        /// Another way out, if there is one (starts with "; " when not empty).
+        fix: &'static str,
+    },
+    /// The key uses OpenSSL's legacy PEM encryption (`Proc-Type: 4,ENCRYPTED`), which only builds
+    /// with the `native` feature decrypt.
+    #[error(
+        "this private key ({found}) is encrypted in OpenSSL's legacy PEM format, which this build of \
+         cfsign decrypts only with the `native` feature. Convert it to encrypted PKCS#8 with \
+         `openssl pkcs8 -topk8 -in old.pem -out new.pem` (it asks for the old passphrase, then a new \
+         one) and give the new passphrase, or use a build with the `native` feature"
+    )]
+    LegacyEncryptedKey {
+        /// What was found, e.g. "`-----BEGIN RSA PRIVATE KEY-----` with Proc-Type: 4,ENCRYPTED".
+        found: String,
     },
 }
 

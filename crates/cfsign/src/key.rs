@@ -20,6 +20,12 @@ use crate::{Error, HashAlgorithm};
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_EC: &str = "1.2.840.10045.2.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_PBES2: &str = "1.2.840.113549.1.5.13";
+
+/// The most memory scrypt may use to decrypt a key (OpenSSL's own limit is 32 MiB).
+const MAX_SCRYPT_BYTES: u128 = 256 * 1024 * 1024;
+/// The most PBKDF2 iterations decrypting a key may take (OpenSSL's default is 2048).
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
 /// The ID CloudFront gives a public key (`K2JCJMDEHXQW5F`), or a legacy account key pair (`APKA…`).
 ///
@@ -273,7 +279,47 @@ impl PrivateKey {
 
     /// Loads a private key from PEM text: PKCS#1 (`BEGIN RSA PRIVATE KEY`), PKCS#8
     /// (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`).
+    ///
+    /// Encrypted keys are refused with [`Error::EncryptedKey`]; load them with
+    /// [`PrivateKey::from_pem_with_passphrase`].
     pub fn from_pem(text: &str) -> Result<PrivateKey, Error> {
+        Self::from_pem_inner(text, None)
+    }
+
+    /// Loads a private key from PEM text that may be encrypted with `passphrase`: PKCS#8
+    /// `BEGIN ENCRYPTED PRIVATE KEY` (PBES2: PBKDF2 with HMAC-SHA-1 or SHA-2, or scrypt; AES-CBC or
+    /// AES-GCM), and with the `native` feature OpenSSL's legacy `Proc-Type: 4,ENCRYPTED` PEM and the
+    /// older PKCS#8 schemes OpenSSL still decrypts (3DES, PBES1).
+    ///
+    /// An unencrypted key loads as with [`PrivateKey::from_pem`] and the passphrase is ignored, so
+    /// a passphrase can be configured before the key is encrypted. A passphrase that does not
+    /// decrypt the key is [`Error::WrongPassphrase`]. The passphrase is used as bytes, as OpenSSL
+    /// does; decrypted key bytes are zeroized after parsing.
+    ///
+    /// Key-derivation parameters are bounded so a hostile key file cannot exhaust the machine:
+    /// scrypt may use at most 256 MiB and PBKDF2 at most 10 million iterations (OpenSSL's defaults
+    /// are 32 MiB and 2048).
+    ///
+    /// ```
+    /// use cfsign::{Error, KeyAlgorithm, PrivateKey};
+    /// // Made by `openssl genpkey -algorithm RSA -aes256 -pass pass:test-passphrase`.
+    /// let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/keys/rsa2048-encrypted.pem"));
+    /// let key = PrivateKey::from_pem_with_passphrase(pem, b"test-passphrase")?;
+    /// assert_eq!(key.algorithm(), KeyAlgorithm::Rsa { bits: 2048 });
+    ///
+    /// let wrong = PrivateKey::from_pem_with_passphrase(pem, b"guess").unwrap_err();
+    /// assert!(matches!(wrong, Error::WrongPassphrase { .. }));
+    /// assert!(wrong.to_string().starts_with("wrong passphrase"));
+    /// // Without a passphrase the error says how to give one.
+    /// let missing = PrivateKey::from_pem(pem).unwrap_err();
+    /// assert!(matches!(missing, Error::EncryptedKey { .. }));
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn from_pem_with_passphrase(text: &str, passphrase: &[u8]) -> Result<PrivateKey, Error> {
+        Self::from_pem_inner(text, Some(passphrase))
+    }
+
+    fn from_pem_inner(text: &str, passphrase: Option<&[u8]>) -> Result<PrivateKey, Error> {
         let blocks = pem_blocks(text)?;
         let Some(block) = blocks.iter().find(|b| b.label != "EC PARAMETERS") else {
             return Err(Error::invalid_key(
@@ -282,24 +328,16 @@ impl PrivateKey {
         };
         let found = format!("`-----BEGIN {}-----`", block.label);
         match block.label.as_str() {
-            "RSA PRIVATE KEY" => {
-                if block.encrypted_headers {
-                    return Err(Error::EncryptedKey {
-                        found: format!("{found} with Proc-Type: 4,ENCRYPTED"),
-                    });
-                }
-                Self::from_pkcs1_der(&block.der)
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" if block.encrypted_headers => {
+                Self::from_legacy_encrypted(block, &found, passphrase)
             }
+            "RSA PRIVATE KEY" => Self::from_pkcs1_der(&block.der),
             "PRIVATE KEY" => Self::from_pkcs8_der(&block.der),
-            "EC PRIVATE KEY" => {
-                if block.encrypted_headers {
-                    return Err(Error::EncryptedKey {
-                        found: format!("{found} with Proc-Type: 4,ENCRYPTED"),
-                    });
-                }
-                Self::from_sec1_der(&block.der)
-            }
-            "ENCRYPTED PRIVATE KEY" => Err(Error::EncryptedKey { found }),
+            "EC PRIVATE KEY" => Self::from_sec1_der(&block.der),
+            "ENCRYPTED PRIVATE KEY" => match passphrase {
+                Some(passphrase) => Self::from_encrypted_pkcs8_der(&block.der, passphrase, &found),
+                None => Err(Error::EncryptedKey { found }),
+            },
             "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(Error::PublicKeyGiven { found }),
             "CERTIFICATE" => Err(Error::PublicKeyGiven {
                 found: format!("{found}, a certificate"),
@@ -315,9 +353,23 @@ impl PrivateKey {
     }
 
     /// Loads a private key from DER bytes (PKCS#8, PKCS#1 or SEC1, detected automatically).
+    ///
+    /// An encrypted PKCS#8 key (`EncryptedPrivateKeyInfo`) is refused with
+    /// [`Error::EncryptedKey`]; load it with [`PrivateKey::parse_with_passphrase`].
     pub fn from_der(der: &[u8]) -> Result<PrivateKey, Error> {
+        Self::from_der_inner(der, None)
+    }
+
+    fn from_der_inner(der: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, Error> {
         if pkcs8::PrivateKeyInfoRef::try_from(der).is_ok() {
             return Self::from_pkcs8_der(der);
+        }
+        if encrypted_pkcs8_scheme(der).is_some() {
+            let found = "a DER encrypted PKCS#8 key (EncryptedPrivateKeyInfo)".to_owned();
+            return match passphrase {
+                Some(passphrase) => Self::from_encrypted_pkcs8_der(der, passphrase, &found),
+                None => Err(Error::EncryptedKey { found }),
+            };
         }
         if let Ok(key) = Self::from_pkcs1_der(der) {
             return Ok(key);
@@ -336,16 +388,137 @@ impl PrivateKey {
     }
 
     /// Loads a private key from a file's bytes: PEM text or DER, detected automatically.
+    ///
+    /// Encrypted keys are refused with [`Error::EncryptedKey`]; load them with
+    /// [`PrivateKey::parse_with_passphrase`].
     pub fn parse(bytes: &[u8]) -> Result<PrivateKey, Error> {
+        Self::parse_inner(bytes, None)
+    }
+
+    /// Loads a private key from a file's bytes, PEM text or DER, that may be encrypted with
+    /// `passphrase`: what [`PrivateKey::from_pem_with_passphrase`] takes, or a DER
+    /// `EncryptedPrivateKeyInfo` (`openssl pkcs8 -topk8 -outform DER`). An unencrypted key loads
+    /// as with [`PrivateKey::parse`] and the passphrase is ignored.
+    ///
+    /// ```
+    /// use cfsign::PrivateKey;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/keys/rsa2048-encrypted.pem");
+    /// let bytes = std::fs::read(path).map_err(|e| cfsign::Error::InvalidKey { reason: e.to_string() })?;
+    /// let encrypted = PrivateKey::parse_with_passphrase(&bytes, b"test-passphrase")?;
+    /// // An unencrypted key loads too: the passphrase is not needed, and ignored.
+    /// let plain = PrivateKey::parse_with_passphrase(&encrypted.to_pkcs8_der(), b"test-passphrase")?;
+    /// assert_eq!(plain.public_key(), encrypted.public_key());
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn parse_with_passphrase(bytes: &[u8], passphrase: &[u8]) -> Result<PrivateKey, Error> {
+        Self::parse_inner(bytes, Some(passphrase))
+    }
+
+    fn parse_inner(bytes: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, Error> {
         // Empty input goes the PEM way too, whose error says no key was found.
         let looks_textual = bytes.first().is_none_or(|&b| b != 0x30);
         if looks_textual {
             let text = std::str::from_utf8(bytes).map_err(|_| {
                 Error::invalid_key("the key is neither PEM text nor DER: it is not valid UTF-8 and does not start like DER")
             })?;
-            return Self::from_pem(text);
+            return Self::from_pem_inner(text, passphrase);
         }
-        Self::from_der(bytes)
+        Self::from_der_inner(bytes, passphrase)
+    }
+
+    /// Decrypts an `EncryptedPrivateKeyInfo` (PKCS#8) and loads the key inside. `found` names the
+    /// input in errors.
+    fn from_encrypted_pkcs8_der(
+        der: &[u8],
+        passphrase: &[u8],
+        found: &str,
+    ) -> Result<PrivateKey, Error> {
+        let wrong = || Error::WrongPassphrase {
+            found: found.to_owned(),
+        };
+        let Ok(info) = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der) else {
+            // The `pkcs5` crate decodes only the schemes it implements; name any other one.
+            return match encrypted_pkcs8_scheme(der) {
+                Some(scheme) => Self::decrypt_unsupported(der, passphrase, found, scheme),
+                None => Err(Error::invalid_key(
+                    "the encrypted PKCS#8 private key is damaged; check it was copied whole",
+                )),
+            };
+        };
+        check_kdf_limits(&info.encryption_algorithm, found)?;
+        // Decrypted in place, in memory that is zeroized on drop.
+        let mut buffer = Zeroizing::new(info.encrypted_data.as_bytes().to_vec());
+        match info
+            .encryption_algorithm
+            .decrypt_in_place(passphrase, &mut buffer)
+        {
+            // A wrong passphrase almost always breaks the CBC padding; when it happens to leave
+            // valid padding, the plaintext is not DER.
+            Ok(plain) if pkcs8::PrivateKeyInfoRef::try_from(plain).is_ok() => {
+                Self::from_pkcs8_der(plain)
+            }
+            Ok(_) | Err(pkcs8::pkcs5::Error::DecryptFailed) => Err(wrong()),
+            Err(
+                pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. }
+                | pkcs8::pkcs5::Error::NoPbes1CryptSupport,
+            ) => Self::decrypt_unsupported(
+                der,
+                passphrase,
+                found,
+                encrypted_pkcs8_scheme(der).unwrap_or_else(|| "an unknown scheme".to_owned()),
+            ),
+            Err(e) => Err(Error::invalid_key(format!(
+                "cannot decrypt the encrypted PKCS#8 private key ({e}); check it was copied whole"
+            ))),
+        }
+    }
+
+    /// A PKCS#8 encryption scheme the `pkcs5` crate does not implement: OpenSSL decrypts it with
+    /// the `native` feature; otherwise it is refused.
+    fn decrypt_unsupported(
+        der: &[u8],
+        passphrase: &[u8],
+        found: &str,
+        scheme: String,
+    ) -> Result<PrivateKey, Error> {
+        #[cfg(feature = "native")]
+        {
+            let plain = crate::native::decrypt_pkcs8(der, passphrase, found, scheme)?;
+            Self::from_pkcs8_der(&plain)
+        }
+        #[cfg(not(feature = "native"))]
+        {
+            let _ = (der, passphrase);
+            Err(Error::UnsupportedEncryption {
+                found: found.to_owned(),
+                scheme,
+                fix: "; or use a build with the `native` feature, which decrypts it with OpenSSL",
+            })
+        }
+    }
+
+    /// OpenSSL's legacy encrypted PEM (`Proc-Type: 4,ENCRYPTED`), which only OpenSSL decrypts.
+    fn from_legacy_encrypted(
+        block: &PemBlock,
+        found: &str,
+        passphrase: Option<&[u8]>,
+    ) -> Result<PrivateKey, Error> {
+        let found = format!("{found} with Proc-Type: 4,ENCRYPTED");
+        #[cfg(feature = "native")]
+        {
+            let Some(passphrase) = passphrase else {
+                return Err(Error::EncryptedKey { found });
+            };
+            let plain =
+                crate::native::decrypt_legacy_pem(&block.canonical_pem(), passphrase, &found)?;
+            Self::from_pkcs8_der(&plain)
+        }
+        #[cfg(not(feature = "native"))]
+        {
+            // Without OpenSSL a passphrase would not help: say how to convert the key at once.
+            let _ = (block, passphrase);
+            Err(Error::LegacyEncryptedKey { found })
+        }
     }
 
     fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey, Error> {
@@ -491,6 +664,109 @@ fn rsa_load_error(der: &[u8], detail: &str) -> Error {
     Error::invalid_key(format!(
         "the RSA private key is damaged ({detail}); check it was copied whole"
     ))
+}
+
+/// If `der` has the shape of an `EncryptedPrivateKeyInfo` (a SEQUENCE of an algorithm identifier
+/// and an OCTET STRING), a description of its encryption scheme, e.g. "PBES2 (PBKDF2, AES-256-CBC)".
+fn encrypted_pkcs8_scheme(der: &[u8]) -> Option<String> {
+    use der::{Decode as _, Reader as _};
+    let mut reader = der::SliceReader::new(der).ok()?;
+    let algorithm = reader
+        .sequence(|r| {
+            let algorithm = spki::AlgorithmIdentifierRef::decode(r)?;
+            <&der::asn1::OctetStringRef>::decode(r)?;
+            Ok::<_, der::Error>(algorithm)
+        })
+        .ok()?;
+    reader.finish().ok()?;
+    let oid = algorithm.oid.to_string();
+    if oid != OID_PBES2 {
+        return Some(encryption_oid_name(&oid));
+    }
+    // PBES2-params: SEQUENCE { keyDerivationFunc AlgorithmIdentifier, encryptionScheme AlgorithmIdentifier }.
+    let parts = algorithm.parameters.and_then(|params| {
+        let mut reader = der::SliceReader::new(params.value()).ok()?;
+        let kdf = spki::AlgorithmIdentifierRef::decode(&mut reader).ok()?;
+        let cipher = spki::AlgorithmIdentifierRef::decode(&mut reader).ok()?;
+        Some((kdf.oid.to_string(), cipher.oid.to_string()))
+    });
+    Some(match parts {
+        Some((kdf, cipher)) => format!(
+            "PBES2 ({}, {})",
+            encryption_oid_name(&kdf),
+            encryption_oid_name(&cipher)
+        ),
+        None => "PBES2 with damaged parameters".to_owned(),
+    })
+}
+
+/// The name of a password-based encryption, key-derivation or cipher OID.
+fn encryption_oid_name(oid: &str) -> String {
+    let name = match oid {
+        OID_PBES2 => "PBES2",
+        "1.2.840.113549.1.5.12" => "PBKDF2",
+        "1.3.6.1.4.1.11591.4.11" => "scrypt",
+        "2.16.840.1.101.3.4.1.2" => "AES-128-CBC",
+        "2.16.840.1.101.3.4.1.22" => "AES-192-CBC",
+        "2.16.840.1.101.3.4.1.42" => "AES-256-CBC",
+        "2.16.840.1.101.3.4.1.6" => "AES-128-GCM",
+        "2.16.840.1.101.3.4.1.46" => "AES-256-GCM",
+        "1.2.840.113549.3.7" => "DES-EDE3-CBC",
+        "1.3.14.3.2.7" => "DES-CBC",
+        "1.2.840.113549.3.2" => "RC2-CBC",
+        "1.2.840.113549.1.5.3" => "PBES1 pbeWithMD5AndDES-CBC",
+        "1.2.840.113549.1.5.6" => "PBES1 pbeWithMD5AndRC2-CBC",
+        "1.2.840.113549.1.5.10" => "PBES1 pbeWithSHA1AndDES-CBC",
+        "1.2.840.113549.1.5.11" => "PBES1 pbeWithSHA1AndRC2-CBC",
+        "1.2.840.113549.1.12.1.1" => "PKCS#12 pbeWithSHAAnd128BitRC4",
+        "1.2.840.113549.1.12.1.3" => "PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC",
+        "1.2.840.113549.1.12.1.6" => "PKCS#12 pbeWithSHAAnd40BitRC2-CBC",
+        "1.2.392.200011.61.1.1.1.2" => "Camellia-128-CBC",
+        "1.2.392.200011.61.1.1.1.4" => "Camellia-256-CBC",
+        other => return format!("OID {other}"),
+    };
+    name.to_owned()
+}
+
+/// Refuses key-derivation parameters that would take more memory or time than any real key needs,
+/// so a hostile file cannot exhaust the machine.
+fn check_kdf_limits(scheme: &pkcs8::pkcs5::EncryptionScheme, found: &str) -> Result<(), Error> {
+    use pkcs8::pkcs5::EncryptionScheme;
+    use pkcs8::pkcs5::pbes2::Kdf;
+    let EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(());
+    };
+    let excess = match &params.kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => Some(format!(
+            "PBKDF2 with {} iterations (at most {MAX_PBKDF2_ITERATIONS} are allowed)",
+            p.iteration_count
+        )),
+        Kdf::Scrypt(p) => {
+            let bytes = 128
+                * u128::from(p.block_size)
+                * u128::from(p.cost_parameter)
+                * u128::from(p.parallelization.max(1));
+            (bytes > MAX_SCRYPT_BYTES).then(|| {
+                format!(
+                    "scrypt with N={}, r={}, p={}, which needs {} MiB (at most {} MiB are allowed)",
+                    p.cost_parameter,
+                    p.block_size,
+                    p.parallelization,
+                    bytes / (1024 * 1024),
+                    MAX_SCRYPT_BYTES / (1024 * 1024)
+                )
+            })
+        }
+        _ => None,
+    };
+    match excess {
+        Some(scheme) => Err(Error::UnsupportedEncryption {
+            found: found.to_owned(),
+            scheme,
+            fix: "",
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Checks that EC algorithm parameters name P-256.
@@ -712,6 +988,64 @@ struct PemBlock {
     label: String,
     der: Zeroizing<Vec<u8>>,
     encrypted_headers: bool,
+    /// The `Proc-Type` and `DEK-Info` headers of a legacy encrypted key, as `Name: value`.
+    #[cfg_attr(not(feature = "native"), allow(dead_code))] // Only OpenSSL decrypts legacy PEM.
+    headers: Vec<String>,
+    /// The base64 body, kept for OpenSSL when the block is a legacy encrypted key.
+    #[cfg_attr(not(feature = "native"), allow(dead_code))] // Only OpenSSL decrypts legacy PEM.
+    base64: Zeroizing<String>,
+}
+
+impl PemBlock {
+    /// The block as well-formed PEM (headers, blank line, 64-column body), as OpenSSL reads it.
+    #[cfg(feature = "native")]
+    fn canonical_pem(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::with_capacity(self.base64.len() + 256));
+        out.push_str("-----BEGIN ");
+        out.push_str(&self.label);
+        out.push_str("-----\n");
+        for header in &self.headers {
+            out.push_str(header);
+            out.push('\n');
+        }
+        out.push('\n');
+        for chunk in self.base64.as_bytes().chunks(64) {
+            // The body was filtered to non-whitespace characters of a `str`; chunks of the
+            // base64 alphabet are ASCII, and anything else fails in OpenSSL's decoder.
+            out.push_str(&String::from_utf8_lossy(chunk));
+            out.push('\n');
+        }
+        out.push_str("-----END ");
+        out.push_str(&self.label);
+        out.push_str("-----\n");
+        out
+    }
+}
+
+/// Reads RFC 1421 headers from a line holding a `:`. `Proc-Type` and `DEK-Info` (which mark legacy
+/// encrypted keys) are kept in `headers`; when newlines were turned into spaces the body follows
+/// `DEK-Info`'s value on the same line, and goes to `base64`. Other headers are skipped.
+fn read_header_line(line: &str, headers: &mut Vec<String>, base64: &mut String) {
+    let mut tokens = line.split_whitespace();
+    while let Some(token) = tokens.next() {
+        let Some((name, value)) = token.split_once(':') else {
+            return;
+        };
+        let value = if value.is_empty() {
+            tokens.next().unwrap_or_default()
+        } else {
+            value
+        };
+        match name {
+            "Proc-Type" => headers.push(format!("Proc-Type: {value}")),
+            "DEK-Info" => {
+                headers.push(format!("DEK-Info: {value}"));
+                base64.extend(tokens.flat_map(str::chars));
+                return;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Finds every `-----BEGIN X-----` … `-----END X-----` block, tolerating lost newlines, literal
@@ -755,12 +1089,14 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
             .replace("\\r", "\n")
             .replace("\\n", "\n");
         let mut encrypted_headers = false;
+        let mut headers = Vec::new();
         let mut b64 = Zeroizing::new(String::with_capacity(body.len()));
         for line in body.split(['\n', '\r']) {
             let line = line.trim();
             if line.contains(':') {
                 // RFC 1421 headers: Proc-Type / DEK-Info mark legacy encrypted keys.
-                encrypted_headers |= line.contains("ENCRYPTED") || line.starts_with("DEK-Info");
+                encrypted_headers |= line.contains("ENCRYPTED") || line.contains("DEK-Info");
+                read_header_line(line, &mut headers, &mut b64);
                 continue;
             }
             b64.extend(line.chars().filter(|c| !c.is_whitespace()));
@@ -771,6 +1107,8 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
                 label,
                 der: Zeroizing::new(Vec::new()),
                 encrypted_headers,
+                headers,
+                base64: b64,
             });
         } else {
             let der = STANDARD.decode(b64.as_bytes()).map_err(|_| {
@@ -782,6 +1120,8 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
                 label,
                 der: Zeroizing::new(der),
                 encrypted_headers,
+                headers: Vec::new(),
+                base64: Zeroizing::new(String::new()),
             });
         }
         rest = &body_and_rest[end + end_marker.len()..];

@@ -16,6 +16,7 @@ use openssl::md::{Md, MdRef};
 use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private, Public};
 use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
+use zeroize::Zeroizing;
 
 use crate::{Error, HashAlgorithm, PrivateKey};
 
@@ -116,6 +117,76 @@ impl NativeKey {
         ctx.sign_to_vec(&digest, &mut signature).map_err(err)?;
         self.pool.give_back(hash, ctx);
         Ok(signature)
+    }
+}
+
+/// Decrypts OpenSSL's legacy encrypted PEM (`Proc-Type: 4,ENCRYPTED`) and returns the key as
+/// PKCS#8 DER. `found` names the input in errors.
+pub(crate) fn decrypt_legacy_pem(
+    pem: &str,
+    passphrase: &[u8],
+    found: &str,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let key = PKey::private_key_from_pem_passphrase(pem.as_bytes(), passphrase).map_err(|e| {
+        let cipher = pem
+            .lines()
+            .find_map(|l| l.strip_prefix("DEK-Info:"))
+            .and_then(|v| v.trim().split(',').next())
+            .unwrap_or("an unknown cipher");
+        decrypt_error(
+            &e,
+            found,
+            format!("OpenSSL's legacy PEM encryption with {cipher}"),
+        )
+    })?;
+    to_pkcs8(&key, found)
+}
+
+/// Decrypts an `EncryptedPrivateKeyInfo` with OpenSSL (for the schemes the `pkcs5` crate lacks:
+/// 3DES, PBES1, PKCS#12 PBE) and returns the key as PKCS#8 DER.
+pub(crate) fn decrypt_pkcs8(
+    der: &[u8],
+    passphrase: &[u8],
+    found: &str,
+    scheme: String,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let key = PKey::private_key_from_pkcs8_passphrase(der, passphrase)
+        .map_err(|e| decrypt_error(&e, found, scheme))?;
+    to_pkcs8(&key, found)
+}
+
+fn to_pkcs8(key: &PKeyRef<Private>, found: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+    key.private_key_to_pkcs8()
+        .map(Zeroizing::new)
+        .map_err(|e| Error::InvalidKey {
+            reason: format!(
+                "OpenSSL decrypted the private key ({found}) but cannot re-encode it ({e})"
+            ),
+        })
+}
+
+/// What a failed OpenSSL decryption means. A wrong passphrase shows as "bad decrypt" (broken
+/// padding), or, when the padding happens to be valid, as a decoding error of the garbage: both are
+/// a wrong passphrase unless OpenSSL says it does not know the cipher.
+fn decrypt_error(e: &ErrorStack, found: &str, scheme: String) -> Error {
+    let reasons: Vec<String> = e
+        .errors()
+        .iter()
+        .filter_map(|e| e.reason())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let any = |needle: &str| reasons.iter().any(|r| r.contains(needle));
+    let bad_decrypt = any("bad decrypt") || any("wrong password") || any("cipherfinal");
+    if !bad_decrypt && (any("unsupported") || any("unknown cipher")) {
+        Error::UnsupportedEncryption {
+            found: found.to_owned(),
+            scheme,
+            fix: "",
+        }
+    } else {
+        Error::WrongPassphrase {
+            found: found.to_owned(),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::{Error, Resource, UnixTime, Undocumented};
+use crate::{Error, Resource, Undocumented, UnixTime};
 
 /// An IPv4 address range in CIDR form, for a custom policy's `AWS:SourceIp`.
 ///

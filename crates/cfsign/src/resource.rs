@@ -515,7 +515,11 @@ mod tests {
         check(&format!("{d}/a/*"), &format!("{d}/b/x.jpg"), No);
         // `*` in the path does not reach into the query.
         check(&format!("{d}/a/*.jpg"), &format!("{d}/a/x.jpg?x=1"), No);
-        check(&format!("{d}/a/*.jpg\\?x=*"), &format!("{d}/a/x.jpg?x=1"), Yes);
+        check(
+            &format!("{d}/a/*.jpg\\?x=*"),
+            &format!("{d}/a/x.jpg?x=1"),
+            Yes,
+        );
         check("http*://d1.example.net/*", "http://d1.example.net/x", Yes);
         check("http*://d1.example.net/*", "https://d1.example.net/x", Yes);
         check("https://*.example.net/x", "https://d1.example.net/x", Yes);
@@ -531,24 +535,56 @@ mod tests {
         check("https://d1.*/x", "https://d1.example.net/x", Yes);
         check("https://d1.*", "https://d1.example.net/x", Yes);
         // The SDK form: the URL itself, its `?` unescaped.
-        check(&format!("{d}/a.jpg?x=1&y=2"), &format!("{d}/a.jpg?x=1&y=2"), Yes);
-        check(&format!("{d}/a.jpg?x=1&y=2"), &format!("{d}/a.jpg?x=1&y=3"), No);
-        check(&format!("{d}/a.jpg?x=1"), &format!("{d}/a.jpg?x=1&added=1"), No);
-        check(&format!("{d}/*?q1=123&q2=abc"), &format!("{d}/anything.html?q1=123&q2=abc"), Yes);
-        check(&format!("{d}/*?q1=123&q2=abc"), &format!("{d}/a/b.html?q1=123&q2=abc"), Yes);
-        check(&format!("{d}/*?q1=123&q2=abc"), &format!("{d}/a.html?q1=123"), No);
+        check(
+            &format!("{d}/a.jpg?x=1&y=2"),
+            &format!("{d}/a.jpg?x=1&y=2"),
+            Yes,
+        );
+        check(
+            &format!("{d}/a.jpg?x=1&y=2"),
+            &format!("{d}/a.jpg?x=1&y=3"),
+            No,
+        );
+        check(
+            &format!("{d}/a.jpg?x=1"),
+            &format!("{d}/a.jpg?x=1&added=1"),
+            No,
+        );
+        check(
+            &format!("{d}/*?q1=123&q2=abc"),
+            &format!("{d}/anything.html?q1=123&q2=abc"),
+            Yes,
+        );
+        check(
+            &format!("{d}/*?q1=123&q2=abc"),
+            &format!("{d}/a/b.html?q1=123&q2=abc"),
+            Yes,
+        );
+        check(
+            &format!("{d}/*?q1=123&q2=abc"),
+            &format!("{d}/a.html?q1=123"),
+            No,
+        );
         check(&format!("{d}/*?q1=123&q2=abc"), &format!("{d}/a.html"), No);
         // The escaped form of the same.
         check(&format!("{d}/a.jpg\\?x=1"), &format!("{d}/a.jpg?x=1"), Yes);
         check(&format!("{d}/a.jpg\\?*"), &format!("{d}/a.jpg"), Yes);
-        check(&format!("{d}/a.jpg\\?*"), &format!("{d}/a.jpg?anything"), Yes);
+        check(
+            &format!("{d}/a.jpg\\?*"),
+            &format!("{d}/a.jpg?anything"),
+            Yes,
+        );
         // Query strings containing more `?` characters.
         check(&format!("{d}/a\\?x=*"), &format!("{d}/a?x=1?2"), Yes);
         // Percent-encoding is not normalised.
         check(&format!("{d}/a%20b.jpg"), &format!("{d}/a+b.jpg"), No);
         check(&format!("{d}/a.jpg"), "http://d1.example.net/a.jpg", No);
         // Scheme and host case: undocumented, matched with a note.
-        check("HTTPS://D1.example.net/a.jpg", &format!("{d}/a.jpg"), IgnoringCase);
+        check(
+            "HTTPS://D1.example.net/a.jpg",
+            &format!("{d}/a.jpg"),
+            IgnoringCase,
+        );
         check(&format!("{d}/A.jpg"), &format!("{d}/a.jpg"), No);
     }
 
@@ -556,7 +592,11 @@ mod tests {
     fn documented_exceptions() {
         use Match::{No, Yes};
         // 1. A trailing `*` in the path implies `\?*`.
-        check("https://d1.example.net/*game_download.zip*", "https://d1.example.net/example_game_download.zip?license=yes", Yes);
+        check(
+            "https://d1.example.net/*game_download.zip*",
+            "https://d1.example.net/example_game_download.zip?license=yes",
+            Yes,
+        );
         // 2. A trailing `*` in the domain covers every path and query.
         check("https://d1*", "https://d1.example.net/x", Yes);
         check("https://d1*", "https://d1.example.net/x/y.jpg?a=b", Yes);
@@ -586,7 +626,13 @@ mod tests {
             let err = Resource::new(pattern).unwrap_err().to_string();
             assert!(err.contains(needle), "{pattern}: {err}");
         }
-        for ok in ["*", "*example.com", "HTTPS://x/a", "h??p*://x/*", "https://x/a?b=1"] {
+        for ok in [
+            "*",
+            "*example.com",
+            "HTTPS://x/a",
+            "h??p*://x/*",
+            "https://x/a?b=1",
+        ] {
             assert!(Resource::new(ok).is_ok(), "{ok}");
         }
     }
@@ -596,15 +642,34 @@ mod tests {
         let check = |pattern: &str, url: &str, needle: Option<&str>| {
             let got = first_difference(pattern, url);
             match needle {
-                Some(n) => assert!(got.as_deref().is_some_and(|g| g.contains(n)), "{pattern} vs {url}: {got:?}"),
+                Some(n) => assert!(
+                    got.as_deref().is_some_and(|g| g.contains(n)),
+                    "{pattern} vs {url}: {got:?}"
+                ),
                 None => assert_eq!(got, None, "{pattern} vs {url}"),
             }
         };
-        check("https://x/a%20b.jpg", "https://x/a+b.jpg", Some("byte 11: the resource has `%20b.jpg` where the request has `+b.jpg`"));
+        check(
+            "https://x/a%20b.jpg",
+            "https://x/a+b.jpg",
+            Some("byte 11: the resource has `%20b.jpg` where the request has `+b.jpg`"),
+        );
         check("https://x/a.jpg", "http://x/a.jpg", Some("byte 4"));
-        check("https://x/a.jpg?v=1", "https://x/a.jpg?v=1&t=2", Some("continues at byte 19 with `&t=2`"));
-        check("https://x/a.jpg?v=1", "https://x/a.jpg", Some("ends at byte 15"));
-        check("https://x/*.png", "https://x/a/b.jpg", Some("counting from the end"));
+        check(
+            "https://x/a.jpg?v=1",
+            "https://x/a.jpg?v=1&t=2",
+            Some("continues at byte 19 with `&t=2`"),
+        );
+        check(
+            "https://x/a.jpg?v=1",
+            "https://x/a.jpg",
+            Some("ends at byte 15"),
+        );
+        check(
+            "https://x/*.png",
+            "https://x/a/b.jpg",
+            Some("counting from the end"),
+        );
         check("https://x/a.jpg", "https://x/a.jpg", None);
     }
 

@@ -155,16 +155,28 @@ impl RawParams {
     /// notes (`Signature` or `CloudFront-Signature`).
     pub(crate) fn normalise(&mut self, source: SignatureSource, notes: &mut Vec<Undocumented>) {
         let cookie = source == SignatureSource::Cookies;
-        let name = |url: &'static str, cookie_name: &'static str| if cookie { cookie_name } else { url };
+        let name =
+            |url: &'static str, cookie_name: &'static str| if cookie { cookie_name } else { url };
         let slots: [(&mut Option<String>, &'static str); 5] = [
             (&mut self.expires, name("Expires", "CloudFront-Expires")),
             (&mut self.policy, name("Policy", "CloudFront-Policy")),
-            (&mut self.signature, name("Signature", "CloudFront-Signature")),
-            (&mut self.key_pair_id, name("Key-Pair-Id", "CloudFront-Key-Pair-Id")),
-            (&mut self.hash_algorithm, name("Hash-Algorithm", "CloudFront-Hash-Algorithm")),
+            (
+                &mut self.signature,
+                name("Signature", "CloudFront-Signature"),
+            ),
+            (
+                &mut self.key_pair_id,
+                name("Key-Pair-Id", "CloudFront-Key-Pair-Id"),
+            ),
+            (
+                &mut self.hash_algorithm,
+                name("Hash-Algorithm", "CloudFront-Hash-Algorithm"),
+            ),
         ];
         for (slot, parameter) in slots {
-            let Some(value) = slot.as_deref() else { continue };
+            let Some(value) = slot.as_deref() else {
+                continue;
+            };
             if let Some(decoded) = percent_decode(value) {
                 notes.push(Undocumented::PercentEncoded { parameter });
                 *slot = Some(decoded);
@@ -174,7 +186,10 @@ impl RawParams {
             (&self.signature, name("Signature", "CloudFront-Signature")),
             (&self.policy, name("Policy", "CloudFront-Policy")),
         ] {
-            if value.as_deref().is_some_and(|v| v.contains(['+', '/', '='])) {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.contains(['+', '/', '=']))
+            {
                 notes.push(Undocumented::StandardBase64 { parameter });
             }
         }

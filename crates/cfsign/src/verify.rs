@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::url::{RawParams, parse_cookie_header, split_signed_url};
 use crate::resource::{Match, first_difference};
+use crate::url::{RawParams, parse_cookie_header, split_signed_url};
 use crate::{
     CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, Resource, SourceIp,
     Undocumented, UnixTime, encoding, format_duration,
@@ -664,23 +664,23 @@ fn check(
         .as_deref()
         .ok_or(DenyReason::MissingSignature)?;
     let signature = encoding::decode(signature_text).ok_or(DenyReason::SignatureNotBase64)?;
-    let hash = match params.hash_algorithm.as_deref() {
-        None => HashAlgorithm::Sha1,
-        Some(value) => match HashAlgorithm::from_param(value) {
-            Some(hash) => hash,
-            None => {
-                let folded = HashAlgorithm::from_param(&value.to_ascii_uppercase()).ok_or_else(
-                    || DenyReason::UnknownHashAlgorithm {
+    let hash =
+        match params.hash_algorithm.as_deref() {
+            None => HashAlgorithm::Sha1,
+            Some(value) => match HashAlgorithm::from_param(value) {
+                Some(hash) => hash,
+                None => {
+                    let folded = HashAlgorithm::from_param(&value.to_ascii_uppercase())
+                        .ok_or_else(|| DenyReason::UnknownHashAlgorithm {
+                            value: value.to_owned(),
+                        })?;
+                    undocumented.push(Undocumented::HashAlgorithmCase {
                         value: value.to_owned(),
-                    },
-                )?;
-                undocumented.push(Undocumented::HashAlgorithmCase {
-                    value: value.to_owned(),
-                });
-                folded
-            }
-        },
-    };
+                    });
+                    folded
+                }
+            },
+        };
     enum Parsed {
         Canned(UnixTime),
         Custom(CustomPolicy),

@@ -22,7 +22,9 @@ use corpus::{Check, KEY_PAIR_ID, OracleCase, OracleFile};
 
 fn trusted(key_file: &str) -> TrustedKeys {
     let key = PrivateKey::from_pem(&corpus::key_pem(key_file)).unwrap();
-    [(KEY_PAIR_ID.parse().unwrap(), key.public_key())].into_iter().collect()
+    [(KEY_PAIR_ID.parse().unwrap(), key.public_key())]
+        .into_iter()
+        .collect()
 }
 
 /// The core's decision for a check: `granted` or the 403 code, and the undocumented kinds.
@@ -36,7 +38,11 @@ fn decide(check: &Check, strict: bool) -> (String, Vec<String>) {
         request = request.with_client_ip(ip.parse::<IpAddr>().unwrap());
     }
     let mut decision = verify(&request, &trusted(&check.key));
-    let undocumented = decision.undocumented().iter().map(|u| u.kind().to_owned()).collect();
+    let undocumented = decision
+        .undocumented()
+        .iter()
+        .map(|u| u.kind().to_owned())
+        .collect();
     if strict {
         decision = decision.strict();
     }
@@ -80,11 +86,18 @@ fn same_as_sdk(file: &str, case: &OracleCase) -> Result<(), String> {
             let url = inspected.resource_url().unwrap();
             let ours = CannedPolicy::new(url, expires).to_json();
             if ours != case.policy {
-                return Err(format!("canned policy differs:\n  ours {ours}\n  sdk  {}", case.policy));
+                return Err(format!(
+                    "canned policy differs:\n  ours {ours}\n  sdk  {}",
+                    case.policy
+                ));
             }
-            let our_url = signer.sign_canned_url(url, expires).map_err(|e| e.to_string())?;
+            let our_url = signer
+                .sign_canned_url(url, expires)
+                .map_err(|e| e.to_string())?;
             if rsa && botocore && our_url != signed {
-                return Err(format!("signed URL differs:\n  ours {our_url}\n  sdk  {signed}"));
+                return Err(format!(
+                    "signed URL differs:\n  ours {our_url}\n  sdk  {signed}"
+                ));
             }
             if rsa && cfsign::inspect_url(&our_url).signature() != inspected.signature() {
                 return Err("signature differs".to_owned());
@@ -93,7 +106,10 @@ fn same_as_sdk(file: &str, case: &OracleCase) -> Result<(), String> {
         (_, "custom") => {
             let sdk = CustomPolicy::parse(case.policy.as_bytes()).map_err(|e| e.to_string())?;
             let mut ours = match sdk.resource() {
-                Some(r) => CustomPolicy::new(Resource::new(r.as_str()).map_err(|e| e.to_string())?, sdk.date_less_than()),
+                Some(r) => CustomPolicy::new(
+                    Resource::new(r.as_str()).map_err(|e| e.to_string())?,
+                    sdk.date_less_than(),
+                ),
                 None => CustomPolicy::for_any_resource(sdk.date_less_than()),
             };
             if let Some(ip) = sdk.source_ip() {
@@ -106,23 +122,40 @@ fn same_as_sdk(file: &str, case: &OracleCase) -> Result<(), String> {
                 return Err(format!("policy differs: ours {ours:?}, sdk {sdk:?}"));
             }
             if botocore && ours.to_json() != case.policy {
-                return Err(format!("policy bytes differ:\n  ours {}\n  sdk  {}", ours.to_json(), case.policy));
+                return Err(format!(
+                    "policy bytes differ:\n  ours {}\n  sdk  {}",
+                    ours.to_json(),
+                    case.policy
+                ));
             }
             if rsa && botocore {
                 let signed = case.signed_url.as_deref().unwrap();
-                let url = cfsign::inspect_url(signed).resource_url().unwrap().to_owned();
-                let our_url = signer.sign_custom_url(&url, &ours).map_err(|e| e.to_string())?;
+                let url = cfsign::inspect_url(signed)
+                    .resource_url()
+                    .unwrap()
+                    .to_owned();
+                let our_url = signer
+                    .sign_custom_url(&url, &ours)
+                    .map_err(|e| e.to_string())?;
                 if our_url != signed {
-                    return Err(format!("signed URL differs:\n  ours {our_url}\n  sdk  {signed}"));
+                    return Err(format!(
+                        "signed URL differs:\n  ours {our_url}\n  sdk  {signed}"
+                    ));
                 }
             }
         }
         ("cookies", "canned") => {
             let expires = UnixTime::from_secs(canned_expires(&case.policy)).unwrap();
             let ours = signer.canned_cookies(&case.url, expires);
-            let sdk_signature = case.cookies.as_ref().unwrap()["CloudFront-Signature"].as_str().unwrap().to_owned();
+            let sdk_signature = case.cookies.as_ref().unwrap()["CloudFront-Signature"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             match ours {
-                Ok(cookies) if rsa && cookies.get("CloudFront-Signature") != Some(sdk_signature.as_str()) => {
+                Ok(cookies)
+                    if rsa
+                        && cookies.get("CloudFront-Signature") != Some(sdk_signature.as_str()) =>
+                {
                     return Err("cookie signature differs".to_owned());
                 }
                 Ok(_) => {}
@@ -143,9 +176,18 @@ fn check_same_as_sdks(file: &str, oracle: &OracleFile) {
     let failures: Vec<String> = oracle
         .cases
         .iter()
-        .filter_map(|case| same_as_sdk(file, case).err().map(|e| format!("{file}/{}: {e}", case.name)))
+        .filter_map(|case| {
+            same_as_sdk(file, case)
+                .err()
+                .map(|e| format!("{file}/{}: {e}", case.name))
+        })
         .collect();
-    assert!(failures.is_empty(), "{} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -186,7 +228,11 @@ fn live(test: &str, file: &str, program: &str, script: &std::path::Path, needs: 
     };
     let fresh = corpus::parse_oracle(file, &text);
     let committed = corpus::oracle(file);
-    assert_eq!(fresh.cases.len(), committed.cases.len(), "{file}: regenerate it (see the corpus README)");
+    assert_eq!(
+        fresh.cases.len(),
+        committed.cases.len(),
+        "{file}: regenerate it (see the corpus README)"
+    );
     for (new, old) in fresh.cases.iter().zip(&committed.cases) {
         assert_eq!(new.name, old.name);
         assert_eq!(new.policy, old.policy, "{file}/{}", new.name);
@@ -202,11 +248,23 @@ fn live(test: &str, file: &str, program: &str, script: &std::path::Path, needs: 
 #[test]
 fn botocore_live() {
     let dir = corpus::data_dir().join("conformance");
-    live("botocore_live", "botocore.json", "python3", &dir.join("gen_botocore.py"), &dir);
+    live(
+        "botocore_live",
+        "botocore.json",
+        "python3",
+        &dir.join("gen_botocore.py"),
+        &dir,
+    );
 }
 
 #[test]
 fn aws_sdk_js_live() {
     let js = corpus::data_dir().join("../js");
-    live("aws_sdk_js_live", "aws-sdk-js.json", "node", &js.join("gen_js.mjs"), &js.join("node_modules/@aws-sdk/cloudfront-signer"));
+    live(
+        "aws_sdk_js_live",
+        "aws-sdk-js.json",
+        "node",
+        &js.join("gen_js.mjs"),
+        &js.join("node_modules/@aws-sdk/cloudfront-signer"),
+    );
 }

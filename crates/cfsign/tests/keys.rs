@@ -142,7 +142,12 @@ fn refused_keys_say_why() {
             "{public}: {err:?}"
         );
     }
-    for encrypted in ["rsa2048-encrypted.pem", "rsa2048-legacy-encrypted.pem"] {
+    // Without a passphrase, encrypted keys are refused with a message that says how to give one.
+    let mut needs_passphrase = vec!["rsa2048-encrypted.pem", "p256-encrypted-scrypt.pem"];
+    if cfg!(feature = "native") {
+        needs_passphrase.extend(["rsa2048-legacy-encrypted.pem", "p256-legacy-encrypted.pem"]);
+    }
+    for encrypted in needs_passphrase {
         let err = check_refused(
             encrypted,
             &common::key_bytes(encrypted),
@@ -152,6 +157,31 @@ fn refused_keys_say_why() {
             matches!(err, Error::EncryptedKey { .. }),
             "{encrypted}: {err:?}"
         );
+        let message = err.to_string();
+        for hint in [
+            "--passphrase-file",
+            "AWS_CLOUDFRONT_KEY_PASSPHRASE",
+            "passphrase_file",
+        ] {
+            assert!(
+                message.contains(hint),
+                "{encrypted}: no `{hint}` in {message}"
+            );
+        }
+    }
+    // Without OpenSSL a passphrase would not help with legacy PEM: the error says how to convert.
+    #[cfg(not(feature = "native"))]
+    for legacy in ["rsa2048-legacy-encrypted.pem", "p256-legacy-encrypted.pem"] {
+        let err = check_refused(
+            legacy,
+            &common::key_bytes(legacy),
+            "openssl pkcs8 -topk8 -in old.pem -out new.pem",
+        );
+        assert!(
+            matches!(err, Error::LegacyEncryptedKey { .. }),
+            "{legacy}: {err:?}"
+        );
+        assert!(err.to_string().contains("`native` feature"), "{err}");
     }
     for p384 in ["p384.pem", "p384-sec1.pem"] {
         let err = check_refused(p384, &common::key_bytes(p384), "P-384");
@@ -177,6 +207,206 @@ fn refused_keys_say_why() {
     assert!(matches!(err, Error::PrivateKeyGiven { .. }), "{err:?}");
     let err = PublicKey::from_pem(&common::key_text("p384.pub.pem")).unwrap_err();
     assert!(err.to_string().contains("P-384"), "{err}");
+}
+
+const PASSPHRASE: &[u8] = b"test-passphrase";
+
+/// Encrypted fixtures, the plain key each holds, and whether this build decrypts it.
+const ENCRYPTED: [(&str, &str, bool); 6] = [
+    ("rsa2048-encrypted.pem", "rsa2048-encrypted.plain.pem", true),
+    ("rsa2048-encrypted-sha1prf.pem", "rsa2048-pkcs8.pem", true),
+    ("p256-encrypted-scrypt.pem", "p256-pkcs8.pem", true),
+    (
+        "rsa2048-legacy-encrypted.pem",
+        "rsa2048-pkcs1.pem",
+        cfg!(feature = "native"),
+    ),
+    (
+        "p256-legacy-encrypted.pem",
+        "p256-sec1.pem",
+        cfg!(feature = "native"),
+    ),
+    (
+        "p256-encrypted-des3.pem",
+        "p256-pkcs8.pem",
+        cfg!(feature = "native"),
+    ),
+];
+
+/// Checks that `key` is the key in the fixture `plain_file`: same PKCS#8 encoding, and the same
+/// signature (RSA PKCS#1 v1.5 is deterministic; ECDSA is randomised, so it must verify instead).
+fn check_same_key(what: &str, key: PrivateKey, plain_file: &str) {
+    let plain = common::private_key(plain_file);
+    assert_eq!(key.public_key(), plain.public_key(), "{what}");
+    assert_eq!(*key.to_pkcs8_der(), *plain.to_pkcs8_der(), "{what}");
+    let public = plain.public_key();
+    let id: cfsign::KeyPairId = "K2JCJMDEHXQW5F".parse().unwrap();
+    let policy = br#"{"Statement":[{"Resource":"https://d1.example.net/a.jpg","Condition":{"DateLessThan":{"AWS:EpochTime":1767225600}}}]}"#;
+    let decrypted = Signer::new(id.clone(), key).sign_bytes(policy).unwrap();
+    let expected = Signer::new(id, plain).sign_bytes(policy).unwrap();
+    assert!(
+        public.verify(cfsign::HashAlgorithm::Sha1, policy, &decrypted),
+        "{what}: the decrypted key's signature does not verify"
+    );
+    if matches!(public.algorithm(), KeyAlgorithm::Rsa { .. }) {
+        assert_eq!(decrypted, expected, "{what}: signatures differ");
+    }
+}
+
+#[test]
+fn encrypted_keys_load_with_the_passphrase() {
+    for (file, plain_file, supported) in ENCRYPTED {
+        if !supported {
+            continue;
+        }
+        let bytes = common::key_bytes(file);
+        let text = common::key_text(file);
+        let key = PrivateKey::from_pem_with_passphrase(&text, PASSPHRASE)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        check_same_key(&format!("{file} from_pem_with_passphrase"), key, plain_file);
+        let key = PrivateKey::parse_with_passphrase(&bytes, PASSPHRASE)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        check_same_key(&format!("{file} parse_with_passphrase"), key, plain_file);
+        // Mangled as in environment variables and secret stores.
+        for (what, mangled) in [
+            ("literal \\n", text.replace('\n', "\\n")),
+            ("CRLF", text.replace('\n', "\r\n")),
+            ("newlines as spaces", text.replace('\n', " ")),
+            (
+                "double-quoted",
+                format!("\"{}\"", text.replace('\n', "\\n")),
+            ),
+        ] {
+            let key = PrivateKey::from_pem_with_passphrase(&mangled, PASSPHRASE)
+                .unwrap_or_else(|e| panic!("{file} with {what}: {e}"));
+            check_same_key(&format!("{file} with {what}"), key, plain_file);
+        }
+    }
+}
+
+#[test]
+fn encrypted_der_loads_with_the_passphrase() {
+    use base64::Engine as _;
+    let text = common::key_text("rsa2048-encrypted.pem");
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    let key = PrivateKey::parse_with_passphrase(&der, PASSPHRASE).unwrap();
+    check_same_key(
+        "DER EncryptedPrivateKeyInfo",
+        key,
+        "rsa2048-encrypted.plain.pem",
+    );
+    for err in [
+        PrivateKey::parse(&der).unwrap_err(),
+        PrivateKey::from_der(&der).unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::EncryptedKey { .. }), "{err:?}");
+        assert!(err.to_string().contains("DER encrypted PKCS#8"), "{err}");
+    }
+    let err = PrivateKey::parse_with_passphrase(&der, b"wrong-passphrase").unwrap_err();
+    assert!(matches!(err, Error::WrongPassphrase { .. }), "{err:?}");
+}
+
+#[test]
+fn wrong_passphrase_is_a_clear_error() {
+    for (file, _, supported) in ENCRYPTED {
+        if !supported {
+            continue;
+        }
+        let bytes = common::key_bytes(file);
+        for wrong in [
+            &b"wrong-passphrase"[..],
+            b"",
+            b"test-passphrase\n",
+            b"Test-passphrase",
+        ] {
+            let err = PrivateKey::parse_with_passphrase(&bytes, wrong).unwrap_err();
+            assert!(
+                matches!(err, Error::WrongPassphrase { .. }),
+                "{file} with {:?}: {err:?}",
+                String::from_utf8_lossy(wrong)
+            );
+            let message = err.to_string();
+            assert!(message.starts_with("wrong passphrase"), "{file}: {message}");
+            for shown in [message.clone(), format!("{err:?}")] {
+                assert_no_key_material(&shown, &bytes);
+                assert!(
+                    !shown.contains("passphrase\n") && !shown.contains("-passphrase"),
+                    "{shown}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_passphrase_for_an_unencrypted_key_is_ignored() {
+    for file in [
+        "rsa2048-pkcs1.pem",
+        "rsa2048-pkcs8.der",
+        "p256-sec1.pem",
+        "p256-sec1.der",
+    ] {
+        let key = PrivateKey::parse_with_passphrase(&common::key_bytes(file), PASSPHRASE)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        check_same_key(file, key, file);
+    }
+}
+
+#[test]
+fn unsupported_encryption_says_what_to_do() {
+    // DES-EDE3-CBC: only OpenSSL decrypts it.
+    let des3 = common::key_bytes("p256-encrypted-des3.pem");
+    if !cfg!(feature = "native") {
+        let err = PrivateKey::parse_with_passphrase(&des3, PASSPHRASE).unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedEncryption { .. }),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        for needle in [
+            "PBES2 (PBKDF2, DES-EDE3-CBC)",
+            "openssl pkcs8 -topk8",
+            "`native` feature",
+        ] {
+            assert!(message.contains(needle), "no `{needle}` in {message}");
+        }
+        for legacy in ["rsa2048-legacy-encrypted.pem", "p256-legacy-encrypted.pem"] {
+            let err = PrivateKey::parse_with_passphrase(&common::key_bytes(legacy), PASSPHRASE)
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::LegacyEncryptedKey { .. }),
+                "{legacy}: {err:?}"
+            );
+        }
+    }
+    // scrypt asking for 2 GiB (p raised from 1 to 127) is refused before any work is done.
+    use base64::Engine as _;
+    let text = common::key_text("p256-encrypted-scrypt.pem");
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    // N = 16384, r = 8, p = 1 as DER INTEGERs.
+    let params = [0x02, 0x02, 0x40, 0x00, 0x02, 0x01, 0x08, 0x02, 0x01, 0x01];
+    let at = der
+        .windows(params.len())
+        .position(|w| w == params)
+        .expect("the fixture's scrypt parameters");
+    der[at + params.len() - 1] = 0x7f;
+    let err = PrivateKey::parse_with_passphrase(&der, PASSPHRASE).unwrap_err();
+    assert!(
+        matches!(err, Error::UnsupportedEncryption { .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("scrypt with N=16384, r=8, p=127"),
+        "{message}"
+    );
+    assert!(message.contains("at most 256 MiB"), "{message}");
 }
 
 #[test]

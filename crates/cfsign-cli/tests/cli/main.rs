@@ -3,7 +3,9 @@
 
 mod botocore;
 mod bulk;
+mod conformance;
 mod keys;
+mod passphrase;
 mod sign;
 mod util;
 mod verify;

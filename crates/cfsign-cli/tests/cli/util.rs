@@ -75,6 +75,7 @@ impl Dir {
             .current_dir(self.tmp.path())
             .env_remove("AWS_CLOUDFRONT_KEY")
             .env_remove("AWS_CLOUDFRONT_KEY_ID")
+            .env_remove("AWS_CLOUDFRONT_KEY_PASSPHRASE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -91,7 +91,11 @@ pub fn data_dir() -> PathBuf {
         if here.is_dir() {
             return dir.join("tests/data");
         }
-        assert!(dir.pop(), "cannot find crates/cfsign/tests/data above {}", env!("CARGO_MANIFEST_DIR"));
+        assert!(
+            dir.pop(),
+            "cannot find crates/cfsign/tests/data above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
     }
 }
 
@@ -249,7 +253,10 @@ fn edit_param(url: &str, name: &str, change: impl Fn(&str) -> String) -> String 
 fn apply(url: &str, edit: &Edit) -> String {
     match edit {
         Edit::Replace((from, to)) => {
-            assert!(url.contains(from.as_str()), "edit {from:?} does not apply to {url}");
+            assert!(
+                url.contains(from.as_str()),
+                "edit {from:?} does not apply to {url}"
+            );
             url.replace(from.as_str(), to)
         }
         Edit::StandardBase64(name) => edit_param(url, name, |v| {
@@ -281,14 +288,19 @@ pub fn guide_checks() -> Vec<Check> {
     use cfsign::{HashAlgorithm, PrivateKey, Signer, UnixTime};
     let path = data_dir().join("conformance/developer-guide.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let file: GuideFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("developer-guide.json: {e}"));
+    let file: GuideFile =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("developer-guide.json: {e}"));
     assert!(!file.source.is_empty());
     let key_name = "rsa2048-pkcs1.pem";
     let pem = key_pem(key_name);
     let signer = |hash: &str| {
         let key = PrivateKey::from_pem(&pem).unwrap();
-        Signer::with_backend(KEY_PAIR_ID.parse().unwrap(), key, cfsign::Backend::RustCrypto)
-            .with_hash_algorithm(HashAlgorithm::parse(hash).unwrap())
+        Signer::with_backend(
+            KEY_PAIR_ID.parse().unwrap(),
+            key,
+            cfsign::Backend::RustCrypto,
+        )
+        .with_hash_algorithm(HashAlgorithm::parse(hash).unwrap())
     };
     let mut checks = Vec::new();
     for (i, m) in file.matching.iter().enumerate() {
@@ -300,7 +312,10 @@ pub fn guide_checks() -> Vec<Check> {
         let cookies = signer("SHA1").cookies_with_policy(&document).unwrap();
         let expect = if m.matches { "granted" } else { "AccessDenied" };
         checks.push(Check {
-            name: format!("developer-guide.json/matching/#{i} cookies: {} vs {}", m.resource, m.url),
+            name: format!(
+                "developer-guide.json/matching/#{i} cookies: {} vs {}",
+                m.resource, m.url
+            ),
             key: key_name.to_owned(),
             url: m.url.clone(),
             cookie: Some(cookies.cookie_header()),
@@ -312,9 +327,14 @@ pub fn guide_checks() -> Vec<Check> {
             why: m.why.clone(),
         });
         if m.matches {
-            let signed = signer("SHA1").sign_url_with_policy(&m.url, &document).unwrap();
+            let signed = signer("SHA1")
+                .sign_url_with_policy(&m.url, &document)
+                .unwrap();
             checks.push(Check {
-                name: format!("developer-guide.json/matching/#{i} url: {} vs {}", m.resource, m.url),
+                name: format!(
+                    "developer-guide.json/matching/#{i} url: {} vs {}",
+                    m.resource, m.url
+                ),
                 url: signed,
                 cookie: None,
                 ..checks.last().unwrap().clone()
@@ -364,18 +384,29 @@ pub fn compare(
     got: &str,
     undocumented: &[String],
 ) -> Result<(), String> {
-    let want = if strict { &check.strict_expect } else { &check.expect };
+    let want = if strict {
+        &check.strict_expect
+    } else {
+        &check.expect
+    };
     if got != want {
-        return Err(format!("got {got}{}", if strict { " (strict)" } else { "" }));
+        return Err(format!(
+            "got {got}{}",
+            if strict { " (strict)" } else { "" }
+        ));
     }
     // A non-strict grant must name exactly the undocumented behaviour it relied on.
     if !strict && got == "granted" {
         match &check.undocumented {
             Some(kind) if !undocumented.iter().any(|k| k == kind) => {
-                return Err(format!("granted, but without the undocumented note `{kind}` (notes: {undocumented:?})"));
+                return Err(format!(
+                    "granted, but without the undocumented note `{kind}` (notes: {undocumented:?})"
+                ));
             }
             None if !undocumented.is_empty() => {
-                return Err(format!("granted with undocumented notes {undocumented:?}, expected none"));
+                return Err(format!(
+                    "granted with undocumented notes {undocumented:?}, expected none"
+                ));
             }
             _ => {}
         }
@@ -386,12 +417,19 @@ pub fn compare(
 /// Runs `decide(check, strict)` over every check of the whole corpus in both modes and fails
 /// listing each difference.
 pub fn run(checks: &[Check], decide: impl FnMut(&Check, bool) -> (String, Vec<String>)) {
-    assert!(checks.len() > 600, "the corpus shrank to {} checks", checks.len());
+    assert!(
+        checks.len() > 600,
+        "the corpus shrank to {} checks",
+        checks.len()
+    );
     run_unchecked(checks, decide);
 }
 
 /// Like [`run`], for a part of the corpus.
-pub fn run_unchecked(checks: &[Check], mut decide: impl FnMut(&Check, bool) -> (String, Vec<String>)) {
+pub fn run_unchecked(
+    checks: &[Check],
+    mut decide: impl FnMut(&Check, bool) -> (String, Vec<String>),
+) {
     assert!(!checks.is_empty());
     let mut failures = Vec::new();
     for check in checks {

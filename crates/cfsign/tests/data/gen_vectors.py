@@ -75,6 +75,18 @@ def make_keys():
          "-pass", "pass:test-passphrase", "-out", path("rsa2048-encrypted.pem"))
     once("rsa2048-legacy-encrypted.pem", "rsa", "-traditional", "-in", path("rsa2048-pkcs1.pem"), "-aes256",
          "-passout", "pass:test-passphrase", "-out", path("rsa2048-legacy-encrypted.pem"))
+    # Encrypted keys that load with the passphrase, and the plain keys they hold.
+    once("rsa2048-encrypted.plain.pem", "pkey", "-in", path("rsa2048-encrypted.pem"), "-passin",
+         "pass:test-passphrase", "-out", path("rsa2048-encrypted.plain.pem"))
+    once("rsa2048-encrypted-sha1prf.pem", "pkcs8", "-topk8", "-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1",
+         "-in", path("rsa2048-pkcs8.pem"), "-passout", "pass:test-passphrase", "-out",
+         path("rsa2048-encrypted-sha1prf.pem"))
+    once("p256-encrypted-scrypt.pem", "pkcs8", "-topk8", "-scrypt", "-in", path("p256-pkcs8.pem"), "-passout",
+         "pass:test-passphrase", "-out", path("p256-encrypted-scrypt.pem"))
+    once("p256-encrypted-des3.pem", "pkcs8", "-topk8", "-v2", "des3", "-in", path("p256-pkcs8.pem"), "-passout",
+         "pass:test-passphrase", "-out", path("p256-encrypted-des3.pem"))
+    once("p256-legacy-encrypted.pem", "ec", "-in", path("p256-sec1.pem"), "-aes128", "-passout",
+         "pass:test-passphrase", "-out", path("p256-legacy-encrypted.pem"))
 
 
 def load(name):

@@ -19,7 +19,13 @@
 //! # Verifying
 //!
 //! [`verify`] decides a request as CloudFront's edge does and explains a denial; [`inspect_url`]
-//! and [`inspect_cookies`] decode without verifying.
+//! and [`inspect_cookies`] decode without verifying. Custom policies' resources match by the rule
+//! documented on [`Resource`] (the developer guide's sections and exceptions, and the unescaped `?`
+//! every AWS SDK writes).
+//!
+//! Where CloudFront's behaviour is not documented (standard base64 in a signature, `sha256` in
+//! lower case, the `DateGreaterThan` second, …) the [`Decision`] carries an [`Undocumented`] note
+//! saying what was decided and why; [`Decision::strict`] keeps only what the documentation promises.
 //!
 //! # Backends
 //!

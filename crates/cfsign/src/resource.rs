@@ -1,31 +1,7 @@
 //! Resource patterns of custom policies, and CloudFront's rule for matching them against a
 //! request URL.
 //!
-//! # The rule
-//!
-//! A pattern and a URL are each split into sections, `scheme://host` and the rest (`/path` and
-//! `?query`). Within them:
-//!
-//! - `*` matches zero or more characters and `?` exactly one (developer guide, custom policy
-//!   pages), with `\?` standing for the `?` that starts the query string;
-//! - `*` never crosses from one section into another: not from the scheme into the host, not from
-//!   the host into the path, and not from the path into the query (the guide's
-//!   `[protocol]://[domain]/[path]\?[query string]` sections);
-//! - a `?` wildcard may match the URL's query separator itself: this is how the unescaped form
-//!   that every AWS SDK writes (botocore, the aws CLI, JS, Java, Go: the URL itself as
-//!   `Resource`) matches its own URL, as AWS's signed-URL sample reports CloudFront serving
-//!   (`https://host/*?q1=123&q2=abc` serves `/anything.html?q1=123&q2=abc`);
-//! - the four documented exceptions: a trailing `*` in the path also covers any query string
-//!   (`/a/*` = `/a/*\?*`); a trailing `*` in the domain covers every path and query
-//!   (`https://host*` = `https://host*/*\?*`); a pattern without protocol that starts with `*`
-//!   in the domain gets `*://` (`*example.com` = `*://*example.com/`); `*` alone matches every
-//!   URL;
-//! - a pattern whose query part is only `*` (`/a.jpg\?*`) also covers the URL without a query;
-//! - anything else is compared byte for byte: percent-encoding is not normalised (`%20` and `+`
-//!   differ), and paths and queries are case-sensitive.
-//!
-//! Letter case in the scheme and host is not documented. RFC 3986 makes both case-insensitive,
-//! so a match that needs case folding there is granted, with a note that says it is undocumented.
+//! The rule is documented on [`Resource`], where docs.rs shows it.
 
 use std::fmt;
 
@@ -34,9 +10,35 @@ use crate::Error;
 /// A resource pattern for a custom policy: a URL in which `*` matches zero or more characters
 /// and `?` exactly one, within the sections `scheme://host`, `/path` and `?query`.
 ///
-/// The matching rule, with the evidence for each part, is in the crate's `docs/troubleshooting.md`
-/// and on [`Resource::matches`]. Both forms of a URL with a query string are understood: the
-/// developer guide's `\?` form and the unescaped form every AWS SDK writes.
+/// Both forms of a URL with a query string are understood: the developer guide's `\?` form and
+/// the unescaped form every AWS SDK writes. The evidence for each part of the rule is tabled in
+/// the repository's `docs/troubleshooting.md`.
+///
+/// # The rule
+///
+/// A pattern and a URL are each split into sections, `scheme://host` and the rest (`/path` and
+/// `?query`). Within them:
+///
+/// - `*` matches zero or more characters and `?` exactly one (developer guide, custom policy
+///   pages), with `\?` standing for the `?` that starts the query string;
+/// - `*` never crosses from one section into another: not from the scheme into the host, not from
+///   the host into the path, and not from the path into the query (the guide's
+///   `[protocol]://[domain]/[path]\?[query string]` sections);
+/// - a `?` wildcard may match the URL's query separator itself: this is how the unescaped form
+///   that every AWS SDK writes (botocore, the aws CLI, JS, Java, Go: the URL itself as
+///   `Resource`) matches its own URL, as AWS's signed-URL sample reports CloudFront serving
+///   (`https://host/*?q1=123&q2=abc` serves `/anything.html?q1=123&q2=abc`);
+/// - the four documented exceptions: a trailing `*` in the path also covers any query string
+///   (`/a/*` = `/a/*\?*`); a trailing `*` in the domain covers every path and query
+///   (`https://host*` = `https://host*/*\?*`); a pattern without protocol that starts with `*`
+///   in the domain gets `*://` (`*example.com` = `*://*example.com/`); `*` alone matches every
+///   URL;
+/// - a pattern whose query part is only `*` (`/a.jpg\?*`) also covers the URL without a query;
+/// - anything else is compared byte for byte: percent-encoding is not normalised (`%20` and `+`
+///   differ), and paths and queries are case-sensitive.
+///
+/// Letter case in the scheme and host is not documented. RFC 3986 makes both case-insensitive,
+/// so a match that needs case folding there is granted, with a note that says it is undocumented.
 ///
 /// ```
 /// use cfsign::Resource;

@@ -322,6 +322,8 @@ proptest! {
     ) {
         let pem = format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n");
         let _ = PrivateKey::from_pem(&pem);
+        let _ = PrivateKey::from_pem_with_passphrase(&pem, b"test-passphrase");
+        let _ = PrivateKey::parse_with_passphrase(pem.as_bytes(), b"");
         let _ = PublicKey::from_pem(&pem);
         let _ = CustomPolicy::parse(policy_json.as_bytes());
         let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();

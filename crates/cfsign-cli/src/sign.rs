@@ -277,7 +277,7 @@ pub(crate) fn sign(args: &SignArgs, out: &mut Out) -> Result<Outcome> {
     // signs several times faster once loaded.
     let bulk = url.is_none_or(|u| u == "-");
     let backend = if bulk {
-        Backend::default()
+        Backend::fastest()
     } else {
         Backend::RustCrypto
     };

@@ -39,9 +39,10 @@ fn main() {
     let demo = mock.demo().unwrap();
     let port = mock.port();
     let host = format!("{}.localhost:{port}", demo.domain_name());
-    let signer = Signer::new(
+    let signer = Signer::with_backend(
         demo.key_pair_id().parse().unwrap(),
         PrivateKey::from_pem(demo.private_key_pem()).unwrap(),
+        cfsign::Backend::fastest(),
     );
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

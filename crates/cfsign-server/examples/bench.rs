@@ -25,9 +25,10 @@ fn key_path() -> std::path::PathBuf {
 /// Signatures per second on `threads` threads at once, each signing unique URLs.
 fn raw_rate(threads: usize, seconds: f64) -> f64 {
     let pem = std::fs::read(key_path()).unwrap();
-    let signer = Arc::new(Signer::new(
+    let signer = Arc::new(Signer::with_backend(
         "KAAAAAAAAAAAAA".parse().unwrap(),
         PrivateKey::parse(&pem).unwrap(),
+        cfsign::Backend::fastest(),
     ));
     let expires = UnixTime::from_secs(2_000_000_000).unwrap();
     let stop = Arc::new(AtomicBool::new(false));

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use cfsign::{HashAlgorithm, KeyPairId, PrivateKey, Signer, TrustedKeys};
+use cfsign::{Backend, HashAlgorithm, KeyPairId, PrivateKey, Signer, TrustedKeys};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -127,7 +127,8 @@ impl Runtime {
         let trusted: TrustedKeys = keys
             .iter()
             .map(|k| (k.id.clone(), k.sha1.public_key()))
-            .collect();
+            .collect::<TrustedKeys>()
+            .with_backend(Backend::fastest());
         let key_ids: Vec<String> = keys.iter().map(|k| k.id.to_string()).collect();
         let active_id = match (&config.active_key, keys.len()) {
             (Some(id), _) => id.clone(),
@@ -354,9 +355,11 @@ fn load_key(
     };
     let id =
         KeyPairId::new(id.trim()).map_err(|e| ConfigError::invalid(format!("{label}: {e}")))?;
+    // The server signs many URLs: OpenSSL where it is compiled in, chosen here explicitly.
     Ok(KeyEntry {
-        sha1: Signer::new(id.clone(), first),
-        sha256: Signer::new(id.clone(), second).with_hash_algorithm(HashAlgorithm::Sha256),
+        sha1: Signer::with_backend(id.clone(), first, Backend::fastest()),
+        sha256: Signer::with_backend(id.clone(), second, Backend::fastest())
+            .with_hash_algorithm(HashAlgorithm::Sha256),
         id,
     })
 }

@@ -138,7 +138,10 @@ fn main() {
             verify_col,
             signers,
             signature: reference.sign_bytes(&message).unwrap(),
-            trusted: [(id.clone(), public.clone())].into_iter().collect(),
+            trusted: [(id.clone(), public.clone())]
+                .into_iter()
+                .collect::<TrustedKeys>()
+                .with_backend(Backend::fastest()),
             signed_url: reference.sign_canned_url(url, expires).unwrap(),
             public,
         });
@@ -170,10 +173,12 @@ fn main() {
             ),
             f.verify_col,
             Box::new(|| {
-                assert!(
-                    f.public
-                        .verify(HashAlgorithm::Sha1, black_box(&message), &f.signature)
-                )
+                assert!(f.public.verify_with(
+                    Backend::fastest(),
+                    HashAlgorithm::Sha1,
+                    black_box(&message),
+                    &f.signature
+                ))
             }),
         ));
         cases.push((

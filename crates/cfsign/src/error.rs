@@ -116,11 +116,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// A policy's conditions contradict each other.
+    /// A policy cannot be used: its conditions contradict each other, or a policy document does
+    /// not parse as a CloudFront policy (CloudFront would answer `MalformedPolicy`).
     #[error("invalid policy: {reason}")]
     InvalidPolicy {
         /// What is wrong.
         reason: String,
+    },
+    /// A hash algorithm name is neither SHA-1 nor SHA-256.
+    #[error("unknown hash algorithm `{value}`: use sha1 or sha256")]
+    UnknownHashAlgorithm {
+        /// The name given (possibly shortened).
+        value: String,
     },
     /// A cookie attribute cannot be used.
     #[error("invalid cookie attribute: {reason}")]

@@ -1,7 +1,7 @@
 //! Inspection: decode a signed URL or cookie set into its parts without verifying it.
 
-use crate::url::{RawParams, parse_cookie_header, split_signed_url};
-use crate::{CustomPolicy, SignatureSource, UnixTime, encoding};
+use crate::params::{RawParams, parse_cookie_header, split_signed_url};
+use crate::{CustomPolicy, SignatureSource, Undocumented, UnixTime};
 
 /// The decoded parts of a signed URL or signed cookies. Nothing here is verified.
 ///
@@ -27,6 +27,7 @@ pub struct Inspection {
     policy: Option<Result<CustomPolicy, String>>,
     canned_expires: Option<Result<UnixTime, String>>,
     problems: Vec<String>,
+    undocumented: Vec<Undocumented>,
 }
 
 impl Inspection {
@@ -95,6 +96,12 @@ impl Inspection {
     pub fn problems(&self) -> &[String] {
         &self.problems
     }
+
+    /// Forms CloudFront does not document that the parameters use (decoded anyway, as
+    /// [`verify`](crate::verify) does).
+    pub fn undocumented(&self) -> &[Undocumented] {
+        &self.undocumented
+    }
 }
 
 /// Decodes a signed URL's parts.
@@ -126,8 +133,15 @@ pub fn inspect_cookies(cookie_header: &str) -> Inspection {
 }
 
 fn build(params: RawParams, source: SignatureSource, resource_url: Option<String>) -> Inspection {
+    let key_pair_id = params.key_pair_id.clone();
+    let hash_algorithm = params
+        .hash_algorithm
+        .clone()
+        .unwrap_or_else(|| "SHA1".to_owned());
+    // The same decoder as `verify`; only the wording of what is wrong is inspect's own.
+    let decoded = params.decode(source);
     let mut problems = Vec::new();
-    if !params.any_present() {
+    if !decoded.present {
         problems.push(match source {
             SignatureSource::Url => {
                 "no signing parameters (Expires/Policy, Signature, Key-Pair-Id) in the URL"
@@ -136,38 +150,41 @@ fn build(params: RawParams, source: SignatureSource, resource_url: Option<String
             SignatureSource::Cookies => "no CloudFront-* cookies in the header".to_owned(),
         });
     }
-    if params.key_pair_id.is_none() {
-        problems.push("Key-Pair-Id is missing".to_owned());
+    if decoded.key_pair_id.is_none() {
+        problems.push("Key-Pair-Id is missing or empty".to_owned());
     }
-    let signature = params.signature.as_deref().map(|s| {
-        encoding::decode(s).ok_or_else(|| "the Signature is not CloudFront base64".to_owned())
-    });
+    let signature = decoded
+        .signature
+        .map(|s| s.ok_or_else(|| "the Signature is not CloudFront base64".to_owned()));
     match &signature {
         None => problems.push("Signature is missing".to_owned()),
         Some(Err(e)) => problems.push(e.clone()),
         Some(Ok(_)) => {}
     }
-    let policy_json = params.policy.as_deref().map(|p| {
-        encoding::decode(p)
+    if let Some(Err(value)) = &decoded.hash {
+        problems.push(format!("Hash-Algorithm `{value}` is not SHA1 or SHA256"));
+    }
+    let policy_json = decoded.policy.as_ref().map(|p| {
+        p.as_ref()
             .ok_or_else(|| "the Policy is not CloudFront base64".to_owned())
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
     });
-    let policy = policy_json.as_ref().map(|json| {
-        json.clone()
-            .and_then(|j| CustomPolicy::parse(j.as_bytes()).map_err(|e| e.to_string()))
+    let policy = decoded.policy.as_ref().map(|p| match p {
+        Some(bytes) => CustomPolicy::parse(bytes).map_err(|e| e.to_string()),
+        None => Err("the Policy is not CloudFront base64".to_owned()),
     });
     if let Some(Err(e)) = &policy {
         problems.push(e.clone());
     }
-    let canned_expires = params.expires.as_deref().map(|e| {
-        e.parse::<u64>()
-            .map_err(|_| format!("Expires `{e}` is not a number of seconds"))
-            .and_then(|s| UnixTime::from_secs(s).map_err(|err| err.to_string()))
+    let canned_expires = decoded.expires.map(|e| {
+        e.map_err(|value| {
+            format!("Expires `{value}` is not a Unix time in seconds (at most 2147483647)")
+        })
     });
     if let Some(Err(e)) = &canned_expires {
         problems.push(e.clone());
     }
-    if params.policy.is_none() && params.expires.is_none() && params.any_present() {
+    if policy.is_none() && canned_expires.is_none() && decoded.present {
         problems.push("neither Expires nor Policy is present".to_owned());
     }
     let policy_json = match (policy_json, &canned_expires, &resource_url) {
@@ -180,12 +197,13 @@ fn build(params: RawParams, source: SignatureSource, resource_url: Option<String
     Inspection {
         source,
         resource_url,
-        key_pair_id: params.key_pair_id,
-        hash_algorithm: params.hash_algorithm.unwrap_or_else(|| "SHA1".to_owned()),
+        key_pair_id,
+        hash_algorithm,
         signature,
         policy_json,
         policy,
         canned_expires,
         problems,
+        undocumented: decoded.undocumented,
     }
 }

@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -15,6 +13,7 @@ use rsa::traits::PublicKeyParts;
 use spki::{DecodePublicKey, EncodePublicKey};
 use zeroize::Zeroizing;
 
+use crate::pem::pem_blocks;
 use crate::{Error, HashAlgorithm};
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
@@ -499,7 +498,7 @@ impl PrivateKey {
 
     /// OpenSSL's legacy encrypted PEM (`Proc-Type: 4,ENCRYPTED`), which only OpenSSL decrypts.
     fn from_legacy_encrypted(
-        block: &PemBlock,
+        block: &crate::pem::PemBlock,
         found: &str,
         passphrase: Option<&[u8]>,
     ) -> Result<PrivateKey, Error> {
@@ -606,8 +605,13 @@ impl PrivateKey {
 
     /// The key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), in memory that is zeroized on drop.
     pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
-        let der = self.to_pkcs8_der();
-        Zeroizing::new(pem_encode("PRIVATE KEY", &der))
+        let pem = match &self.inner {
+            PrivateInner::Rsa(key) => key.to_pkcs8_pem(pkcs8::LineEnding::LF),
+            PrivateInner::P256(key) => key.to_pkcs8_pem(pkcs8::LineEnding::LF),
+        };
+        // Encoding a key that decoded (or was generated) cannot fail: the writers only fail on
+        // lengths beyond DER's limits.
+        pem.unwrap_or_default()
     }
 
     /// The key as PKCS#8 DER, in memory that is zeroized on drop.
@@ -930,7 +934,12 @@ impl PublicKey {
 
     /// The key as SPKI PEM, what CloudFront's "Create public key" takes.
     pub fn to_pem(&self) -> String {
-        pem_encode("PUBLIC KEY", &self.to_der())
+        let pem = match &self.inner {
+            PublicInner::Rsa(key) => key.to_public_key_pem(spki::der::pem::LineEnding::LF),
+            PublicInner::P256(key) => key.to_public_key_pem(spki::der::pem::LineEnding::LF),
+        };
+        // As for `to_der`: encoding a valid key does not fail.
+        pem.unwrap_or_default()
     }
 
     /// The key as SPKI DER.
@@ -966,12 +975,38 @@ impl PublicKey {
         }
     }
 
-    /// Whether `signature` is this key's signature of `message` under `hash`.
+    /// Whether `signature` is this key's signature of `message` under `hash`, checked with
+    /// RustCrypto (whatever features are on; [`PublicKey::verify_with`] picks the backend).
     pub fn verify(&self, hash: HashAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.verify_with(crate::Backend::RustCrypto, hash, message, signature)
+    }
+
+    /// Like [`PublicKey::verify`], with the given backend. Both give the same answer.
+    ///
+    /// ```
+    /// use cfsign::{Backend, HashAlgorithm, KeyKind, PrivateKey, Signer};
+    /// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
+    /// let public = key.public_key();
+    /// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, key);
+    /// let signature = signer.sign_bytes(b"policy")?;
+    /// assert!(public.verify_with(Backend::fastest(), HashAlgorithm::Sha1, b"policy", &signature));
+    /// assert!(!public.verify(HashAlgorithm::Sha256, b"policy", &signature));
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn verify_with(
+        &self,
+        backend: crate::Backend,
+        hash: HashAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
         #[cfg(feature = "native")]
-        if let Some(native) = &self.native {
+        if backend == crate::Backend::OpenSsl
+            && let Some(native) = &self.native
+        {
             return native.verify(hash, message, signature);
         }
+        let _ = backend;
         let digest = hash.digest(message);
         match &self.inner {
             PublicInner::Rsa(key) => key.verify(hash.pkcs1v15(), &digest, signature).is_ok(),
@@ -981,167 +1016,4 @@ impl PublicKey {
             },
         }
     }
-}
-
-/// One PEM block, its label and decoded body.
-struct PemBlock {
-    label: String,
-    der: Zeroizing<Vec<u8>>,
-    encrypted_headers: bool,
-    /// The `Proc-Type` and `DEK-Info` headers of a legacy encrypted key, as `Name: value`.
-    #[cfg_attr(not(feature = "native"), allow(dead_code))] // Only OpenSSL decrypts legacy PEM.
-    headers: Vec<String>,
-    /// The base64 body, kept for OpenSSL when the block is a legacy encrypted key.
-    #[cfg_attr(not(feature = "native"), allow(dead_code))] // Only OpenSSL decrypts legacy PEM.
-    base64: Zeroizing<String>,
-}
-
-impl PemBlock {
-    /// The block as well-formed PEM (headers, blank line, 64-column body), as OpenSSL reads it.
-    #[cfg(feature = "native")]
-    fn canonical_pem(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::with_capacity(self.base64.len() + 256));
-        out.push_str("-----BEGIN ");
-        out.push_str(&self.label);
-        out.push_str("-----\n");
-        for header in &self.headers {
-            out.push_str(header);
-            out.push('\n');
-        }
-        out.push('\n');
-        for chunk in self.base64.as_bytes().chunks(64) {
-            // The body was filtered to non-whitespace characters of a `str`; chunks of the
-            // base64 alphabet are ASCII, and anything else fails in OpenSSL's decoder.
-            out.push_str(&String::from_utf8_lossy(chunk));
-            out.push('\n');
-        }
-        out.push_str("-----END ");
-        out.push_str(&self.label);
-        out.push_str("-----\n");
-        out
-    }
-}
-
-/// Reads RFC 1421 headers from a line holding a `:`. `Proc-Type` and `DEK-Info` (which mark legacy
-/// encrypted keys) are kept in `headers`; when newlines were turned into spaces the body follows
-/// `DEK-Info`'s value on the same line, and goes to `base64`. Other headers are skipped.
-fn read_header_line(line: &str, headers: &mut Vec<String>, base64: &mut String) {
-    let mut tokens = line.split_whitespace();
-    while let Some(token) = tokens.next() {
-        let Some((name, value)) = token.split_once(':') else {
-            return;
-        };
-        let value = if value.is_empty() {
-            tokens.next().unwrap_or_default()
-        } else {
-            value
-        };
-        match name {
-            "Proc-Type" => headers.push(format!("Proc-Type: {value}")),
-            "DEK-Info" => {
-                headers.push(format!("DEK-Info: {value}"));
-                base64.extend(tokens.flat_map(str::chars));
-                return;
-            }
-            _ => return,
-        }
-    }
-}
-
-/// Finds every `-----BEGIN X-----` … `-----END X-----` block, tolerating lost newlines, literal
-/// `\n`/`\r\n` escapes, CRLF, surrounding quotes and indentation.
-fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, Error> {
-    let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
-    if !text.contains("-----BEGIN ") {
-        let hint = if !text.is_empty()
-            && STANDARD
-                .decode(text.split_whitespace().collect::<String>())
-                .is_ok()
-        {
-            " It looks like bare base64: add the -----BEGIN PRIVATE KEY----- and -----END PRIVATE KEY----- lines, or pass the DER file."
-        } else if text.starts_with("file://") {
-            " Pass the file's contents, or a path without file://."
-        } else {
-            ""
-        };
-        return Err(Error::invalid_key(format!(
-            "no PEM key found: expected text starting with -----BEGIN …-----.{hint}"
-        )));
-    }
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let after = &rest[start + "-----BEGIN ".len()..];
-        let Some(label_end) = after.find("-----") else {
-            return Err(Error::invalid_key(
-                "a -----BEGIN line is not closed by -----",
-            ));
-        };
-        let label = after[..label_end].trim().to_owned();
-        let body_and_rest = &after[label_end + 5..];
-        let end_marker = format!("-----END {label}-----");
-        let Some(end) = body_and_rest.find(&end_marker) else {
-            return Err(Error::invalid_key(format!(
-                "the PEM block `{label}` has no matching `{end_marker}` line; the key was cut off when copied"
-            )));
-        };
-        let body = body_and_rest[..end]
-            .replace("\\r", "\n")
-            .replace("\\n", "\n");
-        let mut encrypted_headers = false;
-        let mut headers = Vec::new();
-        let mut b64 = Zeroizing::new(String::with_capacity(body.len()));
-        for line in body.split(['\n', '\r']) {
-            let line = line.trim();
-            if line.contains(':') {
-                // RFC 1421 headers: Proc-Type / DEK-Info mark legacy encrypted keys.
-                encrypted_headers |= line.contains("ENCRYPTED") || line.contains("DEK-Info");
-                read_header_line(line, &mut headers, &mut b64);
-                continue;
-            }
-            b64.extend(line.chars().filter(|c| !c.is_whitespace()));
-        }
-        if encrypted_headers && label.contains("PRIVATE KEY") {
-            // Handled by the caller, which knows the label's meaning.
-            blocks.push(PemBlock {
-                label,
-                der: Zeroizing::new(Vec::new()),
-                encrypted_headers,
-                headers,
-                base64: b64,
-            });
-        } else {
-            let der = STANDARD.decode(b64.as_bytes()).map_err(|_| {
-                Error::invalid_key(format!(
-                    "the body of the PEM block `{label}` is not valid base64; the key was damaged when copied"
-                ))
-            })?;
-            blocks.push(PemBlock {
-                label,
-                der: Zeroizing::new(der),
-                encrypted_headers,
-                headers: Vec::new(),
-                base64: Zeroizing::new(String::new()),
-            });
-        }
-        rest = &body_and_rest[end + end_marker.len()..];
-    }
-    Ok(blocks)
-}
-
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = Zeroizing::new(STANDARD.encode(der));
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        // base64 output is ASCII.
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
 }

@@ -39,6 +39,8 @@ mod inspect;
 mod key;
 #[cfg(feature = "native")]
 mod native;
+mod params;
+mod pem;
 mod policy;
 mod resource;
 mod sign;
@@ -51,7 +53,7 @@ pub use crate::cookie::{CookieAttributes, SignedCookies, UnsignedCookies};
 pub use crate::error::Error;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
 pub use crate::key::{CloudFrontName, KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
-pub use crate::policy::{CannedPolicy, CustomPolicy, PolicyParseError, SourceIp};
+pub use crate::policy::{CannedPolicy, CustomPolicy, SourceIp};
 pub use crate::resource::Resource;
 pub use crate::sign::{Backend, HashAlgorithm, Signer, UnsignedUrl};
 pub use crate::time::{UnixTime, format_duration, parse_duration};

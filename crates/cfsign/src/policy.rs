@@ -262,14 +262,12 @@ impl CustomPolicy {
     ///
     /// The resource is kept as written, whatever its form: a pattern CloudFront cannot match is
     /// a mismatch at the edge, not a malformed policy.
-    pub fn parse(bytes: &[u8]) -> Result<CustomPolicy, PolicyParseError> {
+    pub fn parse(bytes: &[u8]) -> Result<CustomPolicy, Error> {
         parse_policy(bytes).map(|(policy, _)| policy)
     }
 
     /// Like [`CustomPolicy::parse`], also returning the undocumented forms the policy uses.
-    pub(crate) fn parse_noting(
-        bytes: &[u8],
-    ) -> Result<(CustomPolicy, Vec<Undocumented>), PolicyParseError> {
+    pub(crate) fn parse_noting(bytes: &[u8]) -> Result<(CustomPolicy, Vec<Undocumented>), Error> {
         parse_policy(bytes)
     }
 
@@ -313,20 +311,11 @@ impl CustomPolicy {
     }
 }
 
-/// Why a policy document could not be parsed (CloudFront answers `MalformedPolicy`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PolicyParseError(String);
-
-impl From<PolicyParseError> for Error {
-    fn from(e: PolicyParseError) -> Error {
-        Error::InvalidPolicy { reason: e.0 }
-    }
-}
-
-fn parse_policy(bytes: &[u8]) -> Result<(CustomPolicy, Vec<Undocumented>), PolicyParseError> {
+/// Parses a policy document; errors are `Error::InvalidPolicy` with what CloudFront would find
+/// malformed.
+fn parse_policy(bytes: &[u8]) -> Result<(CustomPolicy, Vec<Undocumented>), Error> {
     use serde_json::Value;
-    let err = |msg: String| PolicyParseError(msg);
+    let err = |reason: String| Error::InvalidPolicy { reason };
     let mut notes = Vec::new();
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| err(format!("the policy is not valid JSON: {e}")))?;
@@ -357,7 +346,7 @@ fn parse_policy(bytes: &[u8]) -> Result<(CustomPolicy, Vec<Undocumented>), Polic
     let Some(condition) = statement.get("Condition").and_then(Value::as_object) else {
         return Err(err("the statement has no `Condition` object".to_owned()));
     };
-    let mut epoch = |name: &'static str| -> Result<Option<UnixTime>, PolicyParseError> {
+    let mut epoch = |name: &'static str| -> Result<Option<UnixTime>, Error> {
         let Some(entry) = condition.get(name) else {
             return Ok(None);
         };

@@ -44,8 +44,8 @@ impl HashAlgorithm {
         match text.to_ascii_lowercase().as_str() {
             "sha1" | "sha-1" => Ok(HashAlgorithm::Sha1),
             "sha256" | "sha-256" => Ok(HashAlgorithm::Sha256),
-            _ => Err(Error::InvalidPolicy {
-                reason: format!("unknown hash algorithm `{text}`: use sha1 or sha256"),
+            _ => Err(Error::UnknownHashAlgorithm {
+                value: crate::error::shorten(text, 40),
             }),
         }
     }
@@ -81,14 +81,18 @@ impl fmt::Display for HashAlgorithm {
     }
 }
 
-/// Which implementation computes signatures. Both produce byte-identical RSA signatures.
+/// Which implementation computes signatures. Both produce byte-identical RSA signatures and
+/// the same verification answers.
+///
+/// The choice is always the caller's: features never change it behind a caller's back.
+/// [`Signer::new`] and [`PublicKey::verify`](crate::PublicKey::verify) use RustCrypto;
+/// [`Backend::fastest`] asks for OpenSSL where the `native` feature compiled it in.
 ///
 /// ```
 /// use cfsign::{Backend, KeyKind, PrivateKey, Signer};
 /// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
-/// let signer = Signer::with_backend("K2JCJMDEHXQW5F".parse()?, key, Backend::RustCrypto);
-/// assert_eq!(signer.backend(), Backend::RustCrypto);
-/// // With the `native` feature, `Signer::new` picks `Backend::OpenSsl`.
+/// let signer = Signer::with_backend("K2JCJMDEHXQW5F".parse()?, key, Backend::fastest());
+/// assert_eq!(signer.backend(), Backend::fastest());
 /// # Ok::<(), cfsign::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,14 +101,15 @@ pub enum Backend {
     /// RustCrypto's `rsa` and `p256`: pure Rust, constant-time, works where SHA-1 is disabled.
     RustCrypto,
     /// OpenSSL through the `openssl` crate (cargo feature `native`): several times faster, for
-    /// RSA and ECDSA keys. With the feature on, [`PublicKey::verify`] uses OpenSSL too.
+    /// RSA and ECDSA keys.
     #[cfg(feature = "native")]
     OpenSsl,
 }
 
-impl Default for Backend {
-    /// The native backend when the `native` feature is on, else RustCrypto.
-    fn default() -> Backend {
+impl Backend {
+    /// The fastest backend compiled in: OpenSSL with the `native` feature, else RustCrypto. The
+    /// binaries cfsign ships ask for this explicitly.
+    pub const fn fastest() -> Backend {
         #[cfg(feature = "native")]
         return Backend::OpenSsl;
         #[cfg(not(feature = "native"))]
@@ -145,9 +150,10 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// A signer for `key_pair_id` with `key`, SHA-1, and the default [`Backend`].
+    /// A signer for `key_pair_id` with `key`, SHA-1, and [`Backend::RustCrypto`] (use
+    /// [`Signer::with_backend`] and [`Backend::fastest`] for OpenSSL).
     pub fn new(key_pair_id: KeyPairId, key: PrivateKey) -> Signer {
-        Signer::with_backend(key_pair_id, key, Backend::default())
+        Signer::with_backend(key_pair_id, key, Backend::RustCrypto)
     }
 
     /// A signer using a specific backend.
@@ -193,13 +199,28 @@ impl Signer {
         self.key.public_key()
     }
 
-    /// Signs arbitrary policy bytes and returns the raw signature (PKCS#1 v1.5, or DER ECDSA).
+    /// Signs arbitrary policy bytes with the signer's hash and returns the raw signature
+    /// (PKCS#1 v1.5, or DER ECDSA).
     pub fn sign_bytes(&self, policy: &[u8]) -> Result<Vec<u8>, Error> {
+        self.sign_bytes_with(self.hash, policy)
+    }
+
+    /// Signs policy bytes with `hash`, whatever the signer's own: one signer (one parsed key)
+    /// serves both hashes.
+    ///
+    /// ```
+    /// use cfsign::{HashAlgorithm, KeyKind, PrivateKey, Signer};
+    /// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?);
+    /// let signature = signer.sign_bytes_with(HashAlgorithm::Sha256, b"policy")?;
+    /// assert!(signer.public_key().verify(HashAlgorithm::Sha256, b"policy", &signature));
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn sign_bytes_with(&self, hash: HashAlgorithm, policy: &[u8]) -> Result<Vec<u8>, Error> {
         #[cfg(feature = "native")]
         if let Some(native) = &self.native {
-            return native.sign(self.hash, policy);
+            return native.sign(hash, policy);
         }
-        self.key.sign_rust(self.hash, policy)
+        self.key.sign_rust(hash, policy)
     }
 
     /// Signs `url` with a canned policy that expires at `expires`.
@@ -417,7 +438,7 @@ pub(crate) fn check_policy_document(document: &str) -> Result<CustomPolicy, Erro
             ),
         });
     }
-    Ok(CustomPolicy::parse(document.as_bytes())?)
+    CustomPolicy::parse(document.as_bytes())
 }
 
 #[cfg(test)]

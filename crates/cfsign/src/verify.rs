@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::params::{Decoded, parse_cookie_header, split_signed_url};
 use crate::resource::{Match, first_difference};
-use crate::url::{RawParams, parse_cookie_header, split_signed_url};
 use crate::{
-    CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, Resource, SourceIp,
-    Undocumented, UnixTime, encoding, format_duration,
+    Backend, CannedPolicy, CustomPolicy, HashAlgorithm, KeyPairId, PublicKey, Resource, SourceIp,
+    Undocumented, UnixTime, format_duration,
 };
 
 /// The public keys CloudFront trusts for a cache behaviour, by key pair ID (the keys of its key groups).
@@ -21,15 +21,36 @@ use crate::{
 /// assert_eq!(trusted.len(), 1);
 /// # Ok::<(), cfsign::Error>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TrustedKeys {
     keys: BTreeMap<KeyPairId, PublicKey>,
+    backend: Backend,
+}
+
+impl Default for TrustedKeys {
+    fn default() -> TrustedKeys {
+        TrustedKeys {
+            keys: BTreeMap::new(),
+            backend: Backend::RustCrypto,
+        }
+    }
 }
 
 impl TrustedKeys {
-    /// No trusted keys.
+    /// No trusted keys; signatures are checked with [`Backend::RustCrypto`].
     pub fn new() -> TrustedKeys {
         TrustedKeys::default()
+    }
+
+    /// The same keys, checking signatures with `backend` (for example [`Backend::fastest`]).
+    pub fn with_backend(mut self, backend: Backend) -> TrustedKeys {
+        self.backend = backend;
+        self
+    }
+
+    /// The backend that checks signatures.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Trusts `key` under `id` (replacing any key of the same ID).
@@ -62,6 +83,7 @@ impl FromIterator<(KeyPairId, PublicKey)> for TrustedKeys {
     fn from_iter<I: IntoIterator<Item = (KeyPairId, PublicKey)>>(iter: I) -> Self {
         TrustedKeys {
             keys: iter.into_iter().collect(),
+            backend: Backend::RustCrypto,
         }
     }
 }
@@ -610,7 +632,7 @@ pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
         .map(parse_cookie_header)
         .unwrap_or_default();
     let mut notes = Vec::new();
-    let (mut params, source) = if url_params.any_present() {
+    let (params, source) = if url_params.any_present() {
         if cookie_params.any_present() {
             notes.push("URL signing parameters present, so cookies are ignored".to_owned());
         }
@@ -624,9 +646,16 @@ pub fn verify(request: &Request<'_>, keys: &TrustedKeys) -> Decision {
             undocumented: Vec::new(),
         });
     };
-    let mut undocumented = Vec::new();
-    params.normalise(source, &mut undocumented);
-    match check(request, keys, &stripped, &params, source, &mut undocumented) {
+    let mut decoded = params.decode(source);
+    let mut undocumented = std::mem::take(&mut decoded.undocumented);
+    match check(
+        request,
+        keys,
+        &stripped,
+        &decoded,
+        source,
+        &mut undocumented,
+    ) {
         Ok(mut grant) => {
             grant.notes = notes;
             grant.undocumented = undocumented;
@@ -644,13 +673,13 @@ fn check(
     request: &Request<'_>,
     keys: &TrustedKeys,
     stripped: &str,
-    params: &RawParams,
+    params: &Decoded,
     source: SignatureSource,
     undocumented: &mut Vec<Undocumented>,
 ) -> Result<Grant, DenyReason> {
     // An empty Key-Pair-Id is "missing" too (AWS knowledge center: MissingKey for a missing or
-    // empty value).
-    let Some(key_pair_id) = params.key_pair_id.as_deref().filter(|id| !id.is_empty()) else {
+    // empty value); the decoder maps it to `None`.
+    let Some(key_pair_id) = params.key_pair_id.as_deref() else {
         return Err(DenyReason::MissingKeyPairId);
     };
     let Some(key) = keys.get(key_pair_id) else {
@@ -659,63 +688,49 @@ fn check(
             trusted: keys.ids().map(|id| id.to_string()).collect(),
         });
     };
-    let signature_text = params
-        .signature
-        .as_deref()
-        .ok_or(DenyReason::MissingSignature)?;
-    let signature = encoding::decode(signature_text).ok_or(DenyReason::SignatureNotBase64)?;
-    let hash =
-        match params.hash_algorithm.as_deref() {
-            None => HashAlgorithm::Sha1,
-            Some(value) => match HashAlgorithm::from_param(value) {
-                Some(hash) => hash,
-                None => {
-                    let folded = HashAlgorithm::from_param(&value.to_ascii_uppercase())
-                        .ok_or_else(|| DenyReason::UnknownHashAlgorithm {
-                            value: value.to_owned(),
-                        })?;
-                    undocumented.push(Undocumented::HashAlgorithmCase {
-                        value: value.to_owned(),
-                    });
-                    folded
-                }
-            },
-        };
+    let signature = match &params.signature {
+        None => return Err(DenyReason::MissingSignature),
+        Some(None) => return Err(DenyReason::SignatureNotBase64),
+        Some(Some(bytes)) => bytes,
+    };
+    let hash = match &params.hash {
+        None => HashAlgorithm::Sha1,
+        Some(Ok(hash)) => *hash,
+        Some(Err(value)) => {
+            return Err(DenyReason::UnknownHashAlgorithm {
+                value: value.clone(),
+            });
+        }
+    };
     enum Parsed {
         Canned(UnixTime),
         Custom(CustomPolicy),
     }
     let (policy_bytes, parsed) = match (&params.policy, &params.expires) {
-        (Some(policy), _) => {
-            let bytes = encoding::decode(policy).ok_or(DenyReason::PolicyNotBase64)?;
+        (Some(None), _) => return Err(DenyReason::PolicyNotBase64),
+        (Some(Some(bytes)), _) => {
             let (parsed, quirks) =
-                CustomPolicy::parse_noting(&bytes).map_err(|e| DenyReason::PolicyUnparsable {
-                    detail: e.to_string(),
+                CustomPolicy::parse_noting(bytes).map_err(|e| DenyReason::PolicyUnparsable {
+                    detail: match e {
+                        crate::Error::InvalidPolicy { reason } => reason,
+                        other => other.to_string(),
+                    },
                 })?;
             undocumented.extend(quirks);
-            (bytes, Parsed::Custom(parsed))
+            (bytes.clone(), Parsed::Custom(parsed))
         }
-        (None, Some(expires)) => {
-            let secs = Some(expires.as_str())
-                .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|e| e.parse::<u64>().ok())
-                .and_then(|s| UnixTime::from_secs(s).ok())
-                .ok_or_else(|| DenyReason::MalformedExpires {
-                    value: expires.clone(),
-                })?;
-            if expires.len() > 1 && expires.starts_with('0') {
-                undocumented.push(Undocumented::ExpiresLeadingZeros {
-                    value: expires.clone(),
-                });
-            }
-            (
-                CannedPolicy::new(stripped, secs).to_json().into_bytes(),
-                Parsed::Canned(secs),
-            )
+        (None, Some(Err(value))) => {
+            return Err(DenyReason::MalformedExpires {
+                value: value.clone(),
+            });
         }
+        (None, Some(Ok(secs))) => (
+            CannedPolicy::new(stripped, *secs).to_json().into_bytes(),
+            Parsed::Canned(*secs),
+        ),
         (None, None) => return Err(DenyReason::MissingPolicy),
     };
-    if !key.verify(hash, &policy_bytes, &signature) {
+    if !key.verify_with(keys.backend, hash, &policy_bytes, signature) {
         return Err(DenyReason::BadSignature {
             source,
             canned_resource: matches!(parsed, Parsed::Canned(_)).then(|| stripped.to_owned()),

@@ -7,11 +7,26 @@
 
 mod common;
 
-/// Without the feature there is one backend, and it is the default.
-#[cfg(not(feature = "native"))]
+/// Features never choose the backend: `Signer::new`, `PublicKey::verify` and `TrustedKeys` use
+/// RustCrypto with or without `native`; only an explicit `Backend::fastest()` asks for OpenSSL.
 #[test]
-fn rustcrypto_is_the_default_without_native() {
-    assert_eq!(cfsign::Backend::default(), cfsign::Backend::RustCrypto);
+fn features_do_not_change_defaults() {
+    use cfsign::{Backend, HashAlgorithm, Signer, TrustedKeys};
+    let signer = Signer::new(
+        "K1".parse().unwrap(),
+        common::private_key("rsa2048-pkcs1.pem"),
+    );
+    assert_eq!(signer.backend(), Backend::RustCrypto);
+    assert_eq!(TrustedKeys::new().backend(), Backend::RustCrypto);
+    // Either hash from one signer, one parsed key.
+    for hash in [HashAlgorithm::Sha1, HashAlgorithm::Sha256] {
+        let signature = signer.sign_bytes_with(hash, b"policy").unwrap();
+        assert!(signer.public_key().verify(hash, b"policy", &signature));
+    }
+    #[cfg(feature = "native")]
+    assert_eq!(Backend::fastest(), Backend::OpenSsl);
+    #[cfg(not(feature = "native"))]
+    assert_eq!(Backend::fastest(), Backend::RustCrypto);
 }
 
 #[cfg(feature = "native")]
@@ -54,13 +69,20 @@ mod native {
     }
 
     #[test]
-    fn native_is_the_default_backend() {
-        assert_eq!(Backend::default(), Backend::OpenSsl);
-        let signer = Signer::new(
+    fn openssl_is_an_explicit_choice() {
+        let signer = Signer::with_backend(
             "K1".parse().unwrap(),
             common::private_key("rsa2048-pkcs1.pem"),
+            Backend::fastest(),
         );
         assert_eq!(signer.backend(), Backend::OpenSsl);
+        // Verification with either backend gives the same answer.
+        let signature = signer.sign_bytes(b"policy").unwrap();
+        let public = signer.public_key();
+        for backend in [Backend::RustCrypto, Backend::OpenSsl] {
+            assert!(public.verify_with(backend, HashAlgorithm::Sha1, b"policy", &signature));
+            assert!(!public.verify_with(backend, HashAlgorithm::Sha1, b"policx", &signature));
+        }
     }
 
     #[test]

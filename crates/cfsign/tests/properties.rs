@@ -349,6 +349,7 @@ fn glob_reference(pattern: &[char], text: &[char]) -> bool {
             glob_reference(rest, text) || (!text.is_empty() && glob_reference(pattern, &text[1..]))
         }
         Some(('?', rest)) => !text.is_empty() && glob_reference(rest, &text[1..]),
+        Some(('\u{1}', rest)) => text.first() == Some(&'?') && glob_reference(rest, &text[1..]),
         Some((c, rest)) => text.first() == Some(c) && glob_reference(rest, &text[1..]),
     }
 }
@@ -423,10 +424,10 @@ fn tail_reference(pattern: &str, url_tail: &str) -> bool {
             let query: Vec<char> = query.chars().collect();
             (0..tokens.len()).any(|k| {
                 let (before, after) = (&tokens[..k], &tokens[k + 1..]);
-                // A second `\?` after the separator stands for a literal `?`.
+                // A second `\?` after the separator stands for a literal `?` ('\u{1}' below).
                 let after: Vec<char> = after
                     .iter()
-                    .map(|c| if *c == '\u{0}' { '?' } else { *c })
+                    .map(|c| if *c == '\u{0}' { '\u{1}' } else { *c })
                     .collect();
                 matches!(tokens[k], '\u{0}' | '?')
                     && !before.contains(&'\u{0}')

@@ -256,7 +256,7 @@ impl UnsignedCookies {
     /// # Ok::<(), cfsign::Error>(())
     /// ```
     pub fn with_policy(document: &str) -> Result<UnsignedCookies, Error> {
-        crate::sign::check_policy_document(document)?;
+        CustomPolicy::parse_document(document)?;
         Ok(UnsignedCookies {
             policy_json: document.to_owned(),
             canned_expires: None,

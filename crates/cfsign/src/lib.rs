@@ -32,9 +32,13 @@
 //! RSA signatures come from RustCrypto's `rsa` by default; the `native` feature switches to
 //! OpenSSL ([`Backend`]), with byte-identical output.
 
+mod backend;
 mod cookie;
+mod decision;
+mod deny_code;
 pub mod encoding;
 mod error;
+mod hash;
 mod inspect;
 mod key;
 #[cfg(feature = "native")]
@@ -49,19 +53,22 @@ mod undocumented;
 mod url;
 mod verify;
 
+pub use crate::backend::Backend;
 pub use crate::cookie::{CookieAttributes, SignedCookies, UnsignedCookies};
+pub use crate::decision::{Decision, Denial, DenyReason, Grant};
+pub use crate::deny_code::DenyCode;
 pub use crate::error::Error;
+pub use crate::hash::HashAlgorithm;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
 pub use crate::key::{CloudFrontName, KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
+pub use crate::params::SignatureSource;
 pub use crate::policy::{CannedPolicy, CustomPolicy, SourceIp};
 pub use crate::resource::Resource;
-pub use crate::sign::{Backend, HashAlgorithm, Signer, UnsignedUrl};
+pub use crate::sign::{Signer, UnsignedUrl};
 pub use crate::time::{UnixTime, format_duration, parse_duration};
 pub use crate::undocumented::Undocumented;
 pub use crate::url::{MAX_URL_BYTES, SIGNING_PARAMS};
-pub use crate::verify::{
-    Decision, Denial, DenyCode, DenyReason, Grant, Request, SignatureSource, TrustedKeys, verify,
-};
+pub use crate::verify::{Request, TrustedKeys, verify};
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -18,7 +18,7 @@ use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
 use zeroize::Zeroizing;
 
-use crate::{Error, HashAlgorithm, PrivateKey};
+use crate::{Error, HashAlgorithm};
 
 /// At most this many idle contexts are kept per key and hash (one per concurrently signing thread).
 const MAX_POOLED: usize = 64;
@@ -84,10 +84,10 @@ pub(crate) struct NativeKey {
 }
 
 impl NativeKey {
-    /// Loads `key` into OpenSSL; `None` if OpenSSL refuses it (the signer then uses RustCrypto).
-    pub(crate) fn new(key: &PrivateKey) -> Option<NativeKey> {
-        let der = key.to_pkcs8_der();
-        PKey::private_key_from_pkcs8(&der)
+    /// Loads a PKCS#8 DER private key into OpenSSL; `None` if OpenSSL refuses it (the signer
+    /// then uses RustCrypto).
+    pub(crate) fn new(pkcs8_der: &[u8]) -> Option<NativeKey> {
+        PKey::private_key_from_pkcs8(pkcs8_der)
             .ok()
             .map(|key| NativeKey {
                 key,

@@ -1,8 +1,28 @@
 //! CloudFront's signing parameters, read from a request URL or a `Cookie` header and decoded once
 //! for both [`verify`](crate::verify) and [`inspect_url`](crate::inspect_url).
 
+use std::fmt;
+
 use crate::url::SIGNING_PARAMS;
-use crate::{HashAlgorithm, SignatureSource, Undocumented, UnixTime, encoding};
+use crate::{HashAlgorithm, Undocumented, UnixTime, encoding};
+
+/// Where the signature came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureSource {
+    /// Query parameters of the URL.
+    Url,
+    /// `CloudFront-*` cookies.
+    Cookies,
+}
+
+impl fmt::Display for SignatureSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureSource::Url => "signed URL",
+            SignatureSource::Cookies => "signed cookies",
+        })
+    }
+}
 
 /// The signing parameters found in a URL's query or in cookies, still as raw text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

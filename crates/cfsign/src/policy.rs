@@ -266,48 +266,24 @@ impl CustomPolicy {
         parse_policy(bytes).map(|(policy, _)| policy)
     }
 
+    /// Checks a caller-written policy document for signing byte for byte: it parses, and it is
+    /// not larger than a URL can carry.
+    pub(crate) fn parse_document(document: &str) -> Result<CustomPolicy, Error> {
+        let limit = crate::url::MAX_URL_BYTES;
+        if document.len() > limit {
+            return Err(Error::InvalidPolicy {
+                reason: format!(
+                    "the policy document is {} bytes; base64-encoded it would not fit CloudFront's {limit}-byte URL limit",
+                    document.len()
+                ),
+            });
+        }
+        CustomPolicy::parse(document.as_bytes())
+    }
+
     /// Like [`CustomPolicy::parse`], also returning the undocumented forms the policy uses.
     pub(crate) fn parse_noting(bytes: &[u8]) -> Result<(CustomPolicy, Vec<Undocumented>), Error> {
         parse_policy(bytes)
-    }
-
-    /// Checks the time window and source IP (not the resource) for a request at `now` from
-    /// `client_ip`, noting an undocumented boundary it relied on.
-    ///
-    /// `DateLessThan` is exclusive (the request must come before it, as the name says and the
-    /// guide's "expires at" agrees). The second of `DateGreaterThan` itself is not settled by the
-    /// documentation; it is granted and noted.
-    pub(crate) fn check_conditions(
-        &self,
-        now: UnixTime,
-        client_ip: Option<std::net::IpAddr>,
-        notes: &mut Vec<Undocumented>,
-    ) -> Result<(), crate::DenyReason> {
-        use crate::DenyReason;
-        if now >= self.date_less_than {
-            return Err(DenyReason::Expired {
-                expires: self.date_less_than,
-                now,
-            });
-        }
-        if let Some(start) = self.date_greater_than {
-            if now < start {
-                return Err(DenyReason::NotYetValid { starts: start, now });
-            }
-            if now == start {
-                notes.push(Undocumented::StartSecond { starts: start });
-            }
-        }
-        if let Some(range) = self.source_ip {
-            match client_ip {
-                None => return Err(DenyReason::ClientIpUnknown { range }),
-                Some(std::net::IpAddr::V4(ip)) if range.contains(ip) => {}
-                Some(std::net::IpAddr::V6(ip))
-                    if ip.to_ipv4_mapped().is_some_and(|v4| range.contains(v4)) => {}
-                Some(ip) => return Err(DenyReason::WrongClientIp { ip, range }),
-            }
-        }
-        Ok(())
     }
 }
 

@@ -5,117 +5,9 @@ use std::fmt;
 use crate::cookie::{SignedCookies, UnsignedCookies};
 use crate::url::{MAX_URL_BYTES, check_signable};
 use crate::{
-    CannedPolicy, CustomPolicy, Error, KeyPairId, PrivateKey, PublicKey, UnixTime, encoding,
+    Backend, CannedPolicy, CustomPolicy, Error, HashAlgorithm, KeyPairId, PrivateKey, PublicKey,
+    UnixTime, encoding,
 };
-
-/// The hash under the signature: SHA-1 (CloudFront's default) or SHA-256
-/// (`Hash-Algorithm=SHA256`, cookie `CloudFront-Hash-Algorithm=SHA256`).
-///
-/// ```
-/// use cfsign::{HashAlgorithm, KeyKind, PrivateKey, Signer, UnixTime};
-/// assert_eq!(HashAlgorithm::parse("sha-256")?, HashAlgorithm::Sha256);
-/// let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?)
-///     .with_hash_algorithm(HashAlgorithm::Sha256);
-/// let url = signer.sign_canned_url("https://d1.example.net/a.jpg", UnixTime::from_secs(1767225600)?)?;
-/// assert!(url.ends_with("&Key-Pair-Id=K2JCJMDEHXQW5F&Hash-Algorithm=SHA256"));
-/// # Ok::<(), cfsign::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum HashAlgorithm {
-    /// SHA-1, the default when no `Hash-Algorithm` is given.
-    #[default]
-    Sha1,
-    /// SHA-256.
-    Sha256,
-}
-
-impl HashAlgorithm {
-    /// The value CloudFront uses in `Hash-Algorithm`: `SHA1` or `SHA256`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HashAlgorithm::Sha1 => "SHA1",
-            HashAlgorithm::Sha256 => "SHA256",
-        }
-    }
-
-    /// Parses `SHA1`/`sha1`/`sha-1` or `SHA256`/`sha256`/`sha-256`.
-    pub fn parse(text: &str) -> Result<HashAlgorithm, Error> {
-        match text.to_ascii_lowercase().as_str() {
-            "sha1" | "sha-1" => Ok(HashAlgorithm::Sha1),
-            "sha256" | "sha-256" => Ok(HashAlgorithm::Sha256),
-            _ => Err(Error::UnknownHashAlgorithm {
-                value: crate::error::shorten(text, 40),
-            }),
-        }
-    }
-
-    /// Parses CloudFront's exact parameter value (`SHA1` or `SHA256`), as the edge does.
-    pub(crate) fn from_param(text: &str) -> Option<HashAlgorithm> {
-        match text {
-            "SHA1" => Some(HashAlgorithm::Sha1),
-            "SHA256" => Some(HashAlgorithm::Sha256),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn digest(self, message: &[u8]) -> Vec<u8> {
-        use sha2::Digest as _;
-        match self {
-            HashAlgorithm::Sha1 => sha1::Sha1::digest(message).to_vec(),
-            HashAlgorithm::Sha256 => sha2::Sha256::digest(message).to_vec(),
-        }
-    }
-
-    pub(crate) fn pkcs1v15(self) -> rsa::pkcs1v15::Pkcs1v15Sign {
-        match self {
-            HashAlgorithm::Sha1 => rsa::pkcs1v15::Pkcs1v15Sign::new::<sha1::Sha1>(),
-            HashAlgorithm::Sha256 => rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha256>(),
-        }
-    }
-}
-
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which implementation computes signatures. Both produce byte-identical RSA signatures and
-/// the same verification answers.
-///
-/// The choice is always the caller's: features never change it behind a caller's back.
-/// [`Signer::new`] and [`PublicKey::verify`](crate::PublicKey::verify) use RustCrypto;
-/// [`Backend::fastest`] asks for OpenSSL where the `native` feature compiled it in.
-///
-/// ```
-/// use cfsign::{Backend, KeyKind, PrivateKey, Signer};
-/// let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())?;
-/// let signer = Signer::with_backend("K2JCJMDEHXQW5F".parse()?, key, Backend::fastest());
-/// assert_eq!(signer.backend(), Backend::fastest());
-/// # Ok::<(), cfsign::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Backend {
-    /// RustCrypto's `rsa` and `p256`: pure Rust, constant-time, works where SHA-1 is disabled.
-    RustCrypto,
-    /// OpenSSL through the `openssl` crate (cargo feature `native`): several times faster, for
-    /// RSA and ECDSA keys.
-    #[cfg(feature = "native")]
-    OpenSsl,
-}
-
-impl Backend {
-    /// The fastest backend compiled in: OpenSSL with the `native` feature, else RustCrypto. The
-    /// binaries cfsign ships ask for this explicitly.
-    pub const fn fastest() -> Backend {
-        #[cfg(feature = "native")]
-        return Backend::OpenSsl;
-        #[cfg(not(feature = "native"))]
-        return Backend::RustCrypto;
-    }
-}
 
 /// Signs URLs and cookies with one key. It parses its key once and is `Send + Sync`, so one signer
 /// can be shared across threads (for example in an `Arc`).
@@ -160,7 +52,7 @@ impl Signer {
     pub fn with_backend(key_pair_id: KeyPairId, key: PrivateKey, backend: Backend) -> Signer {
         #[cfg(feature = "native")]
         let native = match backend {
-            Backend::OpenSsl => crate::native::NativeKey::new(&key),
+            Backend::OpenSsl => crate::native::NativeKey::new(&key.to_pkcs8_der()),
             Backend::RustCrypto => None,
         };
         Signer {
@@ -355,7 +247,7 @@ impl UnsignedUrl {
     /// ```
     pub fn with_policy(url: &str, document: &str) -> Result<UnsignedUrl, Error> {
         check_signable(url)?;
-        let policy = check_policy_document(document)?;
+        let policy = CustomPolicy::parse_document(document)?;
         if let Some(resource) = policy.resource()
             && !resource.matches(url)
         {
@@ -425,20 +317,6 @@ impl UnsignedUrl {
         }
         Ok(out)
     }
-}
-
-/// Checks that a caller-written policy document is one CloudFront reads: it parses, and it is not
-/// larger than a URL can carry.
-pub(crate) fn check_policy_document(document: &str) -> Result<CustomPolicy, Error> {
-    if document.len() > MAX_URL_BYTES {
-        return Err(Error::InvalidPolicy {
-            reason: format!(
-                "the policy document is {} bytes; base64-encoded it would not fit CloudFront's {MAX_URL_BYTES}-byte URL limit",
-                document.len()
-            ),
-        });
-    }
-    CustomPolicy::parse(document.as_bytes())
 }
 
 #[cfg(test)]

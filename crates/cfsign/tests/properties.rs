@@ -491,3 +491,118 @@ fn reference_matcher_sanity() {
     assert!(matches_reference("*", "https://any/thing?q"));
     assert!(glob("a*b?c", "axxbyc") && !glob("a*b?c", "abc"));
 }
+
+/// Every way of changing a signed URL that a tamperer has: each byte replaced, each byte deleted,
+/// each signing parameter removed, emptied, or shadowed by an earlier copy with another value,
+/// the hash switched. None is granted in strict mode (only undocumented behaviour could serve
+/// some, such as `sha256` in lower case), over at least 100,000 mutations per run.
+#[test]
+fn no_mutation_of_a_signed_url_is_granted() {
+    use proptest::test_runner::{Config, TestRunner};
+    let keys = keys();
+    let mutations = std::cell::Cell::new(0usize);
+    let mut runner = TestRunner::new(Config {
+        cases: 160,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        signable_url(),
+        policy_choice(),
+        any::<prop::sample::Index>(),
+        2_000_000u32..=i32::MAX as u32,
+        any::<u64>(),
+    );
+    runner
+        .run(&strategy, |(url, choice, signer_index, expires, seed)| {
+            let signer = signer_index.get(&keys.signers);
+            let (signed, now, ip) = sign(signer, &url, &choice, expires);
+            prop_assert!(verify(&request(&signed, now, ip), &keys.trusted).is_granted());
+            // A wildcard resource legitimately covers other URLs: change only the signing part,
+            // after the `?`/`&` that joins it to the caller's URL.
+            let first = match &choice {
+                PolicyChoice::Custom { exact: false, .. } => url.len() + 1,
+                PolicyChoice::Custom { exact: true, .. } if url.contains(['*', '?']) => {
+                    url.len() + 1
+                }
+                _ => 0,
+            };
+            let mut variants: Vec<String> = Vec::new();
+            let bytes = signed.as_bytes();
+            let replacements: Vec<u8> = URL_CHARS.bytes().chain(*b"/?&=%").collect();
+            for position in first..bytes.len() {
+                let mut pick =
+                    (seed as usize).wrapping_add(position.wrapping_mul(31)) % replacements.len();
+                while replacements[pick] == bytes[position] {
+                    pick = (pick + 1) % replacements.len();
+                }
+                let mut replaced = bytes.to_vec();
+                replaced[position] = replacements[pick];
+                variants.push(String::from_utf8(replaced).unwrap());
+                let mut deleted = bytes.to_vec();
+                deleted.remove(position);
+                // Deleting one of two equal neighbours gives the same URL as deleting the other.
+                if let Ok(text) = String::from_utf8(deleted)
+                    && text != signed
+                {
+                    variants.push(text);
+                }
+            }
+            let (base, query) = signed.split_once('?').unwrap();
+            let pairs: Vec<&str> = query.split('&').collect();
+            for (i, pair) in pairs.iter().enumerate() {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                if !cfsign::SIGNING_PARAMS.contains(&name) {
+                    continue;
+                }
+                let rebuild = |pairs: &[String]| format!("{base}?{}", pairs.join("&"));
+                let owned: Vec<String> = pairs.iter().map(|p| (*p).to_owned()).collect();
+                let mut removed = owned.clone();
+                removed.remove(i);
+                variants.push(rebuild(&removed));
+                let mut emptied = owned.clone();
+                emptied[i] = format!("{name}=");
+                variants.push(rebuild(&emptied));
+                // An earlier copy with another value: the first occurrence is the one read.
+                let other = match name {
+                    "Key-Pair-Id" => if value == "KP256" {
+                        "KRSAPKCS1"
+                    } else {
+                        "KP256"
+                    }
+                    .to_owned(),
+                    "Hash-Algorithm" => {
+                        if value == "SHA256" { "SHA1" } else { "SHA256" }.to_owned()
+                    }
+                    "Expires" => (u64::from(expires) + 1).to_string(),
+                    _ => format!("{}A", &value[..value.len().saturating_sub(1)]),
+                };
+                let mut shadowed = owned.clone();
+                shadowed.insert(0, format!("{name}={other}"));
+                let shadowed = format!("{base}?{}", shadowed.join("&"));
+                if shadowed != signed {
+                    variants.push(shadowed);
+                }
+            }
+            variants.push(match signed.contains("&Hash-Algorithm=SHA256") {
+                true => signed.replace("&Hash-Algorithm=SHA256", ""),
+                false => format!("{signed}&Hash-Algorithm=SHA256"),
+            });
+            for variant in &variants {
+                let decision = verify(&request(variant, now, ip), &keys.trusted).strict();
+                prop_assert!(
+                    !decision.is_granted(),
+                    "{signed}\n  changed to {variant}\n  is granted"
+                );
+            }
+            mutations.set(mutations.get() + variants.len());
+            Ok(())
+        })
+        .unwrap();
+    eprintln!("{} mutations tried, none granted", mutations.get());
+    assert!(
+        mutations.get() >= 100_000,
+        "only {} mutations were tried",
+        mutations.get()
+    );
+}

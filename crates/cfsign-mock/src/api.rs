@@ -10,14 +10,17 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 
-use crate::MAX_BODY_BYTES;
+use crate::api_error::ApiError;
 use crate::edge::{self, EdgeRequest};
-use crate::state::{
-    ApiError, DistributionRec, KeyGroupRec, PublicKeyRec, Shared, Store, expect_root, iso8601,
-    new_etag,
-};
-use crate::tagging;
+use crate::ids::new_etag;
+use crate::model::{DistributionRec, KeyGroupRec, PublicKeyRec, Store};
+use crate::ops::fields::expect_root;
+use crate::ops::tagging;
+use crate::shared::Shared;
 use crate::xml::{self, Element, NS};
+
+/// The largest control-plane request body accepted, in bytes; larger bodies get `413 EntityTooLarge`.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The API version prefix.
 const PREFIX: &str = "/2020-05-31/";
@@ -51,7 +54,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
     if let Some(dist) = view.for_host(&host) {
         let url = edge_url(&parts.headers, &host, &parts.uri);
         return edge::serve(
-            &shared,
+            shared.clock,
+            shared.edge_options,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -78,7 +82,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         };
         let url = edge_url(&parts.headers, &host, &parts.uri);
         return edge::serve(
-            &shared,
+            shared.clock,
+            shared.edge_options,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -124,7 +129,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
     {
         let url = edge_url(&parts.headers, &host, &parts.uri);
         return edge::serve(
-            &shared,
+            shared.clock,
+            shared.edge_options,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -237,7 +243,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         ["public-key"] => match *method {
             Method::POST => {
                 let body = ctx.xml_body()?;
-                let rec = shared.mutate(|s| s.create_public_key(&body))?;
+                let rec = shared.mutate(|s, now| s.create_public_key(&body, now))?;
                 Ok(created(
                     &public_key(&rec),
                     &rec.etag,
@@ -259,7 +265,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 Ok(ok(&public_key(&rec), Some(&rec.etag)))
             }
             Method::DELETE => {
-                shared.mutate(|s| s.delete_public_key(id, ctx.if_match()))?;
+                shared.mutate(|s, _| s.delete_public_key(id, ctx.if_match()))?;
                 Ok(no_content())
             }
             _ => not_allowed(),
@@ -271,7 +277,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             Method::PUT => {
                 let body = ctx.xml_body()?;
-                let rec = shared.mutate(|s| s.update_public_key(id, ctx.if_match(), &body))?;
+                let rec = shared.mutate(|s, _| s.update_public_key(id, ctx.if_match(), &body))?;
                 Ok(ok(&public_key(&rec), Some(&rec.etag)))
             }
             _ => not_allowed(),
@@ -280,7 +286,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         ["key-group"] => match *method {
             Method::POST => {
                 let body = ctx.xml_body()?;
-                let rec = shared.mutate(|s| s.create_key_group(&body))?;
+                let rec = shared.mutate(|s, now| s.create_key_group(&body, now))?;
                 Ok(created(
                     &key_group(&rec),
                     &rec.etag,
@@ -303,11 +309,12 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             Method::PUT => {
                 let body = ctx.xml_body()?;
-                let rec = shared.mutate(|s| s.update_key_group(id, ctx.if_match(), &body))?;
+                let rec =
+                    shared.mutate(|s, now| s.update_key_group(id, ctx.if_match(), &body, now))?;
                 Ok(ok(&key_group(&rec), Some(&rec.etag)))
             }
             Method::DELETE => {
-                shared.mutate(|s| s.delete_key_group(id, ctx.if_match()))?;
+                shared.mutate(|s, _| s.delete_key_group(id, ctx.if_match()))?;
                 Ok(no_content())
             }
             _ => not_allowed(),
@@ -324,11 +331,11 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             Method::POST => {
                 let with_tags = ctx.query("WithTags").is_some();
                 let body = ctx.xml_body()?;
-                let (rec, doc) = shared.mutate(|s| {
+                let (rec, doc) = shared.mutate(|s, now| {
                     let (rec, _new) = if with_tags {
-                        s.create_distribution_with_tags(&body)?
+                        s.create_distribution_with_tags(&body, now)?
                     } else {
-                        s.create_distribution(&body)?
+                        s.create_distribution(&body, now)?
                     };
                     let doc = distribution(s, &rec);
                     Ok((rec, doc))
@@ -358,7 +365,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 Ok(ok(&doc, Some(&rec.etag)))
             }
             Method::DELETE => {
-                shared.mutate(|s| s.delete_distribution(id, ctx.if_match()))?;
+                shared.mutate(|s, _| s.delete_distribution(id, ctx.if_match()))?;
                 Ok(no_content())
             }
             _ => not_allowed(),
@@ -370,8 +377,8 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             Method::PUT => {
                 let body = ctx.xml_body()?;
-                let (rec, doc) = shared.mutate(|s| {
-                    let rec = s.update_distribution(id, ctx.if_match(), &body)?;
+                let (rec, doc) = shared.mutate(|s, now| {
+                    let rec = s.update_distribution(id, ctx.if_match(), &body, now)?;
                     let doc = distribution(s, &rec);
                     Ok((rec, doc))
                 })?;
@@ -391,13 +398,13 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                     Some("Tag") => {
                         let body = ctx.xml_body()?;
                         expect_root(&body, "Tags")?;
-                        shared.mutate(|s| s.tag_resource(resource.as_deref(), &body))?;
+                        shared.mutate(|s, _| s.tag_resource(resource.as_deref(), &body))?;
                         Ok(no_content())
                     }
                     Some("Untag") => {
                         let body = ctx.xml_body()?;
                         expect_root(&body, "TagKeys")?;
-                        shared.mutate(|s| s.untag_resource(resource.as_deref(), &body))?;
+                        shared.mutate(|s, _| s.untag_resource(resource.as_deref(), &body))?;
                         Ok(no_content())
                     }
                     other => Err(ApiError::invalid_argument(format!(
@@ -497,6 +504,18 @@ pub(crate) fn api_error(e: &ApiError) -> Response {
         r.headers_mut().insert("x-amz-request-id", v);
     }
     r
+}
+
+/// An ISO 8601 timestamp with milliseconds, as CloudFront writes them.
+fn iso8601(ms: u64) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    let nanos = i128::from(ms) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
 fn opt_comment(children: &mut Vec<Element>, comment: &Option<String>) {
@@ -700,4 +719,14 @@ fn distribution_id_list(ids: &[String], marker: Option<&str>, max: usize) -> Ele
         .map(|id| Element::text("DistributionId", (*id).clone()))
         .collect();
     list("DistributionIdList", items, next, max, marker, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_look_like_cloudfront() {
+        assert_eq!(iso8601(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
+    }
 }

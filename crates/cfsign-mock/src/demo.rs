@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use cfsign::{KeyKind, PrivateKey};
 use zeroize::Zeroizing;
 
+use crate::api_error::ApiError;
+use crate::config::MockConfig;
+use crate::error::Error;
 use crate::origin::DEMO_ORIGIN_DOMAIN;
-use crate::state::{ApiError, Shared};
+use crate::shared::Shared;
 use crate::xml::Element;
-use crate::{Error, MockConfig};
 
 /// The CallerReference (and name stem) of the demo's resources.
 const DEMO: &str = "cfsign-mock-demo";
@@ -123,7 +125,7 @@ pub(crate) fn seed(shared: &Shared, config: &MockConfig) -> Result<Demo, Error> 
     let key = load_or_create_key(key_file.as_deref())?;
     let public_pem = key.public_key().to_pem();
     let (key_pair_id, key_group_id, distribution_id, domain_name) = shared
-        .mutate(|store| {
+        .mutate(|store, now| {
             let key_name = format!("{DEMO}-key");
             let key_id = match store.public_keys.iter().find(|k| k.name == key_name) {
                 Some(k) if k.encoded_key.trim() == public_pem.trim() => k.id.clone(),
@@ -143,7 +145,7 @@ pub(crate) fn seed(shared: &Shared, config: &MockConfig) -> Result<Demo, Error> 
                             Element::text("Comment", "cfsign-mock demo key"),
                         ],
                     );
-                    store.create_public_key(&body)?.id
+                    store.create_public_key(&body, now)?.id
                 }
             };
             let group_name = format!("{DEMO}-group");
@@ -158,7 +160,7 @@ pub(crate) fn seed(shared: &Shared, config: &MockConfig) -> Result<Demo, Error> 
                             Element::text("Comment", "cfsign-mock demo key group"),
                         ],
                     );
-                    store.create_key_group(&body)?.id
+                    store.create_key_group(&body, now)?.id
                 }
             };
             let existing = store
@@ -168,7 +170,7 @@ pub(crate) fn seed(shared: &Shared, config: &MockConfig) -> Result<Demo, Error> 
             let (dist_id, domain) = match existing {
                 Some(d) => (d.id.clone(), d.domain.clone()),
                 None => {
-                    let (rec, _) = store.create_distribution(&demo_distribution(&group_id))?;
+                    let (rec, _) = store.create_distribution(&demo_distribution(&group_id), now)?;
                     (rec.id, rec.domain)
                 }
             };

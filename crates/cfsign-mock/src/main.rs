@@ -44,7 +44,8 @@ struct Args {
     /// Serve this distribution (ID or domain name) for requests to any other host name.
     #[arg(long, value_name = "ID_OR_DOMAIN")]
     default_distribution: Option<String>,
-    /// Shift the edge's clock by this many seconds (e.g. -3600 or 86400).
+    /// Shift the mock's clock (expiry checks and control-plane timestamps) by this many seconds
+    /// (e.g. -3600 or 86400).
     #[arg(
         long,
         value_name = "SECS",
@@ -52,7 +53,8 @@ struct Args {
         conflicts_with = "fixed_time"
     )]
     clock_offset: Option<i64>,
-    /// Fix the edge's clock at this time (Unix seconds or RFC 3339).
+    /// Fix the mock's clock (expiry checks and control-plane timestamps) at this time (Unix
+    /// seconds or RFC 3339).
     #[arg(long, value_name = "TIME")]
     fixed_time: Option<String>,
     /// Deny requests that only undocumented CloudFront behaviour would serve (such as

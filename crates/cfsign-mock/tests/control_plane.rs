@@ -3,8 +3,8 @@
 
 mod common;
 
-use cfsign::KeyKind;
-use cfsign_mock::MockConfig;
+use cfsign::{KeyKind, UnixTime};
+use cfsign_mock::{Clock, MockConfig};
 use common::*;
 
 fn mock() -> Mock {
@@ -555,6 +555,59 @@ fn state_file_survives_restart_and_is_replaced_atomically() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("not valid cfsign-mock state"), "{err}");
+}
+
+#[test]
+fn timestamps_follow_the_configured_clock() {
+    let check = |clock: Clock, expected: &dyn Fn(&str) -> bool| {
+        let m = Mock::start(MockConfig::default().with_clock(clock));
+        let (_, pem) = keypair(KeyKind::P256);
+        let r = m.post(
+            "/2020-05-31/public-key",
+            &public_key_config("t1", "t1", &pem),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let created = r.xml("CreatedTime").unwrap();
+        assert!(expected(&created), "{clock:?}: CreatedTime {created}");
+        let k = r.xml("Id").unwrap();
+        let r = m.post("/2020-05-31/key-group", &key_group_config("t1", &[&k]));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let modified = r.xml("LastModifiedTime").unwrap();
+        assert!(
+            expected(&modified),
+            "{clock:?}: LastModifiedTime {modified}"
+        );
+        let g = r.xml("Id").unwrap();
+        let (g_id, g_etag) = (g.clone(), r.etag());
+        let r = m.put(
+            &format!("/2020-05-31/key-group/{g_id}"),
+            &g_etag,
+            &key_group_config("t2", &[&k]),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let modified = r.xml("LastModifiedTime").unwrap();
+        assert!(
+            expected(&modified),
+            "{clock:?}: updated LastModifiedTime {modified}"
+        );
+        let body = distribution_config("t1", true, "bucket.s3.amazonaws.com", &[], &[&g]);
+        let r = m.post("/2020-05-31/distribution", &body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let modified = r.xml("LastModifiedTime").unwrap();
+        assert!(
+            expected(&modified),
+            "{clock:?}: distribution LastModifiedTime {modified}"
+        );
+        m.stop();
+    };
+    let fixed = UnixTime::from_secs(1_767_225_600).unwrap();
+    check(Clock::Fixed(fixed), &|t| t == "2026-01-01T00:00:00.000Z");
+    // Ten years back: any year before the system clock's, which the test cannot fix.
+    let ten_years = 10 * 366 * 86_400;
+    let this_year = time::OffsetDateTime::now_utc().year();
+    check(Clock::Offset(-ten_years), &|t| {
+        t[..4].parse::<i32>().unwrap() < this_year - 9
+    });
 }
 
 /// A `<Tags>` document.

@@ -1,25 +1,19 @@
-//! Resource tags: `CreateDistributionWithTags`, `TagResource`, `UntagResource` and
-//! `ListTagsForResource`, with CloudFront's rules for keys, values and ARNs.
+//! Resource tags: `TagResource`, `UntagResource` and `ListTagsForResource` on distribution ARNs,
+//! and the `<Tags>` documents they and `CreateDistributionWithTags` take, with CloudFront's rules
+//! for keys, values and ARNs.
 
-use serde::{Deserialize, Serialize};
-
-use crate::state::{ACCOUNT_ID, ApiError, Store};
+use crate::api_error::ApiError;
+use crate::model::{Store, Tag};
 use crate::xml::Element;
 
+/// The account ID in ARNs.
+pub(crate) const ACCOUNT_ID: &str = "123456789012";
 /// The most tags one distribution can carry (CloudFront's quota).
 pub(crate) const MAX_TAGS: usize = 50;
 /// The longest tag key, in characters.
 const MAX_KEY_CHARS: usize = 128;
 /// The longest tag value, in characters.
 const MAX_VALUE_CHARS: usize = 256;
-
-/// One tag as stored: a key and an optional value (kept absent when the request omitted it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Tag {
-    pub(crate) key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) value: Option<String>,
-}
 
 fn invalid_tagging(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "InvalidTagging", message)

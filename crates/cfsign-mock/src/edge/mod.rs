@@ -1,0 +1,211 @@
+//! The edge: serves a request routed to a distribution. It picks the cache behaviour, enforces
+//! trusted key groups with [`cfsign::verify`], and serves the object from the origin.
+
+mod grants;
+mod object;
+mod view;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use cfsign::{Decision, Request};
+
+use crate::clock::Clock;
+use crate::edge::object::object_response;
+use crate::origin::Fetched;
+
+pub(crate) use crate::edge::view::{EdgeDist, EdgeView};
+
+/// How the edge decides, set once at start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EdgeOptions {
+    /// Whether identical granted requests are served from the grant cache.
+    pub(crate) grant_cache: bool,
+    /// Deny what only undocumented behaviour would serve.
+    pub(crate) strict: bool,
+}
+
+/// A request routed to a distribution.
+pub(crate) struct EdgeRequest<'a> {
+    pub(crate) dist: Arc<EdgeDist>,
+    pub(crate) method: &'a Method,
+    /// The URL as the client sent it (what a signature covers).
+    pub(crate) url: String,
+    /// The path (without query) used to pick a cache behaviour and the object.
+    pub(crate) path: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) client_ip: IpAddr,
+}
+
+/// Serves one edge request, checking signatures at `clock`'s time.
+pub(crate) async fn serve(clock: Clock, options: EdgeOptions, req: EdgeRequest<'_>) -> Response {
+    let dist = &req.dist;
+    if !dist.enabled {
+        return simple_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "The distribution is disabled.",
+        );
+    }
+    if req.method != Method::GET && req.method != Method::HEAD {
+        let mut r = simple_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "This distribution only allows GET and HEAD.",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let Some(behaviour) = dist.behaviour_for(req.path) else {
+        return simple_error(
+            StatusCode::BAD_GATEWAY,
+            "NoBehaviour",
+            "No cache behaviour matched.",
+        );
+    };
+    if let Some(restricted) = &behaviour.trusted {
+        let cookies = cookie_header(req.headers);
+        let now = clock.now();
+        let cache_key = (
+            req.url.clone(),
+            cookies.clone().unwrap_or_default(),
+            req.client_ip,
+        );
+        if !(options.grant_cache && restricted.grants.get(&cache_key, now)) {
+            let mut request = Request::new(&req.url, now).with_client_ip(req.client_ip);
+            if let Some(c) = cookies.as_deref() {
+                request = request.with_cookie_header(c);
+            }
+            let mut decision = cfsign::verify(&request, &restricted.keys);
+            for behaviour in decision.undocumented() {
+                tracing::warn!(url = %req.url, kind = behaviour.kind(), "undocumented: {behaviour}");
+            }
+            if options.strict {
+                decision = decision.strict();
+            }
+            match decision {
+                Decision::Granted(grant) if options.grant_cache => {
+                    restricted.grants.insert(cache_key, now, grant.expires());
+                }
+                Decision::Granted(_) => {}
+                Decision::Denied(denial) => {
+                    tracing::info!(url = %req.url, "403 {denial}");
+                    return denied(denial.code());
+                }
+            }
+        }
+    }
+    let Some((origin, origin_path)) = &behaviour.origin else {
+        return simple_error(
+            StatusCode::BAD_GATEWAY,
+            "OriginUnreachable",
+            "CloudFront wasn't able to connect to the origin: no directory is configured for this origin (start cfsign-mock with --origin DIR or map the origin's domain name in --config).",
+        );
+    };
+    let decoded = percent_decode(req.path);
+    let object_path = if decoded == "/" && !dist.default_root_object.is_empty() {
+        format!("/{}", dist.default_root_object)
+    } else {
+        decoded
+    };
+    let key = format!("{origin_path}{object_path}");
+    let body = match origin.fetch(&key).await {
+        Fetched::Found(b) => b,
+        Fetched::NotFound => {
+            return xml_response(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>{}</Key></Error>",
+                    crate::xml::escape(key.trim_start_matches('/'))
+                ),
+            );
+        }
+    };
+    object_response(req.method, req.headers, &object_path, body)
+}
+
+fn cookie_header(headers: &HeaderMap) -> Option<String> {
+    let mut values = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let first = values.next()?;
+    let mut out = first.to_owned();
+    for v in values {
+        out.push_str("; ");
+        out.push_str(v);
+    }
+    Some(out)
+}
+
+/// The 403 CloudFront sends: exact body, `text/xml`.
+fn denied(code: cfsign::DenyCode) -> Response {
+    let mut r = xml_response(StatusCode::FORBIDDEN, code.xml_body());
+    r.headers_mut()
+        .insert("x-cache", HeaderValue::from_static("Error from cloudfront"));
+    r
+}
+
+fn xml_response(status: StatusCode, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    r.headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+    r
+}
+
+fn simple_error(status: StatusCode, code: &str, message: &str) -> Response {
+    xml_response(
+        status,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>{}</Message></Error>",
+            crate::xml::escape(code),
+            crate::xml::escape(message)
+        ),
+    )
+}
+
+/// Decodes `%XX` escapes (invalid escapes stay as they are; invalid UTF-8 is replaced).
+pub(crate) fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes() {
+        assert_eq!(percent_decode("/a%20b%zz%2"), "/a b%zz%2");
+    }
+}

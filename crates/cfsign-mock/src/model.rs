@@ -1,0 +1,141 @@
+//! The control plane's data model: public keys, key groups, distributions and their tags, as
+//! they are stored and saved, with the read-only queries the control plane and the edge share.
+
+use serde::{Deserialize, Serialize};
+
+use crate::xml::Element;
+
+/// Everything the control plane stores.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Store {
+    /// Public keys, in creation order.
+    #[serde(default)]
+    pub(crate) public_keys: Vec<PublicKeyRec>,
+    /// Key groups, in creation order.
+    #[serde(default)]
+    pub(crate) key_groups: Vec<KeyGroupRec>,
+    /// Distributions, in creation order.
+    #[serde(default)]
+    pub(crate) distributions: Vec<DistributionRec>,
+}
+
+/// A saved public key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PublicKeyRec {
+    /// The ID, like `K2JCJMDEHXQW5F` (the `Key-Pair-Id` of signatures made with its private key).
+    pub(crate) id: String,
+    /// The current ETag.
+    pub(crate) etag: String,
+    /// `CreatedTime`, in milliseconds since the Unix epoch.
+    pub(crate) created_ms: u64,
+    /// The `CallerReference` it was created with (it never changes).
+    pub(crate) caller_reference: String,
+    /// The `Name`.
+    pub(crate) name: String,
+    /// The `EncodedKey`: an SPKI PEM, as sent (it never changes).
+    pub(crate) encoded_key: String,
+    /// The `Comment`, absent when the request had none.
+    pub(crate) comment: Option<String>,
+}
+
+/// A saved key group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct KeyGroupRec {
+    /// The ID, a UUID.
+    pub(crate) id: String,
+    /// The current ETag.
+    pub(crate) etag: String,
+    /// `LastModifiedTime`, in milliseconds since the Unix epoch.
+    pub(crate) last_modified_ms: u64,
+    /// The `Name`.
+    pub(crate) name: String,
+    /// The IDs of its public keys, in the order sent.
+    pub(crate) items: Vec<String>,
+    /// The `Comment`, absent when the request had none.
+    pub(crate) comment: Option<String>,
+}
+
+/// A saved distribution; `config` is the normalised `DistributionConfig` as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DistributionRec {
+    /// The ID, like `E2QWRUHAPOMQZL`.
+    pub(crate) id: String,
+    /// The current ETag.
+    pub(crate) etag: String,
+    /// `LastModifiedTime`, in milliseconds since the Unix epoch.
+    pub(crate) last_modified_ms: u64,
+    /// The domain name, like `d1234abcd.cloudfront.net`.
+    pub(crate) domain: String,
+    /// The `DistributionConfig`, with the elements CloudFront fills in added.
+    pub(crate) config: Element,
+    /// Resource tags (`TagResource`, `CreateDistributionWithTags`); they are not part of the
+    /// config, so changing them keeps the ETag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// One tag as stored: a key and an optional value (kept absent when the request omitted it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Tag {
+    /// The tag key.
+    pub(crate) key: String,
+    /// The tag value, absent when the request had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<String>,
+}
+
+impl DistributionRec {
+    /// Whether the distribution is enabled (`Enabled` is `true`).
+    pub(crate) fn enabled(&self) -> bool {
+        self.config.child_text("Enabled") == Some("true")
+    }
+
+    /// Every cache behaviour (default first, then the ordered ones).
+    pub(crate) fn behaviours(&self) -> Vec<&Element> {
+        behaviours(&self.config)
+    }
+
+    /// The key group IDs trusted anywhere in the distribution, without repeats, in order.
+    pub(crate) fn key_group_ids(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        for b in self.behaviours() {
+            for id in trusted_key_groups(b) {
+                if !seen.contains(&id) {
+                    seen.push(id);
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// The default behaviour then the ordered cache behaviours of a `DistributionConfig`.
+pub(crate) fn behaviours(config: &Element) -> Vec<&Element> {
+    let mut out = Vec::new();
+    if let Some(d) = config.child("DefaultCacheBehavior") {
+        out.push(d);
+    }
+    if let Some(items) = config.path(&["CacheBehaviors", "Items"]) {
+        out.extend(items.children.iter().filter(|c| c.name == "CacheBehavior"));
+    }
+    out
+}
+
+/// The key group IDs a behaviour trusts (empty if TrustedKeyGroups is absent or disabled).
+pub(crate) fn trusted_key_groups(behaviour: &Element) -> Vec<String> {
+    let Some(tkg) = behaviour.child("TrustedKeyGroups") else {
+        return Vec::new();
+    };
+    if tkg.child_text("Enabled").map(str::trim) != Some("true") {
+        return Vec::new();
+    }
+    tkg.child("Items")
+        .map(|items| {
+            items
+                .children
+                .iter()
+                .map(|c| c.text.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

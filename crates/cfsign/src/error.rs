@@ -78,14 +78,6 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
-    /// A public key or key group name breaks CloudFront's naming rule.
-    #[error(
-        "invalid name `{value}`: CloudFront names of public keys and key groups are 1 to 128 letters, digits, `-` and `_`"
-    )]
-    InvalidName {
-        /// The name given.
-        value: String,
-    },
     /// A time is out of the range CloudFront accepts, or looks like milliseconds.
     #[error("{reason}")]
     InvalidTime {

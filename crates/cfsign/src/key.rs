@@ -97,63 +97,6 @@ impl fmt::Display for KeyPairId {
     }
 }
 
-/// The name of a CloudFront public key or key group: 1 to 128 ASCII letters, digits, `-` and `_`
-/// (the rule of the `Name` in `PublicKeyConfig` and `KeyGroupConfig`).
-///
-/// ```
-/// use cfsign::CloudFrontName;
-/// let name: CloudFrontName = "media-signing_2026".parse()?;
-/// assert_eq!(name.as_str(), "media-signing_2026");
-/// assert!("media signing".parse::<CloudFrontName>().is_err());
-/// # Ok::<(), cfsign::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CloudFrontName(String);
-
-impl CloudFrontName {
-    /// The longest name CloudFront accepts, in bytes.
-    pub const MAX_LEN: usize = 128;
-
-    /// Checks `name` against CloudFront's rule.
-    pub fn new(name: &str) -> Result<CloudFrontName, Error> {
-        let ok = !name.is_empty()
-            && name.len() <= Self::MAX_LEN
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(CloudFrontName(name.to_owned()))
-        } else {
-            Err(Error::InvalidName {
-                value: name.to_owned(),
-            })
-        }
-    }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The name, as an owned string.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl std::str::FromStr for CloudFrontName {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        CloudFrontName::new(s)
-    }
-}
-
-impl fmt::Display for CloudFrontName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Lets maps keyed by `KeyPairId` be searched with a `&str` (the derived `Eq`, `Ord` and `Hash`
 /// are those of the inner string, as `Borrow` requires).
 impl std::borrow::Borrow<str> for KeyPairId {

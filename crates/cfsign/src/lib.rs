@@ -60,7 +60,7 @@ pub use crate::deny_code::DenyCode;
 pub use crate::error::Error;
 pub use crate::hash::HashAlgorithm;
 pub use crate::inspect::{Inspection, inspect_cookies, inspect_url};
-pub use crate::key::{CloudFrontName, KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
+pub use crate::key::{KeyAlgorithm, KeyKind, KeyPairId, PrivateKey, PublicKey};
 pub use crate::params::SignatureSource;
 pub use crate::policy::{CannedPolicy, CustomPolicy, SourceIp};
 pub use crate::resource::Resource;

@@ -4,7 +4,7 @@
 /// the same verification answers.
 ///
 /// The choice is always the caller's: features never change it behind a caller's back.
-/// [`Signer::new`] and [`PublicKey::verify`](crate::PublicKey::verify) use RustCrypto;
+/// [`Signer::new`](crate::Signer::new) and [`PublicKey::verify`](crate::PublicKey::verify) use RustCrypto;
 /// [`Backend::fastest`] asks for OpenSSL where the `native` feature compiled it in.
 ///
 /// ```

@@ -1,9 +1,15 @@
 //! Black-box tests across the binaries: provisioning a mock distribution, signing with the CLI and
 //! the server, fetching through the mock edge, and `cfsign verify` agreeing with the edge.
 
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
+
+use std::path::Path;
 use std::process::Command;
 
-use cfsign_tests::{Provisioned, Service, command, error_code, free_port, get, request, run_ok};
+use cfsign_tests::http::{self, Response};
+use cfsign_tests::proc::Service;
+use cfsign_tests::stack::{Stack, server_launch};
+use cfsign_tests::{binaries, command, run_ok};
 
 const HELLO: &[u8] = b"hello from the private path\n";
 
@@ -14,11 +20,37 @@ fn files() -> Vec<(&'static str, &'static [u8])> {
     ]
 }
 
-fn cli_sign(p: &Provisioned, url: &str, extra: &[&str]) -> String {
+/// The mock serving [`files`], with `/private/*` restricted by `cfsign-provision setup`.
+fn provisioned(dir: &Path) -> Stack {
+    Stack::builder(binaries().clone(), dir)
+        .files(files())
+        .start()
+        .unwrap()
+}
+
+/// `cfsign-server` with `config` (TOML, written to `dir/server.toml`) on 127.0.0.1:0.
+fn start_server(dir: &Path, config: &str) -> Service {
+    let path = dir.join("server.toml");
+    std::fs::write(&path, config).unwrap();
+    server_launch(binaries(), &path)
+        .unwrap()
+        .log(&dir.join("server.log"))
+        .start()
+        .unwrap()
+}
+
+/// `GET url`.
+fn get(url: &str) -> Response {
+    http::get(url).send().unwrap()
+}
+
+fn cli_sign(p: &Stack, url: &str, extra: &[&str]) -> String {
     let out = run_ok(
         command("cfsign")
-            .args(["sign", url, "--key-pair-id", &p.setup_field("key_pair_id")])
-            .args(["--private-key", &p.setup_field("private_key_path")])
+            .args(["sign", url, "--key-pair-id"])
+            .arg(p.setup_field("key_pair_id").unwrap())
+            .arg("--private-key")
+            .arg(p.setup_field("private_key_path").unwrap())
             .args(["--expires-in", "10m"])
             .args(extra),
     );
@@ -40,14 +72,14 @@ fn every_binary_is_newer_than_the_sources_it_was_built_from() {
 #[test]
 fn provisioned_private_path_needs_a_signature_and_the_public_path_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Provisioned::start(dir.path(), &files());
+    let p = provisioned(dir.path());
 
-    let public = get(&p.edge("/public/index.html"), None);
+    let public = get(&p.edge_url("/public/index.html"));
     assert_eq!(public.status, 200, "{}", public.text());
 
-    let unsigned = get(&p.edge("/private/hello.txt"), None);
+    let unsigned = get(&p.edge_url("/private/hello.txt"));
     assert_eq!(unsigned.status, 403, "{}", unsigned.text());
-    assert_eq!(error_code(&unsigned).as_deref(), Some("MissingKey"));
+    assert_eq!(unsigned.error_code().as_deref(), Some("MissingKey"));
     assert!(
         unsigned
             .header("content-type")
@@ -59,38 +91,39 @@ fn provisioned_private_path_needs_a_signature_and_the_public_path_does_not() {
 #[test]
 fn cli_signed_urls_are_served_and_changed_ones_refused_as_verify_predicts() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Provisioned::start(dir.path(), &files());
-    let hello = p.edge("/private/hello.txt");
+    let p = provisioned(dir.path());
+    let hello = p.edge_url("/private/hello.txt");
 
     for extra in [&[][..], &["--hash", "sha256"][..]] {
         let signed = cli_sign(&p, &hello, extra);
-        let resp = get(&signed, None);
+        let resp = get(&signed);
         assert_eq!(resp.status, 200, "{signed}: {}", resp.text());
         assert_eq!(resp.body, HELLO);
     }
 
-    let pattern = p.edge("/private/*");
+    let pattern = p.edge_url("/private/*");
     let signed = cli_sign(&p, &hello, &["--resource", &pattern]);
-    assert_eq!(get(&signed, None).status, 200, "custom policy {signed}");
+    assert_eq!(get(&signed).status, 200, "custom policy {signed}");
 
     // A parameter added after signing: the edge and `cfsign verify` both say AccessDenied.
     let signed = cli_sign(&p, &hello, &[]);
     let tampered = signed.replacen('?', "?extra=1&", 1);
-    let resp = get(&tampered, None);
+    let resp = get(&tampered);
     assert_eq!(resp.status, 403);
-    assert_eq!(error_code(&resp).as_deref(), Some("AccessDenied"));
+    assert_eq!(resp.error_code().as_deref(), Some("AccessDenied"));
 
     let public_key = dir.path().join("public.pem");
     run_ok(
         command("cfsign")
-            .args([
-                "pubkey",
-                "--private-key",
-                &p.setup_field("private_key_path"),
-            ])
+            .args(["pubkey", "--private-key"])
+            .arg(p.setup_field("private_key_path").unwrap())
             .stdout(std::fs::File::create(&public_key).unwrap()),
     );
-    let trusted = format!("{}={}", p.setup_field("key_pair_id"), public_key.display());
+    let trusted = format!(
+        "{}={}",
+        p.setup_field("key_pair_id").unwrap(),
+        public_key.display()
+    );
     let verify = |url: &str| {
         Command::new(cfsign_tests::bin("cfsign"))
             .args(["verify", url, "--trusted-key", &trusted])
@@ -117,55 +150,38 @@ fn cli_signed_urls_are_served_and_changed_ones_refused_as_verify_predicts() {
 #[test]
 fn server_signed_urls_are_served_by_the_edge() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Provisioned::start(dir.path(), &files());
+    let p = provisioned(dir.path());
     let token = "cfsign-tests-token-0123456789abcdef";
     let token_hash = sha256_hex(token);
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let server = start_server(
+        dir.path(),
+        &format!(
             "[[keys]]\nid = \"{}\"\nfile = \"{}\"\n\n[[clients]]\nname = \"tests\"\ntoken_sha256 = \"{token_hash}\"\nallow = [\"{}\"]\nmax_ttl = \"1h\"\n",
-            p.setup_field("key_pair_id"),
-            p.setup_field("private_key_path"),
-            p.edge("/private/")
+            p.setup_field("key_pair_id").unwrap(),
+            p.setup_field("private_key_path").unwrap(),
+            p.edge_url("/private/")
         ),
-    )
-    .unwrap();
-    let mut cmd = command("cfsign-server");
-    cmd.arg("--config")
-        .arg(&config)
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())]);
-    let server = Service::start(cmd, &dir.path().join("server.log"));
-
-    let hello = p.edge("/private/hello.txt");
-    let body = serde_json::json!({ "url": hello, "ttl": "5m" }).to_string();
-    let resp = request(
-        "POST",
-        &format!("{}/v1/sign", server.url()),
-        &[
-            ("content-type", "application/json"),
-            ("authorization", &format!("Bearer {token}")),
-        ],
-        body.as_bytes(),
     );
+
+    let hello = p.edge_url("/private/hello.txt");
+    let sign_url = format!("{}/v1/sign", server.url());
+    let resp = http::post_json(&sign_url, &serde_json::json!({ "url": hello, "ttl": "5m" }))
+        .bearer(token)
+        .send()
+        .unwrap();
     assert_eq!(resp.status, 200, "{}\n{}", resp.text(), server.log());
     let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
     let signed = find_url(&json).unwrap_or_else(|| panic!("no signed URL in {json}"));
-    let fetched = get(&signed, None);
+    let fetched = get(&signed);
     assert_eq!(fetched.status, 200, "{signed}: {}", fetched.text());
     assert_eq!(fetched.body, HELLO);
 
     // Outside the client's scope: refused, and no signature in the answer.
-    let body = serde_json::json!({ "url": p.edge("/public/index.html") }).to_string();
-    let resp = request(
-        "POST",
-        &format!("{}/v1/sign", server.url()),
-        &[
-            ("content-type", "application/json"),
-            ("authorization", &format!("Bearer {token}")),
-        ],
-        body.as_bytes(),
-    );
+    let body = serde_json::json!({ "url": p.edge_url("/public/index.html") });
+    let resp = http::post_json(&sign_url, &body)
+        .bearer(token)
+        .send()
+        .unwrap();
     assert_eq!(resp.status, 403, "{}", resp.text());
     assert!(!resp.text().contains("Signature="));
 }
@@ -201,32 +217,20 @@ fn cli_server_and_library_sign_the_same_policy() {
         .as_secs();
     let expires = now + 1800;
     let token = "cfsign-tests-token-policies-0123456789";
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let server = start_server(
+        dir.path(),
+        &format!(
             "[[keys]]\nid = \"{id}\"\nfile = \"{}\"\n\n[[clients]]\nname = \"tests\"\ntoken_sha256 = \"{}\"\n\
              allow = [\"https://d111111abcdef8.cloudfront.net/private/\"]\nmax_ttl = \"1h\"\ncookies = true\ncustom_policy = true\n",
             key.display(),
             sha256_hex(token),
         ),
-    )
-    .unwrap();
-    let mut cmd = command("cfsign-server");
-    cmd.arg("--config")
-        .arg(&config)
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())]);
-    let server = Service::start(cmd, &dir.path().join("server.log"));
+    );
     let post = |path: &str, body: serde_json::Value| -> serde_json::Value {
-        let resp = request(
-            "POST",
-            &format!("{}{path}", server.url()),
-            &[
-                ("content-type", "application/json"),
-                ("authorization", &format!("Bearer {token}")),
-            ],
-            body.to_string().as_bytes(),
-        );
+        let resp = http::post_json(&format!("{}{path}", server.url()), &body)
+            .bearer(token)
+            .send()
+            .unwrap();
         assert_eq!(resp.status, 200, "{}\n{}", resp.text(), server.log());
         serde_json::from_slice(&resp.body).unwrap()
     };

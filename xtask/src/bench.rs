@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::proc::{capture, cargo, describe, run_inherit, workspace_root};
+use cfsign_tests::proc::{capture, describe, run_inherit};
+use cfsign_tests::{cargo, workspace_root};
+
 use crate::{Options, Result};
 
 const HEADING: &str = "## Anchors (same run)";
@@ -24,7 +26,7 @@ pub(crate) fn run(options: Options) -> Result<()> {
         println!("== bench: {}", describe(&step));
         let mut step = step;
         if let Err(e) = run_inherit(&mut step) {
-            failures.push(e);
+            failures.push(e.into());
         }
     }
 

@@ -2,7 +2,9 @@
 //! when an earlier one failed, so one run shows every problem; the exit status is non-zero if any
 //! step failed.
 
-use crate::proc::{cargo, run_inherit};
+use cfsign_tests::cargo;
+use cfsign_tests::proc::run_inherit;
+
 use crate::{Options, Result};
 
 /// Runs fmt, clippy, the workspace tests, the pure-Rust core tests, then e2e.
@@ -23,17 +25,19 @@ pub(crate) fn run(options: Options) -> Result<()> {
         "--",
         "-D",
         "warnings",
-    ]));
+    ]))
+    .map_err(String::from);
     results.push(("cargo clippy -D warnings", clippy));
 
     println!("== ci: cargo test");
-    let test = run_inherit(cargo().args(["test", "--workspace", "--locked"]));
+    let test = run_inherit(cargo().args(["test", "--workspace", "--locked"])).map_err(String::from);
     results.push(("cargo test --workspace", test));
 
     // `--workspace` unifies features, and the CLI, server and mock turn on `cfsign/native`; this
     // run builds and tests the core the way a library user gets it by default: pure Rust.
     println!("== ci: cargo test -p cfsign (pure-Rust backend)");
-    let core = run_inherit(cargo().args(["test", "-p", "cfsign", "--locked"]));
+    let core =
+        run_inherit(cargo().args(["test", "-p", "cfsign", "--locked"])).map_err(String::from);
     results.push(("cargo test -p cfsign (no native)", core));
 
     println!("== ci: e2e");

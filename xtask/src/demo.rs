@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::http;
-use crate::stack::{self, CLIENT_TOKEN, ServerKey, field};
+use cfsign_tests::http;
+
+use crate::stack::{self, CLIENT_TOKEN, ServerKey};
 use crate::{Options, Result};
 
 /// Runs the demo.
@@ -20,8 +21,8 @@ pub(crate) fn run(options: Options) -> Result<()> {
         work.display()
     );
     let mut stack = stack::start(&work, options.release)?;
-    let key_id = field(&stack.setup, "key_pair_id", "setup")?.to_owned();
-    let key_path = field(&stack.setup, "private_key_path", "setup")?.to_owned();
+    let key_id = stack.setup_field("key_pair_id")?.to_owned();
+    let key_path = stack.setup_field("private_key_path")?.to_owned();
     let config = work.join("server.toml");
     stack::write_server_config(
         &stack,
@@ -31,7 +32,7 @@ pub(crate) fn run(options: Options) -> Result<()> {
         }],
         &config,
     )?;
-    stack::start_server(&mut stack, &config)?;
+    stack.start_server(&config)?;
     let server = stack.server_url()?.to_owned();
 
     let image = stack.edge_url("/private/image.svg");
@@ -82,9 +83,9 @@ pub(crate) fn run(options: Options) -> Result<()> {
    (binaries: cargo install --path crates/cfsign-cli, crates/cfsign-provision, ...)
 ==========================================================================================
 "#,
-        endpoint = stack.endpoint,
-        dist = stack.distribution_id,
-        domain = stack.domain,
+        endpoint = stack.endpoint(),
+        dist = stack.distribution_id(),
+        domain = stack.domain(),
         token = CLIENT_TOKEN,
         unsigned_status = unsigned.status,
         unsigned_code = unsigned.error_code().unwrap_or_default(),
@@ -101,13 +102,14 @@ pub(crate) fn run(options: Options) -> Result<()> {
     // if one of them stops on its own, say so and stop the rest (the guards do that on return).
     loop {
         thread::sleep(Duration::from_millis(500));
-        if !stack.mock.is_running() {
+        let mock = stack.mock_mut();
+        if !mock.is_running() {
             return Err(format!(
                 "cfsign-mock stopped; its log:\n{}",
-                stack.mock.log_tail(20)
+                mock.log_tail(20)
             ));
         }
-        if let Some(server) = stack.server.as_mut()
+        if let Some(server) = stack.server_mut()
             && !server.is_running()
         {
             return Err(format!(

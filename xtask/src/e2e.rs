@@ -17,10 +17,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::harness::{self, Issued, cf_b64_encode, issued_from_cookies, issued_from_url};
-use crate::http;
-use crate::proc::{capture, describe, truncate};
+use cfsign_tests::http;
+use cfsign_tests::proc::{capture, describe, truncate};
+use cfsign_tests::stack::{Stack, run_json};
+
 use crate::report::Report;
-use crate::stack::{self, CLIENT_TOKEN, ServerKey, Stack, field, run_json};
+use crate::stack::{self, CLIENT_TOKEN, ServerKey};
 use crate::{Options, Result};
 
 /// A Key-Pair-Id that no key group contains.
@@ -76,14 +78,14 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
         "mock + distribution + cfsign-provision setup",
         format!(
             "{} ({}), key {} in group {}",
-            stack.distribution_id,
-            stack.domain,
-            field(&stack.setup, "key_pair_id", "setup")?,
-            field(&stack.setup, "key_group_id", "setup")?
+            stack.distribution_id(),
+            stack.domain(),
+            stack.setup_field("key_pair_id")?,
+            stack.setup_field("key_group_id")?
         ),
     );
-    let rsa_id = field(&stack.setup, "key_pair_id", "setup")?.to_owned();
-    let rsa_key = PathBuf::from(field(&stack.setup, "private_key_path", "setup")?);
+    let rsa_id = stack.setup_field("key_pair_id")?.to_owned();
+    let rsa_key = PathBuf::from(stack.setup_field("private_key_path")?);
     let mut ctx = Ctx {
         server_config: work.join("server.toml"),
         server_keys: vec![ServerKey {
@@ -100,7 +102,7 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
 
     stack::write_server_config(&ctx.stack, &ctx.server_keys, &ctx.server_config)?;
     let config = ctx.server_config.clone();
-    stack::start_server(&mut ctx.stack, &config)?;
+    ctx.stack.start_server(&config)?;
     report.pass(
         "cfsign-server started with the generated key",
         ctx.stack.server_url()?.to_owned(),
@@ -120,17 +122,15 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
         work,
     );
 
-    for (name, svc) in [
-        ("cfsign-server", ctx.stack.server.as_mut()),
-        ("cfsign-mock", Some(&mut ctx.stack.mock)),
-    ] {
-        if let Some(svc) = svc
-            && !svc.is_running()
-        {
-            report.fail(
-                &format!("{name} still running at the end"),
-                svc.log_tail(20),
-            );
+    let server_ran = ctx
+        .stack
+        .server_mut()
+        .map(|svc| (svc.is_running(), svc.log_tail(20)));
+    let mock = ctx.stack.mock_mut();
+    let mock_ran = Some((mock.is_running(), mock.log_tail(20)));
+    for (name, ran) in [("cfsign-server", server_ran), ("cfsign-mock", mock_ran)] {
+        if let Some((false, log_tail)) = ran {
+            report.fail(&format!("{name} still running at the end"), log_tail);
         }
     }
     Ok(())
@@ -170,7 +170,7 @@ impl Ctx {
         key: &Path,
         extra: &[&str],
     ) -> Result<String> {
-        let mut cmd = self.stack.bins.command("cfsign")?;
+        let mut cmd = self.stack.bins().command("cfsign")?;
         cmd.args(["sign", url, "--key-pair-id", id, "--private-key"])
             .arg(key);
         if !extra.iter().any(|a| a.starts_with("--expires")) {
@@ -202,7 +202,7 @@ impl Ctx {
         key: &Path,
         extra: &[&str],
     ) -> Result<String> {
-        let mut cmd = self.stack.bins.command("cfsign")?;
+        let mut cmd = self.stack.bins().command("cfsign")?;
         cmd.args(["cookies", resource, "--key-pair-id", id, "--private-key"])
             .arg(key)
             .args(["--expires-in", "1h"])
@@ -282,7 +282,7 @@ impl Ctx {
         cookie: Option<&str>,
         expected: Option<(&str, &str)>,
     ) -> Result<String> {
-        let mut cmd = self.stack.bins.command("cfsign")?;
+        let mut cmd = self.stack.bins().command("cfsign")?;
         cmd.args(["verify", url]);
         for (id, public) in &self.public_keys {
             if id != UNKNOWN_KEY_ID {
@@ -681,10 +681,10 @@ fn capture_bytes(cmd: &mut Command, input: &[u8]) -> Result<Vec<u8>> {
 fn p256(ctx: &mut Ctx, report: &mut Report, rsa_id: &str) {
     report.section("grants: P-256 key (cfsign keygen, provision upload-key + key-group ensure)");
     let r = (|| -> Result<(String, PathBuf)> {
-        let dir = ctx.stack.work.join("keys");
+        let dir = ctx.stack.dir().join("keys");
         let private = dir.join("p256.pem");
         let public = dir.join("p256.pub.pem");
-        let mut cmd = ctx.stack.bins.command("cfsign")?;
+        let mut cmd = ctx.stack.bins().command("cfsign")?;
         cmd.args(["keygen", "--algorithm", "p256", "--out"])
             .arg(&private)
             .arg("--public-out")
@@ -952,8 +952,8 @@ fn denials(ctx: &mut Ctx, report: &mut Report, id: &str, key: &Path) {
 
     // A key that no key group holds.
     let unknown = (|| -> Result<String> {
-        let private = ctx.stack.work.join("keys").join("unknown.pem");
-        let mut cmd = ctx.stack.bins.command("cfsign")?;
+        let private = ctx.stack.dir().join("keys").join("unknown.pem");
+        let mut cmd = ctx.stack.bins().command("cfsign")?;
         cmd.args(["keygen", "--out"]).arg(&private);
         let out = capture(&mut cmd, None)?;
         if !out.ok() {
@@ -1043,9 +1043,10 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
                 )
                 .bearer(CLIENT_TOKEN)
                 .send()
+                .map_err(String::from)
                 .and_then(|r| {
                     if r.status == 200 {
-                        r.json()
+                        r.json().map_err(String::from)
                     } else {
                         Err(format!(
                             "sign answered {}: {}",
@@ -1083,7 +1084,7 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
     };
 
     let r = (|| -> Result<(String, PathBuf)> {
-        let new_key = ctx.stack.work.join("keys").join("rotated.pem");
+        let new_key = ctx.stack.dir().join("keys").join("rotated.pem");
         let mut cmd = ctx.stack.provision()?;
         cmd.args([
             "--json",
@@ -1121,11 +1122,8 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
         });
         let r = stack::write_server_config(&ctx.stack, &ctx.server_keys, &ctx.server_config)
             .and_then(|()| {
-                ctx.stack
-                    .server
-                    .as_ref()
-                    .ok_or("server gone".to_owned())?
-                    .signal("HUP")
+                let server = ctx.stack.server().ok_or("server gone".to_owned())?;
+                Ok(server.signal("HUP")?)
             });
         report.check(
             "server config rewritten with the new key active, SIGHUP sent",
@@ -1157,8 +1155,7 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
                 format!(
                     "still signing with another key 15 s after SIGHUP; server log:\n{}",
                     ctx.stack
-                        .server
-                        .as_ref()
+                        .server()
                         .map(|s| s.log_tail(15))
                         .unwrap_or_default()
                 ),
@@ -1187,7 +1184,9 @@ fn rotation(ctx: &mut Ctx, report: &mut Report, old_id: &str, old_key: &Path) {
         ]);
         report.check(
             "cfsign-provision rotate --retire removes and deletes the old key",
-            run_json(&mut cmd).map(|_| String::new()),
+            run_json(&mut cmd)
+                .map(|_| String::new())
+                .map_err(String::from),
         );
         thread::sleep(Duration::from_millis(500));
         match &old_url {

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cfsign_tests::proc::{capture, truncate};
+
 use crate::Result;
-use crate::proc::capture;
 use crate::report::Report;
 
 /// The query parameters CloudFront treats as signing parameters.
@@ -45,7 +46,7 @@ pub(crate) fn cf_b64_decode(text: &str) -> Result<Vec<u8>> {
         let v = value(b).ok_or_else(|| {
             format!(
                 "`{}` is not CloudFront base64: bad character `{}`",
-                crate::proc::truncate(text, 40),
+                truncate(text, 40),
                 b as char
             )
         })?;
@@ -282,7 +283,7 @@ pub(crate) fn verify_all(
             } else {
                 Err(format!(
                     "openssl rejects the signature over `{}`: {}",
-                    crate::proc::truncate(&String::from_utf8_lossy(&item.policy), 200),
+                    truncate(&String::from_utf8_lossy(&item.policy), 200),
                     out.summary()
                 ))
             }

@@ -5,8 +5,6 @@ mod ci;
 mod demo;
 mod e2e;
 mod harness;
-mod http;
-mod proc;
 mod report;
 mod signals;
 mod stack;

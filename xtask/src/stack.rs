@@ -1,27 +1,17 @@
-//! The whole system on loopback: cfsign-mock with an origin of test files and a distribution,
-//! provisioned by cfsign-provision, and cfsign-server holding the generated key. Shared by
-//! `e2e` and `demo`.
-//!
-//! Every external interface used here (flags, JSON fields, the server's config file) is the
-//! contract between the crates; a mismatch is reported as a failure naming the command.
+//! What e2e and demo add to the harness's stack (`cfsign_tests::stack`, the mock provisioned
+//! by cfsign-provision, and cfsign-server): the origin's test files, the server's config with
+//! xtask's client, and small helpers for the server's answers.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use cfsign_tests::proc::capture;
+use cfsign_tests::stack::Stack;
+use cfsign_tests::{BINARIES, Binaries};
 
 use crate::Result;
-use crate::http;
-use crate::proc::{Binaries, Captured, Service, build_binaries, capture, describe, free_port};
-
-/// The binaries the stack runs.
-pub(crate) const BINARIES: [&str; 4] =
-    ["cfsign", "cfsign-mock", "cfsign-provision", "cfsign-server"];
-
-/// The private path pattern (signed access) and a public one.
-pub(crate) const PRIVATE_PATTERN: &str = "/private/*";
 
 /// The key group `setup` creates (and `rotate` works on).
 pub(crate) const KEY_GROUP: &str = "cfsign-xtask";
@@ -62,217 +52,16 @@ pub(crate) fn origin_files() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// A running mock with a provisioned distribution and, optionally, the server.
-#[derive(Debug)]
-pub(crate) struct Stack {
-    /// The binaries.
-    pub(crate) bins: Binaries,
-    /// The work directory.
-    pub(crate) work: PathBuf,
-    /// The mock (dropped last: fields drop in declaration order, so the server goes first).
-    pub(crate) server: Option<Service>,
-    /// The mock.
-    pub(crate) mock: Service,
-    /// The mock's control-plane endpoint.
-    pub(crate) endpoint: String,
-    /// The mock's port.
-    pub(crate) mock_port: u16,
-    /// The distribution ID.
-    pub(crate) distribution_id: String,
-    /// The distribution's domain name (`dXXXX.cloudfront.net`).
-    pub(crate) domain: String,
-    /// The result of `cfsign-provision setup --json`.
-    pub(crate) setup: Value,
-}
-
-impl Stack {
-    /// `http://<domain>.localhost:<port><path>`.
-    pub(crate) fn edge_url(&self, path: &str) -> String {
-        format!("http://{}.localhost:{}{path}", self.domain, self.mock_port)
-    }
-
-    /// A `cfsign-provision` command against the mock (`--endpoint-url`, test credentials).
-    pub(crate) fn provision(&self) -> Result<Command> {
-        provision_command(&self.bins, &self.endpoint)
-    }
-
-    /// The server's URL.
-    pub(crate) fn server_url(&self) -> Result<&str> {
-        self.server
-            .as_ref()
-            .map(Service::url)
-            .ok_or_else(|| "cfsign-server is not running".to_owned())
-    }
-}
-
-/// A `cfsign-provision` command for `endpoint`.
-pub(crate) fn provision_command(bins: &Binaries, endpoint: &str) -> Result<Command> {
-    let mut cmd = bins.command("cfsign-provision")?;
-    cmd.args(["--endpoint-url", endpoint])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN");
-    Ok(cmd)
-}
-
-/// Runs `cmd` expecting exit 0 and JSON on stdout.
-pub(crate) fn run_json(cmd: &mut Command) -> Result<Value> {
-    let out = capture(cmd, None)?;
-    json_of(cmd, &out)
-}
-
-fn json_of(cmd: &Command, out: &Captured) -> Result<Value> {
-    if !out.ok() {
-        return Err(format!("`{}` failed: {}", describe(cmd), out.summary()));
-    }
-    serde_json::from_str(out.stdout.trim()).map_err(|e| {
-        format!(
-            "`{}` did not print JSON ({e}): {}",
-            describe(cmd),
-            crate::proc::truncate(out.stdout.trim(), 300)
-        )
-    })
-}
-
-/// A string field of a JSON object, or an error naming it and the command.
-pub(crate) fn field<'a>(v: &'a Value, name: &str, what: &str) -> Result<&'a str> {
-    v.get(name).and_then(Value::as_str).ok_or_else(|| {
-        format!(
-            "{what} output has no string field `{name}`: {}",
-            crate::proc::truncate(&v.to_string(), 300)
-        )
-    })
-}
-
-/// Creates the work directory, writes the origin, builds and starts the mock, creates a
-/// distribution with a private behaviour, and runs `cfsign-provision setup` on it.
+/// Builds the binaries, then brings up the stack in `work` (see `cfsign_tests::stack`): the
+/// origin above, the key group [`KEY_GROUP`], services stopped with SIGTERM and a grace period.
 pub(crate) fn start(work: &Path, release: bool) -> Result<Stack> {
-    let bins = build_binaries(&BINARIES, release)?;
-    std::fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
-    let origin = work.join("origin");
-    for (path, bytes) in origin_files() {
-        let path = origin.join(path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-
-    let mock_port = free_port()?;
-    let mut cmd = bins.command("cfsign-mock")?;
-    cmd.args([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &mock_port.to_string(),
-        "--origin",
-    ])
-    .arg(&origin)
-    .arg("--state-file")
-    .arg(work.join("mock-state.json"));
-    let mock = Service::start(
-        "cfsign-mock",
-        cmd,
-        &work.join("mock.log"),
-        Duration::from_secs(30),
-    )?;
-    let endpoint = mock.url().trim_end_matches('/').to_owned();
-
-    let (distribution_id, domain) = create_distribution(&endpoint)?;
-    println!("  distribution {distribution_id} ({domain})");
-
-    let mut cmd = provision_command(&bins, &endpoint)?;
-    cmd.args([
-        "--json",
-        "setup",
-        "--distribution-id",
-        &distribution_id,
-        "--path-pattern",
-        PRIVATE_PATTERN,
-    ])
-    .args([
-        "--key-group-name",
-        KEY_GROUP,
-        "--key-name",
-        "cfsign-xtask-rsa",
-    ])
-    .arg("--private-key-out")
-    .arg(work.join("keys").join("cloudfront-private.pem"));
-    std::fs::create_dir_all(work.join("keys")).map_err(|e| e.to_string())?;
-    println!("  $ {}", describe(&cmd));
-    let setup = run_json(&mut cmd)?;
-    for f in ["key_pair_id", "key_group_id", "private_key_path"] {
-        field(&setup, f, "cfsign-provision setup --json")?;
-    }
-    Ok(Stack {
-        bins,
-        work: work.to_owned(),
-        server: None,
-        mock,
-        endpoint,
-        mock_port,
-        distribution_id,
-        domain,
-        setup,
-    })
-}
-
-/// Creates a distribution on the mock through the control-plane API (as the SDKs would): the
-/// default behaviour public, `/private/*` a separate behaviour (restricted later by provision).
-fn create_distribution(endpoint: &str) -> Result<(String, String)> {
-    let body = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<DistributionConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">
-  <CallerReference>xtask-{}</CallerReference>
-  <Comment>cfsign xtask</Comment>
-  <Enabled>true</Enabled>
-  <Origins><Quantity>1</Quantity><Items><Origin>
-    <Id>local</Id><DomainName>origin.local</DomainName>
-    <S3OriginConfig><OriginAccessIdentity></OriginAccessIdentity></S3OriginConfig>
-  </Origin></Items></Origins>
-  <DefaultCacheBehavior>
-    <TargetOriginId>local</TargetOriginId>
-    <ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy>
-    <TrustedKeyGroups><Enabled>false</Enabled><Quantity>0</Quantity></TrustedKeyGroups>
-    <CachePolicyId>658327ea-f89d-4fab-a63d-7e88639e58f6</CachePolicyId>
-  </DefaultCacheBehavior>
-  <CacheBehaviors><Quantity>1</Quantity><Items><CacheBehavior>
-    <PathPattern>{PRIVATE_PATTERN}</PathPattern>
-    <TargetOriginId>local</TargetOriginId>
-    <ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy>
-    <TrustedKeyGroups><Enabled>false</Enabled><Quantity>0</Quantity></TrustedKeyGroups>
-    <CachePolicyId>658327ea-f89d-4fab-a63d-7e88639e58f6</CachePolicyId>
-  </CacheBehavior></Items></CacheBehaviors>
-</DistributionConfig>"#,
-        std::process::id()
-    );
-    let url = format!("{endpoint}/2020-05-31/distribution");
-    let resp = http::Request::raw("POST", &url, body.into_bytes())
-        .header("content-type", "application/xml")
-        .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=0")
-        .send()?;
-    if resp.status != 201 {
-        return Err(format!(
-            "CreateDistribution on the mock answered {}: {}",
-            resp.status,
-            crate::proc::truncate(&resp.text(), 400)
-        ));
-    }
-    let text = resp.text();
-    let id = xml_value(&text, "Id").ok_or("CreateDistribution answer has no <Id>")?;
-    let domain =
-        xml_value(&text, "DomainName").ok_or("CreateDistribution answer has no <DomainName>")?;
-    Ok((id, domain))
-}
-
-/// The text of the first `<tag>…</tag>`.
-pub(crate) fn xml_value(xml: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{tag}>"))? + start;
-    Some(xml[start..end].to_owned())
+    let bins = Binaries::build(&BINARIES, release.then_some("--release"))?;
+    let stack = Stack::builder(bins, work)
+        .files(origin_files())
+        .key_names(KEY_GROUP, "cfsign-xtask-rsa")
+        .graceful_stop(Duration::from_secs(3))
+        .start()?;
+    Ok(stack)
 }
 
 /// A key the server holds.
@@ -306,23 +95,6 @@ pub(crate) fn write_server_config(stack: &Stack, keys: &[ServerKey], path: &Path
     let tmp = path.with_extension("toml.tmp");
     std::fs::write(&tmp, toml).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Starts the server with `config`.
-pub(crate) fn start_server(stack: &mut Stack, config: &Path) -> Result<()> {
-    let port = free_port()?;
-    let mut cmd = stack.bins.command("cfsign-server")?;
-    cmd.arg("--config")
-        .arg(config)
-        .args(["--listen", &format!("127.0.0.1:{port}")]);
-    let server = Service::start(
-        "cfsign-server",
-        cmd,
-        &stack.work.join("server.log"),
-        Duration::from_secs(30),
-    )?;
-    stack.server = Some(server);
-    Ok(())
 }
 
 /// SHA-256 of `text` in hex, computed by `openssl` (xtask carries no hash crate).

@@ -4,57 +4,29 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
-/// A running binary, killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
+use cfsign_tests::http;
+use cfsign_tests::proc::{Launch, Service};
+
+/// The binary on port 0 with `args`, killed on drop; its first line on stdout is the ready line.
+fn spawn(args: &[&str]) -> Service {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cfsign-mock"));
+    cmd.args(["--port", "0"]).args(args);
+    let mock = Launch::new("cfsign-mock", cmd).start().unwrap();
+    let ready = format!("cfsign-mock listening on http://127.0.0.1:{}", mock.port());
+    assert_eq!(mock.first_line().map(str::trim), Some(ready.as_str()));
+    mock
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+fn get(mock: &Service, path: &str, host: Option<&str>) -> (u16, String) {
+    let mut request = http::get(&format!("{}{path}", mock.url()));
+    if let Some(host) = host {
+        request = request.host(host);
     }
-}
-
-fn spawn(args: &[&str]) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cfsign-mock"))
-        .args(["--port", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("cfsign-mock listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Proc {
-        port: url.parse().unwrap(),
-        child,
-    }
-}
-
-fn get(port: u16, path: &str, host: Option<&str>) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let host = host.map_or(format!("127.0.0.1:{port}"), str::to_owned);
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, out)
+    let resp = request.send().unwrap();
+    (resp.status, resp.text())
 }
 
 #[test]
@@ -63,11 +35,11 @@ fn demo_state_survives_restart_and_sigterm_exits_cleanly() {
     let state = dir.path().join("state.json");
     let state_arg = state.to_str().unwrap();
     let p = spawn(&["--demo", "--state-file", state_arg]);
-    let (status, body) = get(p.port, "/2020-05-31/distribution", None);
+    let (status, body) = get(&p, "/2020-05-31/distribution", None);
     assert_eq!(status, 200);
     let domain = common::xml_value(&body, "DomainName").unwrap();
-    assert_eq!(get(p.port, "/public/hello.txt", Some(&domain)).0, 200);
-    let (status, body) = get(p.port, "/private/secret.txt", Some(&domain));
+    assert_eq!(get(&p, "/public/hello.txt", Some(&domain)).0, 200);
+    let (status, body) = get(&p, "/private/secret.txt", Some(&domain));
     assert_eq!(status, 403);
     assert!(
         body.ends_with(&cfsign::DenyCode::MissingKey.xml_body()),
@@ -76,17 +48,13 @@ fn demo_state_survives_restart_and_sigterm_exits_cleanly() {
     assert!(dir.path().join("state.json.demo-key.pem").exists());
     // SIGTERM: a clean exit with status 0.
     let mut p = p;
-    let killed = Command::new("kill")
-        .args(["-TERM", &p.child.id().to_string()])
-        .status();
-    if killed.is_ok_and(|s| s.success()) {
-        let status = p.child.wait().unwrap();
-        assert!(status.success(), "{status:?}");
-    }
+    p.signal("TERM").unwrap();
+    let status = p.wait_exit(Duration::from_secs(30)).unwrap();
+    assert!(status.success(), "{status:?}");
     drop(p);
     // Restart: the same distribution is served again, not a new one.
     let p = spawn(&["--demo", "--state-file", state_arg]);
-    let (_, body) = get(p.port, "/2020-05-31/distribution", None);
+    let (_, body) = get(&p, "/2020-05-31/distribution", None);
     assert_eq!(common::xml_value(&body, "DomainName").unwrap(), domain);
     assert!(
         body.contains("<Quantity>1</Quantity><Items><DistributionSummary>"),

@@ -12,6 +12,7 @@ use aws_sdk_cloudfront::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudfront::types::{DistributionConfig, KeyGroupConfig, PublicKeyConfig};
 
 use crate::Error;
+use crate::pages::{Page, collect_pages};
 
 /// Where and as whom to connect: the flags `--endpoint-url`, `--profile` and `--region`.
 ///
@@ -126,10 +127,6 @@ impl Provisioner {
     /// The endpoint as shown in messages.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
-    }
-
-    pub(crate) fn max_attempts(&self) -> u32 {
-        self.max_attempts
     }
 
     /// Maps an SDK error to an [`Error`]; `subject` is the ID or name the call was about.
@@ -333,83 +330,63 @@ pub(crate) struct GroupInfo {
     pub(crate) key_ids: Vec<String>,
 }
 
-const MAX_PAGES: usize = 1000;
+/// A distribution's config as read, with its ETag.
+#[derive(Debug, Clone)]
+pub(crate) struct DistributionRead {
+    /// The distribution's ID.
+    pub(crate) id: String,
+    /// Its config.
+    pub(crate) config: DistributionConfig,
+    /// The config's ETag, for `If-Match`.
+    pub(crate) etag: String,
+}
 
 impl Provisioner {
     pub(crate) async fn list_public_keys(&self) -> Result<Vec<KeyInfo>, Error> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        collect_pages(|marker| async move {
             let resp = self
                 .client
                 .list_public_keys()
-                .set_marker(marker.clone())
+                .set_marker(marker)
                 .send()
                 .await
                 .map_err(|e| self.api_err("ListPublicKeys", "public keys", e))?;
-            let Some(list) = resp.public_key_list else {
-                break;
-            };
-            for k in list.items.unwrap_or_default() {
-                out.push(KeyInfo {
+            let list = resp.public_key_list.map(|l| (l.next_marker, l.items));
+            Ok(Page::new(list, |k| {
+                Some(KeyInfo {
                     id: k.id,
                     name: k.name,
                     encoded_key: k.encoded_key,
-                });
-            }
-            match list.next_marker.filter(|m| !m.is_empty()) {
-                Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
-                _ => break,
-            }
-        }
-        Ok(out)
+                })
+            }))
+        })
+        .await
     }
 
     pub(crate) async fn list_key_groups(&self) -> Result<Vec<GroupInfo>, Error> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        collect_pages(|marker| async move {
             let resp = self
                 .client
                 .list_key_groups()
-                .set_marker(marker.clone())
+                .set_marker(marker)
                 .send()
                 .await
                 .map_err(|e| self.api_err("ListKeyGroups", "key groups", e))?;
-            let Some(list) = resp.key_group_list else {
-                break;
-            };
-            for s in list.items.unwrap_or_default() {
-                let Some(group) = s.key_group else { continue };
+            let list = resp.key_group_list.map(|l| (l.next_marker, l.items));
+            Ok(Page::new(list, |summary| {
+                let group = summary.key_group?;
                 let (name, key_ids) = match group.key_group_config {
                     Some(c) => (c.name, c.items),
                     None => (String::new(), Vec::new()),
                 };
-                out.push(GroupInfo {
+                Some(GroupInfo {
                     id: group.id,
                     name,
                     key_ids,
-                });
-            }
-            match list.next_marker.filter(|m| !m.is_empty()) {
-                Some(next) if Some(&next) != marker.as_ref() => marker = Some(next),
-                _ => break,
-            }
-        }
-        Ok(out)
-    }
-
-    /// Finds a key group by ID or by name.
-    pub(crate) async fn find_key_group(&self, id_or_name: &str) -> Result<GroupInfo, Error> {
-        let groups = self.list_key_groups().await?;
-        groups
-            .iter()
-            .find(|g| g.id == id_or_name)
-            .or_else(|| groups.iter().find(|g| g.name == id_or_name))
-            .cloned()
-            .ok_or_else(|| Error::UnknownKeyGroup {
-                name: id_or_name.to_owned(),
-            })
+                })
+            }))
+        })
+        .await
     }
 
     pub(crate) async fn create_public_key(
@@ -469,7 +446,8 @@ impl Provisioner {
         group_id: &str,
         change: impl Fn(&[String]) -> Result<Option<Vec<String>>, Error>,
     ) -> Result<u32, Error> {
-        for attempt in 1..=self.max_attempts {
+        let change = &change;
+        self.retry_on_conflict(&format!("key group {group_id}"), |attempt| async move {
             let resp = self
                 .client
                 .get_key_group()
@@ -490,31 +468,23 @@ impl Provisioner {
                 .set_comment(config.comment)
                 .build()
                 .map_err(build_err)?;
-            let result = self
-                .client
+            self.client
                 .update_key_group()
                 .id(group_id)
                 .if_match(etag)
                 .key_group_config(new_config)
                 .send()
                 .await
-                .map_err(|e| self.api_err("UpdateKeyGroup", group_id, e));
-            match result {
-                Ok(_) => return Ok(attempt),
-                Err(Error::EtagConflict { .. }) => backoff(attempt).await,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::EtagConflict {
-            resource: format!("key group {group_id}"),
-            attempts: self.max_attempts,
+                .map_err(|e| self.api_err("UpdateKeyGroup", group_id, e))?;
+            Ok(attempt)
         })
+        .await
     }
 
     pub(crate) async fn get_distribution_config(
         &self,
         id: &str,
-    ) -> Result<(DistributionConfig, String), Error> {
+    ) -> Result<DistributionRead, Error> {
         let resp = self
             .client
             .get_distribution_config()
@@ -526,7 +496,11 @@ impl Provisioner {
         let config = resp
             .distribution_config
             .ok_or_else(|| self.missing("GetDistributionConfig", "DistributionConfig"))?;
-        Ok((config, etag))
+        Ok(DistributionRead {
+            id: id.to_owned(),
+            config,
+            etag,
+        })
     }
 
     pub(crate) async fn update_distribution(
@@ -548,7 +522,7 @@ impl Provisioner {
 
     /// Deletes a public key; `Ok(false)` when it did not exist.
     pub(crate) async fn delete_public_key(&self, id: &str) -> Result<bool, Error> {
-        for attempt in 1..=self.max_attempts {
+        self.retry_on_conflict(&format!("public key {id}"), |_| async move {
             let resp = match self.client.get_public_key().id(id).send().await {
                 Ok(resp) => resp,
                 Err(e) => match self.api_err("GetPublicKey", id, e) {
@@ -556,24 +530,46 @@ impl Provisioner {
                     other => return Err(other),
                 },
             };
-            let etag = resp.e_tag.unwrap_or_default();
             let result = self
                 .client
                 .delete_public_key()
                 .id(id)
-                .if_match(etag)
+                .if_match(resp.e_tag.unwrap_or_default())
                 .send()
                 .await
                 .map_err(|e| self.api_err("DeletePublicKey", id, e));
             match result {
-                Ok(_) => return Ok(true),
-                Err(Error::EtagConflict { .. }) => backoff(attempt).await,
-                Err(Error::UnknownPublicKey { .. }) => return Ok(false),
-                Err(e) => return Err(e),
+                Ok(_) => Ok(true),
+                Err(Error::UnknownPublicKey { .. }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Runs a read-modify-write `attempt` (given its number, from 1) again while it ends in
+    /// `PreconditionFailed` — someone else changed `resource` between the read and the write —
+    /// waiting a little before each retry, at most [`Provisioner::with_max_attempts`] times.
+    pub(crate) async fn retry_on_conflict<T, F>(
+        &self,
+        resource: &str,
+        mut attempt: impl FnMut(u32) -> F,
+    ) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        for n in 1..=self.max_attempts {
+            match attempt(n).await {
+                Err(Error::EtagConflict { .. }) => {
+                    if n < self.max_attempts {
+                        backoff(n).await;
+                    }
+                }
+                other => return other,
             }
         }
         Err(Error::EtagConflict {
-            resource: format!("public key {id}"),
+            resource: resource.to_owned(),
             attempts: self.max_attempts,
         })
     }
@@ -601,7 +597,7 @@ fn caller_reference(name: &str) -> String {
 
 /// Waits a little before re-reading after `PreconditionFailed`: 50 ms, 100 ms, ... plus jitter,
 /// so that racing writers spread out.
-pub(crate) async fn backoff(attempt: u32) {
+async fn backoff(attempt: u32) {
     use rand::RngExt as _;
     let jitter: u64 = rand::rng().random_range(0..50);
     let millis = 50 * u64::from(attempt.min(10)) + jitter;

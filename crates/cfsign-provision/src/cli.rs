@@ -274,22 +274,22 @@ async fn run(cli: Cli) -> Result<Output, Error> {
         .with_profile(g.profile.clone())
         .with_region(g.region.clone());
     let p = Provisioner::connect(&options).await?;
-    let report = match cli.command {
+    let plan = match cli.command {
         Command::UploadKey { name, .. } => {
             let Some(key) = local_key else {
                 return Err(Error::Usage("no public key".to_owned()));
             };
-            p.upload_key(&name, &key, g.dry_run).await?
+            p.plan_upload_key(&name, &key).await?
         }
         Command::KeyGroup {
             command: KeyGroupCommand::Ensure { name, key_ids },
-        } => p.ensure_key_group(&name, &key_ids, g.dry_run).await?,
+        } => p.plan_ensure_key_group(&name, &key_ids).await?,
         Command::Attach(a) => {
-            p.attach(&a.distribution_id, &a.key_group, &a.behaviors(), g.dry_run)
+            p.plan_attach(&a.distribution_id, &a.key_group, &a.behaviors())
                 .await?
         }
         Command::Detach(a) => {
-            p.detach(&a.distribution_id, &a.key_group, &a.behaviors(), g.dry_run)
+            p.plan_detach(&a.distribution_id, &a.key_group, &a.behaviors())
                 .await?
         }
         Command::Status { distribution_id } => {
@@ -307,14 +307,13 @@ async fn run(cli: Cli) -> Result<Output, Error> {
             o.key_group_name = key_group_name;
             o.key_name = key_name;
             o.key = key.source()?;
-            o.dry_run = g.dry_run;
-            p.setup(&o).await?
+            p.plan_setup(&o).await?
         }
         Command::Rotate {
             key_group,
             retire: Some(old),
             ..
-        } => p.retire(&key_group, &old, g.dry_run).await?,
+        } => p.plan_retire(&key_group, &old).await?,
         Command::Rotate {
             key_group,
             retire: None,
@@ -324,9 +323,14 @@ async fn run(cli: Cli) -> Result<Output, Error> {
             let mut o = RotateOptions::new(&key_group);
             o.key_name = key_name;
             o.key = key.source()?;
-            o.dry_run = g.dry_run;
-            p.rotate(&o).await?
+            p.plan_rotate(&o).await?
         }
+    };
+    // The dry run and the real run report the same plan through the same steps.
+    let report = if g.dry_run {
+        plan.dry_run()?
+    } else {
+        p.apply(plan).await?
     };
     Ok(render(&report, g.json))
 }

@@ -135,10 +135,9 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn new(command: &str, dry_run: bool) -> Report {
+    pub(crate) fn new(command: &str) -> Report {
         Report {
             command: command.to_owned(),
-            dry_run,
             ..Report::default()
         }
     }

@@ -413,7 +413,12 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
         .unwrap()
         .public_key();
 
-    let plan = p.upload_key("app-key", &key, true).await.unwrap();
+    let plan = p
+        .plan_upload_key("app-key", &key)
+        .await
+        .unwrap()
+        .dry_run()
+        .unwrap();
     assert!(plan.dry_run && plan.changed);
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
     assert!(
@@ -428,17 +433,17 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
             .is_empty()
     );
 
-    let first = p.upload_key("app-key", &key, false).await.unwrap();
+    let first = p.upload_key("app-key", &key).await.unwrap();
     assert!(first.changed);
     let id = first.key_pair_id.clone().unwrap();
-    let again = p.upload_key("app-key", &key, false).await.unwrap();
+    let again = p.upload_key("app-key", &key).await.unwrap();
     assert!(!again.changed, "{again}");
     assert_eq!(again.key_pair_id.as_deref(), Some(id.as_str()));
 
     let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
         .unwrap()
         .public_key();
-    let err = p.upload_key("app-key", &other, false).await.unwrap_err();
+    let err = p.upload_key("app-key", &other).await.unwrap_err();
     assert!(matches!(err, Error::KeyNameConflict { .. }), "{err}");
     assert!(err.to_string().contains(&id) && err.to_string().contains("different key material"));
 
@@ -513,11 +518,7 @@ async fn upload(p: &Provisioner, name: &str) -> String {
     let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
         .unwrap()
         .public_key();
-    p.upload_key(name, &key, false)
-        .await
-        .unwrap()
-        .key_pair_id
-        .unwrap()
+    p.upload_key(name, &key).await.unwrap().key_pair_id.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -528,20 +529,25 @@ async fn key_group_ensure_creates_updates_and_respects_the_quota() {
     for i in 0..6 {
         ids.push(upload(&p, &format!("k{i}")).await);
     }
-    let created = p.ensure_key_group("grp", &ids[..1], false).await.unwrap();
+    let created = p.ensure_key_group("grp", &ids[..1]).await.unwrap();
     assert!(created.changed);
     let group_id = created.key_group_id.clone().unwrap();
-    let plan = p.ensure_key_group("grp", &ids[..2], true).await.unwrap();
+    let plan = p
+        .plan_ensure_key_group("grp", &ids[..2])
+        .await
+        .unwrap()
+        .dry_run()
+        .unwrap();
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
-    let updated = p.ensure_key_group("grp", &ids[..2], false).await.unwrap();
+    let updated = p.ensure_key_group("grp", &ids[..2]).await.unwrap();
     assert_eq!(updated.steps[0].status, StepStatus::Done, "{updated}");
     assert_eq!(updated.key_group_id.as_deref(), Some(group_id.as_str()));
     let same = p
-        .ensure_key_group("grp", &[ids[1].clone(), ids[0].clone()], false)
+        .ensure_key_group("grp", &[ids[1].clone(), ids[0].clone()])
         .await
         .unwrap();
     assert!(!same.changed, "order does not matter: {same}");
-    let shrunk = p.ensure_key_group("grp", &ids[1..2], false).await.unwrap();
+    let shrunk = p.ensure_key_group("grp", &ids[1..2]).await.unwrap();
     assert!(shrunk.changed);
     let g = p
         .client()
@@ -555,11 +561,11 @@ async fn key_group_ensure_creates_updates_and_respects_the_quota() {
         vec![ids[1].clone()]
     );
 
-    let err = p.ensure_key_group("grp", &ids, false).await.unwrap_err();
+    let err = p.ensure_key_group("grp", &ids).await.unwrap_err();
     assert!(matches!(err, Error::TooManyKeysInGroup { .. }));
     assert!(err.to_string().contains("at most 5"), "{err}");
     let err = p
-        .ensure_key_group("grp", &["KNOSUCHKEY1234".to_owned()], false)
+        .ensure_key_group("grp", &["KNOSUCHKEY1234".to_owned()])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownPublicKey { .. }), "{err}");
@@ -593,14 +599,19 @@ async fn attach_detach_dry_run_and_status() {
     let dist = create_distribution(&c, &["/private/*", "/media/*", "/public/*"]).await;
     let k = upload(&p, "k").await;
     let g = p
-        .ensure_key_group("g1", std::slice::from_ref(&k), false)
+        .ensure_key_group("g1", std::slice::from_ref(&k))
         .await
         .unwrap()
         .key_group_id
         .unwrap();
     let patterns = Behaviors::PathPatterns(vec!["/private/*".into(), "/media/*".into()]);
 
-    let plan = p.attach(&dist, "g1", &patterns, true).await.unwrap();
+    let plan = p
+        .plan_attach(&dist, "g1", &patterns)
+        .await
+        .unwrap()
+        .dry_run()
+        .unwrap();
     assert!(plan.dry_run && plan.changed);
     let step = &plan.steps[0];
     assert_eq!(step.status, StepStatus::Planned);
@@ -622,7 +633,7 @@ async fn attach_detach_dry_run_and_status() {
         .await
         .unwrap()
         .e_tag;
-    let done = p.attach(&dist, &g, &patterns, false).await.unwrap();
+    let done = p.attach(&dist, &g, &patterns).await.unwrap();
     assert_eq!(done.steps[0].status, StepStatus::Done);
     assert_eq!(
         trusted(&c, &dist, Some("/private/*")).await,
@@ -642,7 +653,7 @@ async fn attach_detach_dry_run_and_status() {
         .unwrap()
         .e_tag;
     assert_ne!(etag_before, etag_after);
-    let again = p.attach(&dist, "g1", &patterns, false).await.unwrap();
+    let again = p.attach(&dist, "g1", &patterns).await.unwrap();
     assert!(!again.changed, "{again}");
 
     let status = p.status(&dist).await.unwrap();
@@ -731,7 +742,6 @@ async fn attach_detach_dry_run_and_status() {
             &dist,
             "g1",
             &Behaviors::PathPatterns(vec!["/nope/*".into()]),
-            false,
         )
         .await
         .unwrap_err();
@@ -741,12 +751,12 @@ async fn attach_detach_dry_run_and_status() {
         "{err}"
     );
     let err = p
-        .attach("ENOSUCHDIST", "g1", &Behaviors::Default, false)
+        .attach("ENOSUCHDIST", "g1", &Behaviors::Default)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownDistribution { .. }), "{err}");
     let err = p
-        .attach(&dist, "no-such-group", &Behaviors::Default, false)
+        .attach(&dist, "no-such-group", &Behaviors::Default)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownKeyGroup { .. }), "{err}");
@@ -754,41 +764,25 @@ async fn attach_detach_dry_run_and_status() {
     assert!(err.to_string().contains("does not exist"), "{err}");
     // Quota: at most 4 key groups per behaviour.
     for i in 2..=4 {
-        p.ensure_key_group(&format!("g{i}"), std::slice::from_ref(&k), false)
+        p.ensure_key_group(&format!("g{i}"), std::slice::from_ref(&k))
             .await
             .unwrap();
-        p.attach(&dist, &format!("g{i}"), &Behaviors::Default, false)
+        p.attach(&dist, &format!("g{i}"), &Behaviors::Default)
             .await
             .unwrap();
     }
-    p.attach(&dist, "g1", &Behaviors::Default, false)
-        .await
-        .unwrap();
-    p.ensure_key_group("g5", std::slice::from_ref(&k), false)
+    p.attach(&dist, "g1", &Behaviors::Default).await.unwrap();
+    p.ensure_key_group("g5", std::slice::from_ref(&k))
         .await
         .unwrap();
     let err = p
-        .attach(&dist, "g5", &Behaviors::Default, false)
+        .attach(&dist, "g5", &Behaviors::Default)
         .await
         .unwrap_err();
     assert!(
         matches!(err, Error::TooManyKeyGroupsOnBehavior { .. }),
         "{err}"
     );
-}
-
-/// Sends a GET with the distribution's Host header to the mock's edge; returns the status code.
-async fn edge_get(mock: &RunningMock, url: &str) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut stream = tokio::net::TcpStream::connect(mock.addr()).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response);
-    text.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -949,9 +943,7 @@ async fn rotate_then_retire() {
     let mut r = RotateOptions::new("rot");
     r.key = p256_source(dir.path(), "second");
     r.key_name = Some("rot-second".into());
-    let mut dry = r.clone();
-    dry.dry_run = true;
-    let plan = p.rotate(&dry).await.unwrap();
+    let plan = p.plan_rotate(&r).await.unwrap().dry_run().unwrap();
     assert!(
         plan.steps.iter().all(|s| s.status == StepStatus::Planned),
         "{plan}"
@@ -984,33 +976,33 @@ async fn rotate_then_retire() {
     );
 
     // Retire the old key: removed from the group, then deleted.
-    let plan = p.retire("rot", &old, true).await.unwrap();
+    let plan = p.plan_retire("rot", &old).await.unwrap().dry_run().unwrap();
     assert!(
         plan.steps.iter().all(|s| s.status == StepStatus::Planned),
         "{plan}"
     );
-    let retired = p.retire("rot", &old, false).await.unwrap();
+    let retired = p.retire("rot", &old).await.unwrap();
     assert!(
         retired.steps.iter().all(|s| s.status == StepStatus::Done),
         "{retired}"
     );
     assert_eq!(items(c.clone(), group.clone()).await, vec![new.clone()]);
     assert!(c.get_public_key().id(&old).send().await.is_err());
-    let again = p.retire("rot", &old, false).await.unwrap();
+    let again = p.retire("rot", &old).await.unwrap();
     assert!(!again.changed, "{again}");
-    let err = p.retire("rot", &new, false).await.unwrap_err();
+    let err = p.retire("rot", &new).await.unwrap_err();
     assert!(matches!(err, Error::LastKeyInGroup { .. }), "{err}");
 
     // A key held by another group is not deleted; the error names the group.
     let other = p
-        .ensure_key_group("other", std::slice::from_ref(&new), false)
+        .ensure_key_group("other", std::slice::from_ref(&new))
         .await
         .unwrap();
     let third = upload(&p, "third").await;
-    p.ensure_key_group("rot", &[new.clone(), third.clone()], false)
+    p.ensure_key_group("rot", &[new.clone(), third.clone()])
         .await
         .unwrap();
-    let err = p.retire("rot", &new, false).await.unwrap_err();
+    let err = p.retire("rot", &new).await.unwrap_err();
     let msg = err.to_string();
     assert!(
         matches!(&err, Error::Incomplete { source, .. } if matches!(**source, Error::KeyInUse { .. })),
@@ -1028,7 +1020,7 @@ async fn rotate_then_retire() {
     for i in 0..4 {
         five.push(upload(&p, &format!("fill{i}")).await);
     }
-    p.ensure_key_group("rot", &five, false).await.unwrap();
+    p.ensure_key_group("rot", &five).await.unwrap();
     let mut r = RotateOptions::new(&group);
     r.key = p256_source(dir.path(), "sixth");
     let err = p.rotate(&r).await.unwrap_err();
@@ -1036,7 +1028,7 @@ async fn rotate_then_retire() {
     assert!(!dir.path().join("sixth.pem").exists());
 
     // Through the binary: rotate and retire with JSON.
-    p.ensure_key_group("rot", &five[..1], false).await.unwrap();
+    p.ensure_key_group("rot", &five[..1]).await.unwrap();
     let ep = mock.endpoint();
     let run = run_bin_async(
         dir.path(),
@@ -1113,21 +1105,18 @@ async fn etag_conflicts_are_retried_or_reported() {
     let p = provisioner(&mock.endpoint());
     let dist = create_distribution(p.client(), &[]).await;
     let k = upload(&p, "k").await;
-    p.ensure_key_group("g", &[k], false).await.unwrap();
+    p.ensure_key_group("g", &[k]).await.unwrap();
 
     // Two stale answers, then success on the third read-modify-write.
     let flaky = provisioner_with_stale(&mock.endpoint(), 2);
-    let r = flaky
-        .attach(&dist, "g", &Behaviors::Default, false)
-        .await
-        .unwrap();
+    let r = flaky.attach(&dist, "g", &Behaviors::Default).await.unwrap();
     assert_eq!(r.steps[0].attempts, 3, "{r}");
     assert!(r.steps[0].detail.contains("changed concurrently"));
 
     // Always stale: a clear error after the bounded number of attempts, nothing changed.
     let hopeless = provisioner_with_stale(&mock.endpoint(), 100).with_max_attempts(3);
     let err = hopeless
-        .detach(&dist, "g", &Behaviors::Default, false)
+        .detach(&dist, "g", &Behaviors::Default)
         .await
         .unwrap_err();
     assert!(
@@ -1147,7 +1136,7 @@ async fn racing_attaches_all_succeed() {
     let mut groups = Vec::new();
     for i in 0..4 {
         let r = p
-            .ensure_key_group(&format!("race{i}"), std::slice::from_ref(&k), false)
+            .ensure_key_group(&format!("race{i}"), std::slice::from_ref(&k))
             .await
             .unwrap();
         groups.push(r.key_group_id.unwrap());
@@ -1160,13 +1149,8 @@ async fn racing_attaches_all_succeed() {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            p.attach(
-                &dist,
-                &g,
-                &Behaviors::PathPatterns(vec!["/a/*".into()]),
-                false,
-            )
-            .await
+            p.attach(&dist, &g, &Behaviors::PathPatterns(vec!["/a/*".into()]))
+                .await
         }));
     }
     let mut attempts = 0;

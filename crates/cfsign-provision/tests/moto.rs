@@ -230,20 +230,21 @@ async fn commands_against_moto() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let group_id = run.json()["key_group_id"].as_str().unwrap().to_owned();
     let again = p
-        .ensure_key_group("grp", std::slice::from_ref(&key_id), false)
+        .ensure_key_group("grp", std::slice::from_ref(&key_id))
         .await
         .unwrap();
     assert!(!again.changed);
 
     // attach / detach / status: all supported (moto ignores If-Match, so no conflict detection).
     let plan = p
-        .attach(
+        .plan_attach(
             &dist,
             "grp",
             &Behaviors::PathPatterns(vec!["/private/*".into()]),
-            true,
         )
         .await
+        .unwrap()
+        .dry_run()
         .unwrap();
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
     assert_eq!(plan.steps[0].behaviors[0].after, vec![group_id.clone()]);
@@ -278,7 +279,6 @@ async fn commands_against_moto() {
         &dist,
         "grp",
         &Behaviors::PathPatterns(vec!["/media/*".into()]),
-        false,
     )
     .await
     .unwrap();
@@ -338,7 +338,7 @@ async fn commands_against_moto() {
         "{j}"
     );
     let err = p
-        .ensure_key_group("grp", &[key_id.clone(), "K0000000000000".into()], false)
+        .ensure_key_group("grp", &[key_id.clone(), "K0000000000000".into()])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownPublicKey { .. }), "{err}");

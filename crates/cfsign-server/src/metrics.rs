@@ -2,22 +2,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::pool::SigningPool;
-use crate::state::AppState;
+use crate::pool::PoolStats;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
+/// The server's counters and the latency histogram, updated lock-free (but for the per-route
+/// request counts) and rendered for Prometheus.
 pub(crate) struct Metrics {
     /// Route → status → count.
     requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
@@ -32,6 +33,7 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
+    /// Every counter at 0.
     pub(crate) fn new() -> Metrics {
         Metrics {
             requests: Mutex::new(BTreeMap::new()),
@@ -46,6 +48,7 @@ impl Metrics {
         }
     }
 
+    /// Counts a request to `route` answered with `status` after `seconds`.
     fn request(&self, route: &str, status: u16, seconds: f64) {
         if let Ok(mut requests) = self.requests.lock() {
             // Look up by `&str` first so the common case allocates nothing.
@@ -68,15 +71,18 @@ impl Metrics {
             .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
     }
 
+    /// Counts `n` signed URLs or cookie sets issued.
     pub(crate) fn signatures_issued(&self, n: u64) {
         self.signatures.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts signatures found in the cache (`hits`) and computed (`misses`).
     pub(crate) fn cache(&self, hits: u64, misses: u64) {
         self.cache_hits.fetch_add(hits, Ordering::Relaxed);
         self.cache_misses.fetch_add(misses, Ordering::Relaxed);
     }
 
+    /// Counts a configuration reload, applied (`ok`) or rejected.
     pub(crate) fn reload(&self, ok: bool) {
         let counter = if ok {
             &self.reloads_ok
@@ -86,8 +92,8 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition (version 0.0.4), with the signing threads' gauges.
-    pub(crate) fn render(&self, signing: &SigningPool) -> String {
+    /// The Prometheus text exposition (version 0.0.4), with the signing threads' numbers.
+    pub(crate) fn render(&self, signing: PoolStats) -> String {
         let mut out = String::new();
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         out.push_str("# HELP cfsign_requests_total HTTP requests by route and status.\n");
@@ -149,7 +155,7 @@ impl Metrics {
             (
                 "cfsign_signing_jobs_abandoned_total",
                 "Signatures not computed because their request had gone away (timeout, disconnect).",
-                signing.skipped(),
+                signing.skipped,
             ),
         ];
         for (name, help, value) in counters {
@@ -162,12 +168,12 @@ impl Metrics {
             (
                 "cfsign_signing_threads",
                 "Threads computing signatures.",
-                signing.threads(),
+                signing.threads,
             ),
             (
                 "cfsign_signing_queue_depth",
                 "Signatures waiting for a signing thread.",
-                signing.queued(),
+                signing.queued,
             ),
         ];
         for (name, help, value) in gauges {
@@ -181,7 +187,11 @@ impl Metrics {
 }
 
 /// Middleware: counts requests by matched route and status and observes latency.
-pub(crate) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let route = request
         .extensions()
@@ -189,7 +199,7 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(request).await;
-    state.shared.metrics.request(
+    metrics.request(
         &route,
         response.status().as_u16(),
         start.elapsed().as_secs_f64(),

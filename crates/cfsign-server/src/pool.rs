@@ -19,16 +19,28 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cfsign::HashAlgorithm;
+use cfsign::{HashAlgorithm, Signer};
 use tokio::sync::oneshot;
-
-use crate::state::KeyEntry;
 
 /// One signature to make.
 pub(crate) struct Job {
-    pub(crate) key: Arc<KeyEntry>,
+    /// The key's one signer, whichever the hash.
+    pub(crate) signer: Arc<Signer>,
+    /// The hash to sign with.
     pub(crate) hash: HashAlgorithm,
+    /// The policy bytes to sign.
     pub(crate) policy: Vec<u8>,
+}
+
+/// What the pool reports about itself (for the metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PoolStats {
+    /// The number of signing threads.
+    pub(crate) threads: usize,
+    /// Jobs waiting for a thread.
+    pub(crate) queued: usize,
+    /// Jobs skipped so far because their request had gone away before a thread reached them.
+    pub(crate) skipped: u64,
 }
 
 /// Why the pool could not sign a job.
@@ -74,19 +86,13 @@ impl SigningPool {
         })
     }
 
-    /// Jobs waiting for a thread.
-    pub(crate) fn queued(&self) -> usize {
-        self.queue.len()
-    }
-
-    /// Jobs skipped so far because their request had gone away before a thread reached them.
-    pub(crate) fn skipped(&self) -> u64 {
-        self.skipped.load(Ordering::Relaxed)
-    }
-
-    /// The number of signing threads.
-    pub(crate) fn threads(&self) -> usize {
-        self.threads
+    /// The pool's numbers now.
+    pub(crate) fn stats(&self) -> PoolStats {
+        PoolStats {
+            threads: self.threads,
+            queued: self.queue.len(),
+            skipped: self.skipped.load(Ordering::Relaxed),
+        }
     }
 
     /// Signs every job, spread over the threads; results come back in the jobs' order, each with
@@ -147,7 +153,7 @@ fn work(jobs: &crossbeam_channel::Receiver<Queued>, skipped: &AtomicU64) {
         // A panic must not take the thread down with it: the job's caller sees `Unavailable`
         // (its reply channel is dropped) and the thread takes the next job.
         let signed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            job.key.signer(job.hash).sign_bytes(&job.policy)
+            job.signer.sign_bytes_with(job.hash, &job.policy)
         }));
         if let Ok(result) = signed {
             // The receiver may have gone away meanwhile; then the signature is simply dropped.
@@ -158,33 +164,56 @@ fn work(jobs: &crossbeam_channel::Receiver<Queued>, skipped: &AtomicU64) {
 
 #[cfg(test)]
 mod tests {
+    use cfsign::{Backend, PrivateKey};
+
     use super::*;
+
+    /// The test key `tests/data/test-key-a.pem`, as the server loads keys.
+    fn signer() -> Arc<Signer> {
+        let pem = include_bytes!("../tests/data/test-key-a.pem");
+        let key = PrivateKey::parse(pem).expect("the test key parses");
+        let id = "K2JCJMDEHXQW5F".parse().expect("a valid key pair ID");
+        Arc::new(Signer::with_backend(id, key, Backend::fastest()))
+    }
 
     #[tokio::test]
     async fn signs_in_order_on_several_threads() {
         let pool = SigningPool::start(3).expect("threads start");
-        assert_eq!(pool.threads(), 3);
-        let key = Arc::new(KeyEntry::for_tests());
+        assert_eq!(pool.stats().threads, 3);
+        let signer = signer();
+        // Alternate the hashes: one signer signs with the hash each job names.
+        let hash = |i: usize| {
+            if i.is_multiple_of(2) {
+                HashAlgorithm::Sha1
+            } else {
+                HashAlgorithm::Sha256
+            }
+        };
         let policies: Vec<Vec<u8>> = (0..20)
             .map(|i| format!("policy {i}").into_bytes())
             .collect();
         let jobs = policies
             .iter()
-            .map(|policy| Job {
-                key: Arc::clone(&key),
-                hash: HashAlgorithm::Sha1,
+            .enumerate()
+            .map(|(i, policy)| Job {
+                signer: Arc::clone(&signer),
+                hash: hash(i),
                 policy: policy.clone(),
             })
             .collect();
         let signed = pool.sign(jobs).await.expect("signed");
         assert_eq!(signed.len(), policies.len());
-        for ((job, signature), policy) in signed.iter().zip(&policies) {
+        for (i, ((job, signature), policy)) in signed.iter().zip(&policies).enumerate() {
             assert_eq!(&job.policy, policy);
-            let expected = key
-                .signer(HashAlgorithm::Sha1)
-                .sign_bytes(policy)
+            assert_eq!(job.hash, hash(i));
+            let expected = signer
+                .sign_bytes_with(hash(i), policy)
                 .expect("direct signature");
             assert_eq!(signature, &expected, "signature for {policy:?}");
+            let other = signer
+                .sign_bytes_with(hash(i + 1), policy)
+                .expect("direct signature");
+            assert_ne!(signature, &other, "the hash of {policy:?} matters");
         }
     }
 
@@ -197,13 +226,13 @@ mod tests {
                 .expect("nothing to sign")
                 .is_empty()
         );
-        let key = Arc::new(KeyEntry::for_tests());
+        let signer = signer();
         // Abandon a large batch right after queueing it: the thread skips what is left and keeps
         // serving later requests.
         let jobs = |n: usize| -> Vec<Job> {
             (0..n)
                 .map(|i| Job {
-                    key: Arc::clone(&key),
+                    signer: Arc::clone(&signer),
                     hash: HashAlgorithm::Sha256,
                     policy: vec![b'x'; i + 1],
                 })
@@ -222,9 +251,9 @@ mod tests {
         // The queue is FIFO and has one thread: by the time the new job is signed, every job of
         // the abandoned batch has been reached, and all but the one or two already started skipped.
         assert!(
-            pool.skipped() >= 498,
+            pool.stats().skipped >= 498,
             "only {} of 500 abandoned jobs were skipped",
-            pool.skipped()
+            pool.stats().skipped
         );
     }
 

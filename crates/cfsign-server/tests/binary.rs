@@ -1,32 +1,25 @@
 //! Black-box tests of the `cfsign-server` binary: start it on a free port with a temporary
+//! config, talk HTTP to it, switch keys with SIGHUP and file changes under load, stop it with SIGTERM.
 
 #![allow(clippy::unwrap_used)] // A test that meets an unexpected error should panic.
-//! config, talk HTTP to it, switch keys with SIGHUP and file changes under load, stop it with SIGTERM.
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cfsign_server::loadgen::{Load, post_json};
+use cfsign_server::loadgen::{Load, Report, post_json};
+use cfsign_tests::http;
+use cfsign_tests::proc::{Launch, Service, truncate};
 use common::*;
 use serde_json::Value;
 
-/// The running binary; killed on drop.
+/// The running binary (killed on drop) and its directory.
 struct Server {
-    child: Child,
-    addr: SocketAddr,
+    service: Service,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
@@ -34,30 +27,29 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("server.toml");
         std::fs::write(&config_path, config).unwrap();
-        let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cfsign-server"))
-            .arg("--config")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cfsign-server"));
+        cmd.arg("--config")
             .arg(&config_path)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .env_remove("AWS_CLOUDFRONT_KEY")
             .env_remove("AWS_CLOUDFRONT_KEY_ID")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
+            .env("RUST_LOG", "info");
+        let service = Launch::new("cfsign-server", cmd)
+            .stderr_log(&dir.path().join("stderr.log"))
+            .start()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("cfsign-server listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Server { child, addr, dir }
+        let ready = format!("cfsign-server listening on {}", service.url());
+        assert_eq!(service.first_line().map(str::trim), Some(ready.as_str()));
+        Server { service, dir }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.service.addr()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.service.url())
     }
 
     fn config_path(&self) -> PathBuf {
@@ -65,42 +57,26 @@ impl Server {
     }
 
     fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap()
+        self.service.stderr()
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        self.service.signal(name).unwrap();
     }
 
-    /// One request on its own connection; returns status and body.
-    fn request(&self, raw: &[u8]) -> (u16, String) {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
+    /// `POST /v1/sign` as the `web` client; returns status and body.
+    fn post_sign(&self, body: &str) -> (u16, String) {
+        let resp = http::Request::new("POST", &self.url("/v1/sign"))
+            .bearer(WEB_TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
             .unwrap();
-        stream.write_all(raw).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response[9..12].parse().unwrap();
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        (resp.status, resp.text())
     }
 
     fn sign(&self, url: &str) -> Value {
-        let raw = close(post_json(
-            "/v1/sign",
-            WEB_TOKEN,
-            &format!(r#"{{"url":"{url}"}}"#),
-        ));
-        let (status, body) = self.request(&raw);
+        let (status, body) = self.post_sign(&format!(r#"{{"url":"{url}"}}"#));
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
@@ -113,11 +89,16 @@ impl Server {
     }
 }
 
-/// Adds `Connection: close` so a one-shot client can read to the end.
-fn close(raw: Vec<u8>) -> Vec<u8> {
-    let text = String::from_utf8(raw).unwrap();
-    text.replacen("\r\n", "\r\nConnection: close\r\n", 1)
-        .into_bytes()
+/// Every request of a load run was answered with success.
+#[track_caller]
+fn assert_no_failed_requests(report: &Report) {
+    assert_eq!(
+        report.errors(),
+        0,
+        "{:?} {:?}",
+        report.statuses(),
+        report.first_error()
+    );
 }
 
 fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
@@ -142,10 +123,7 @@ fn rewrite_unnoticed(path: &Path, text: &str) {
     file.set_modified(before.modified().unwrap()).unwrap();
 }
 
-fn load_sign(
-    addr: SocketAddr,
-    seconds: u64,
-) -> tokio::task::JoinHandle<cfsign_server::loadgen::Report> {
+fn load_sign(addr: SocketAddr, seconds: u64) -> tokio::task::JoinHandle<Report> {
     tokio::spawn(async move {
         Load::new(addr, 8, Duration::from_secs(seconds))
             .run(|conn, seq| {
@@ -162,19 +140,13 @@ fn load_sign(
 #[test]
 fn serves_health_and_signs() {
     let server = Server::start(&config_toml(KEY_A, ""));
-    let (status, body) =
-        server.request(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert_eq!(status, 200, "{body}");
+    let health = http::get(&server.url("/healthz")).send().unwrap();
+    assert_eq!(health.status, 200, "{}", health.text());
     let signed = server.sign("https://d1.example.net/media/a.jpg");
     let url = signed["signed_url"].as_str().unwrap();
     let expires = signed["expires"].as_u64().unwrap();
     assert_eq!(verify_url(url, expires - 1), Ok(KEY_A.to_owned()));
-    let raw = close(post_json(
-        "/v1/sign",
-        WEB_TOKEN,
-        r#"{"url":"https://d1.example.net/media/../x"}"#,
-    ));
-    let (status, body) = server.request(&raw);
+    let (status, body) = server.post_sign(r#"{"url":"https://d1.example.net/media/../x"}"#);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("dot_segment"), "{body}");
     // One audit line per signature, without the signature.
@@ -225,7 +197,7 @@ fn json_logs() {
 async fn sighup_switches_keys_with_zero_failed_requests() {
     let server = Server::start(&config_toml(KEY_A, ""));
     assert_eq!(server.signing_key(), KEY_A);
-    let load = load_sign(server.addr, 3);
+    let load = load_sign(server.addr(), 3);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     rewrite_unnoticed(&server.config_path(), &config_toml(KEY_B, ""));
     server.signal("HUP");
@@ -238,13 +210,7 @@ async fn sighup_switches_keys_with_zero_failed_requests() {
     .await
     .unwrap();
     let report = load.await.unwrap();
-    assert_eq!(
-        report.errors(),
-        0,
-        "{:?} {:?}",
-        report.statuses(),
-        report.first_error()
-    );
+    assert_no_failed_requests(&report);
     assert!(report.ok() > 10, "{:?}", report.statuses());
     let log = server.stderr();
     assert!(log.contains("SIGHUP"), "{log}");
@@ -254,7 +220,7 @@ async fn sighup_switches_keys_with_zero_failed_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_change_reloads_and_a_bad_config_is_kept_out() {
     let server = Server::start(&config_toml(KEY_A, ""));
-    let load = load_sign(server.addr, 4);
+    let load = load_sign(server.addr(), 4);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // A broken config (unknown active key) is refused; the old one keeps signing.
     std::fs::write(server.config_path(), config_toml("KZZZZZZZZZZZZZ", "")).unwrap();
@@ -279,13 +245,7 @@ async fn file_change_reloads_and_a_bad_config_is_kept_out() {
     .await
     .unwrap();
     let report = load.await.unwrap();
-    assert_eq!(
-        report.errors(),
-        0,
-        "{:?} {:?}",
-        report.statuses(),
-        report.first_error()
-    );
+    assert_no_failed_requests(&report);
     let log = server.stderr();
     assert!(log.contains("KZZZZZZZZZZZZZ"), "the log says why: {log}");
     assert!(!log.contains("PRIVATE KEY"));
@@ -301,32 +261,21 @@ fn sigterm_finishes_requests_in_flight() {
         .map(|i| format!(r#"{{"url":"https://d1.example.net/media/{i}.jpg"}}"#))
         .collect();
     let body = format!(r#"{{"requests":[{}]}}"#, items.join(","));
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .write_all(&close(post_json("/v1/sign", WEB_TOKEN, &body)))
-        .unwrap();
+    let batch = http::Request::new("POST", &server.url("/v1/sign"))
+        .bearer(WEB_TOKEN)
+        .header("content-type", "application/json")
+        .body(body);
+    let in_flight = std::thread::spawn(move || batch.send().unwrap());
     std::thread::sleep(Duration::from_millis(200));
     server.signal("TERM");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "{}",
-        &response[..response.len().min(300)]
-    );
-    let json: Value = serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let response = in_flight.join().unwrap();
+    assert_eq!(response.status, 200, "{}", truncate(&response.text(), 300));
+    let json = response.json().unwrap();
     assert_eq!(json["results"].as_array().unwrap().len(), 2000);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the server did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = server.service.wait_exit(Duration::from_secs(10)).unwrap();
     assert!(status.success(), "{status}");
-    assert!(TcpStream::connect(server.addr).is_err(), "still listening");
+    assert!(
+        TcpStream::connect(server.addr()).is_err(),
+        "still listening"
+    );
 }

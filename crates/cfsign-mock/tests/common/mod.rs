@@ -1,14 +1,20 @@
-//! Test helpers: a mock on 127.0.0.1:0 in its own runtime, and a minimal raw HTTP/1.1 client
-//! (so tests control the `Host` header exactly, without DNS for `*.localhost`).
+//! Test helpers: a mock on 127.0.0.1:0 in its own runtime, requests to it through the shared
+//! client (`cfsign_tests::http`: exact `Host` header and request target, no DNS for
+//! `*.localhost`) with the control plane's defaults, and control-plane XML.
 #![allow(dead_code, unreachable_pub)] // Reason: each test binary uses a different subset.
 #![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::ops::Deref;
 
 use cfsign_mock::{MockConfig, RunningMock};
+use cfsign_tests::http;
+#[allow(unused_imports)] // Reason: as `dead_code` above, some test binaries do not use it.
+pub use cfsign_tests::http::xml_value;
 
 pub const NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+
+/// A SigV4 `Authorization` header as the SDKs send it (the mock checks no signature).
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=00";
 
 pub struct Mock {
     pub mock: Option<RunningMock>,
@@ -41,15 +47,10 @@ impl Mock {
         self.handle().endpoint()
     }
 
+    /// `method path` to the mock, `Host: 127.0.0.1:<port>`, with an SDK's `Authorization`.
     pub fn req(&self, method: &str, path: &str) -> Req {
-        Req {
-            port: self.port(),
-            method: method.to_owned(),
-            path: path.to_owned(),
-            host: format!("127.0.0.1:{}", self.port()),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        let url = format!("http://127.0.0.1:{}{path}", self.port());
+        Req(http::Request::new(method, &url).header("Authorization", AUTHORIZATION))
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -79,116 +80,42 @@ impl Mock {
     }
 }
 
-pub struct Req {
-    port: u16,
-    method: String,
-    path: String,
-    host: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
+/// A request to the mock (see [`Mock::req`]); `send` panics on a transport error.
+pub struct Req(http::Request);
 
 impl Req {
-    pub fn host(mut self, host: &str) -> Req {
-        self.host = host.to_owned();
-        self
+    pub fn host(self, host: &str) -> Req {
+        Req(self.0.host(host))
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Req {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
+    pub fn header(self, name: &str, value: &str) -> Req {
+        Req(self.0.header(name, value))
     }
 
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Req {
-        self.body = body.into();
-        self
+    pub fn body(self, body: impl Into<Vec<u8>>) -> Req {
+        Req(self.0.body(body))
     }
 
     pub fn send(self) -> Resp {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=00\r\n",
-            self.method, self.path, self.host
-        );
-        for (k, v) in &self.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if !self.body.is_empty() || self.method == "POST" || self.method == "PUT" {
-            head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // Large bodies may be refused before they are read completely.
-        let _ = stream.write_all(&self.body);
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw);
-        Resp::parse(&raw, self.method == "HEAD")
+        Resp(self.0.send().unwrap())
     }
 }
 
+/// A response, with the control plane's checks on top of the shared client's.
 #[derive(Debug)]
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+pub struct Resp(http::Response);
+
+impl Deref for Resp {
+    type Target = http::Response;
+
+    fn deref(&self) -> &http::Response {
+        &self.0
+    }
 }
 
 impl Resp {
-    fn parse(raw: &[u8], head_only: bool) -> Resp {
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
-        let head = std::str::from_utf8(&raw[..split]).unwrap();
-        let mut lines = head.split("\r\n");
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let rest = &raw[split + 4..];
-        let chunked = headers
-            .iter()
-            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-        let body = if head_only {
-            Vec::new()
-        } else if chunked {
-            dechunk(rest)
-        } else {
-            rest.to_vec()
-        };
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     pub fn etag(&self) -> String {
         self.header("etag").expect("ETag header").to_owned()
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The text of the first `<name>` element.
-    pub fn xml(&self, name: &str) -> Option<String> {
-        xml_value(&self.text(), name)
     }
 
     /// The error code of a control-plane error, checking the wrapped form.
@@ -208,29 +135,6 @@ impl Resp {
     pub fn expect_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.text());
         assert_eq!(self.error_code(), code, "{}", self.text());
-    }
-}
-
-pub fn xml_value(text: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(text[start..end].to_owned())
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..pos]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[pos + 2..pos + 2 + size]);
-        data = &data[pos + 2 + size + 2..];
     }
 }
 

@@ -1,12 +1,11 @@
 //! Test helpers: a moto server guard, SDK clients for a local endpoint, test distributions,
-//! and running the real `cfsign-provision` binary.
+//! running the real `cfsign-provision` binary, and requests to the mock's edge (processes and
+//! HTTP through the shared harness, `cfsign_tests`).
 #![allow(dead_code, unreachable_pub)] // Each test file uses a different subset.
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::config::{BehaviorVersion, Credentials, Region};
@@ -14,7 +13,10 @@ use aws_sdk_cloudfront::types::{
     CacheBehavior, CacheBehaviors, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig,
     Origin, OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
 };
+use cfsign_mock::RunningMock;
 use cfsign_provision::Provisioner;
+use cfsign_tests::http;
+use cfsign_tests::proc::{Launch, Service};
 
 /// CloudFront's managed "CachingOptimized" policy.
 pub const CACHE_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -29,8 +31,7 @@ pub fn skip_or_fail(what: &str) {
 
 /// A moto server on a free loopback port, killed on drop.
 pub struct Moto {
-    child: Child,
-    port: u16,
+    service: Service,
 }
 
 impl Moto {
@@ -45,51 +46,44 @@ impl Moto {
             skip_or_fail("python3 with moto[server] is not installed (pip install 'moto[server]')");
             return None;
         }
+        // moto prints no ready line of ours: it is up when its port accepts connections.
         let port = free_port();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn moto");
-        let moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
+        let mut cmd = Command::new("python3");
+        cmd.args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ]);
+        let service = Launch::new("moto", cmd)
+            .ready_when_accepting(port)
+            .start()
+            .unwrap();
+        Some(Moto { service })
     }
 
     /// The endpoint URL.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.service.url().to_owned()
     }
 }
 
 /// A free loopback port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    cfsign_tests::proc::free_port().unwrap()
+}
+
+/// Sends a GET with the distribution's Host header to the mock's edge; returns the status code.
+pub async fn edge_get(mock: &RunningMock, url: &str) -> u16 {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let request = http::get(&format!("http://{}{path}", mock.addr())).host(host);
+    // The blocking client runs off the runtime that serves the in-process mock.
+    tokio::task::spawn_blocking(move || request.send().unwrap().status)
+        .await
+        .unwrap()
 }
 
 /// An SDK config for a local endpoint with test credentials (no environment involved).

@@ -1,4 +1,4 @@
-//! `cargo xtask ci`: what CI runs — fmt, clippy, the workspace tests, the core without OpenSSL, e2e. Every step runs even
+//! `cargo xtask ci`: what CI runs — fmt, clippy, the workspace tests, the core without OpenSSL, bounded fuzzing, e2e. Every step runs even
 //! when an earlier one failed, so one run shows every problem; the exit status is non-zero if any
 //! step failed.
 
@@ -39,6 +39,17 @@ pub(crate) fn run(options: Options) -> Result<()> {
     let core =
         run_inherit(cargo().args(["test", "-p", "cfsign", "--locked"])).map_err(String::from);
     results.push(("cargo test -p cfsign (no native)", core));
+
+    // Every parser of outside input, fuzzed for a bounded time (cargo-fuzz on stable).
+    let seconds = std::env::var("CFSIGN_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(20);
+    println!("== ci: fuzz ({seconds} s per target)");
+    results.push((
+        "cargo xtask fuzz (bounded)",
+        crate::fuzz::run(seconds, None),
+    ));
 
     println!("== ci: e2e");
     results.push(("cargo xtask e2e", crate::e2e::run(options)));

@@ -4,6 +4,7 @@ mod bench;
 mod ci;
 mod demo;
 mod e2e;
+mod fuzz;
 mod harness;
 mod report;
 mod signals;
@@ -24,11 +25,16 @@ Tasks:
   demo    start a local CloudFront with private media, provision it, start the signing server,
           print a signed link and the same link unsigned; runs until Ctrl-C
   bench   run the benchmarks and refresh the anchors section of docs/benchmarks.md
+  fuzz    run every fuzz target of fuzz/ for a bounded time (needs cargo-fuzz; stable toolchain
+          with RUSTC_BOOTSTRAP=1), growing the corpus in fuzz/corpus/
 
 Options:
   --release     build the binaries with the release profile (e2e, demo, ci)
   --keep        keep the e2e work directory (logs, keys, config) even when everything passes
   --anchors-only  bench: measure only the anchors (openssl speed, botocore loop), not the crates
+  --minutes N   fuzz: minutes per target (default 1); ci fuzzes each target for
+                CFSIGN_FUZZ_SECONDS seconds (default 20)
+  --target T    fuzz: only this target
 
 Environment:
   CI=true       missing python3/botocore or openssl is a failure instead of a loud skip
@@ -54,14 +60,37 @@ pub(crate) struct Options {
     pub(crate) keep: bool,
     /// `bench`: only the anchors.
     pub(crate) anchors_only: bool,
+    /// `fuzz`: seconds per target.
+    pub(crate) fuzz_seconds: Option<u64>,
+    /// `fuzz`: only this target.
+    pub(crate) fuzz_target: Option<&'static str>,
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut options = Options::default();
     let mut task = None;
-    for arg in &args {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
         match arg.as_str() {
+            "--minutes" => {
+                let minutes = iter.next().and_then(|m| m.parse::<u64>().ok());
+                let Some(minutes) = minutes.filter(|m| *m > 0) else {
+                    eprintln!(
+                        "error: --minutes takes a whole number of minutes, such as 10\n\n{HELP}"
+                    );
+                    return ExitCode::from(2);
+                };
+                options.fuzz_seconds = Some(minutes * 60);
+            }
+            "--target" => {
+                let Some(target) = iter.next() else {
+                    eprintln!("error: --target takes a fuzz target name\n\n{HELP}");
+                    return ExitCode::from(2);
+                };
+                // xtask runs one task and exits: leaking one short name is harmless.
+                options.fuzz_target = Some(Box::leak(target.clone().into_boxed_str()));
+            }
             "--release" => options.release = true,
             "--keep" => options.keep = true,
             "--anchors-only" => options.anchors_only = true,
@@ -85,6 +114,7 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(options),
         Some("demo") => demo::run(options),
         Some("bench") => bench::run(options),
+        Some("fuzz") => fuzz::run(options.fuzz_seconds.unwrap_or(60), options.fuzz_target),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{HELP}");
             return ExitCode::from(2);

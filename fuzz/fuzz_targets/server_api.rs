@@ -1,5 +1,5 @@
-//! Fuzzes cfsign-server's API (JSON bodies of `/v1/sign`, `/v1/cookies`, `/v1/verify`, and the
-//! query of `/v1/redirect`, which go through the scope normaliser) in process: never a panic or
+//! Fuzzes cfsign-server's API (JSON bodies of `/v1/sign`, `/v1/cookies`, `/v1/verify`, the query
+//! of `/v1/redirect` and its raw-path form, which go through the scope normaliser) in process: never a panic or
 //! a 5xx, and never a signature for a URL outside the client's scope.
 #![no_main]
 
@@ -39,11 +39,13 @@ fn outside_scope(signed: &str) -> bool {
 
 fuzz_target!(|input: (u8, &str)| {
     let (which, text) = input;
-    let request = match which % 4 {
+    let request = match which % 5 {
         0 => ("POST", "/v1/sign".to_owned(), text.as_bytes().to_vec()),
         1 => ("POST", "/v1/cookies".to_owned(), text.as_bytes().to_vec()),
         2 => ("POST", "/v1/verify".to_owned(), text.as_bytes().to_vec()),
-        _ => ("GET", format!("/v1/redirect?url={text}"), Vec::new()),
+        3 => ("GET", format!("/v1/redirect?url={text}"), Vec::new()),
+        // The raw-path form: the viewer's path and query, byte for byte.
+        _ => ("GET", format!("/v1/redirect/d1.example.net/{text}"), Vec::new()),
     };
     let Ok(http) = axum::http::Request::builder()
         .method(request.0)
@@ -65,7 +67,7 @@ fuzz_target!(|input: (u8, &str)| {
     if let Some(location) = location {
         assert!(!outside_scope(&location), "redirect outside the scope: {location}");
     }
-    if which % 4 == 0 && status.is_success() {
+    if which % 5 == 0 && status.is_success() {
         let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
         let mut urls = Vec::new();
         collect_urls(&json, &mut urls);

@@ -2,15 +2,16 @@
 //! for unknown paths and methods.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -19,7 +20,8 @@ use crate::routes;
 use crate::state::AppState;
 
 /// The router with every endpoint and the middleware stack: request IDs (`x-request-id`),
-/// tracing, a request timeout, bounded concurrency, a body size limit and metrics.
+/// tracing, a request timeout (answered with the JSON error `timeout`), bounded concurrency, a
+/// body size limit, metrics, and `Connection: close` on every response once shutdown has begun.
 pub fn app(state: AppState) -> Router {
     let fixed = state.shared.fixed;
     let (router, _openapi) = routes::router().split_for_parts();
@@ -29,6 +31,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.shared.metrics),
             metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            close_while_draining,
         ))
         .with_state(state)
         .layer(
@@ -50,13 +56,42 @@ pub fn app(state: AppState) -> Router {
                         )
                     }),
                 )
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
+                .layer(axum::middleware::from_fn_with_state(
                     fixed.timeout,
+                    request_timeout,
                 ))
                 .layer(GlobalConcurrencyLimitLayer::new(fixed.max_concurrency))
                 .layer(DefaultBodyLimit::max(fixed.body_limit)),
         )
+}
+
+/// Answers 408 with the JSON error `timeout` when the rest of the stack takes longer than
+/// `limit` (dropping it, which abandons its signing jobs).
+async fn request_timeout(
+    State(limit): State<Duration>,
+    request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout(limit).into_response(),
+    }
+}
+
+/// Once shutdown has begun (`/readyz` answers 503), asks the client to close the connection after
+/// each response, so keep-alive clients reconnect to a server that is staying.
+async fn close_while_draining(
+    State(state): State<AppState>,
+    request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if !state.is_ready() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -43,10 +43,27 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
-    /// Requests taking longer are answered 408.
+    /// Requests taking longer are answered 408 with the JSON error `timeout`.
     pub request_timeout_secs: u64,
-    /// Requests handled at once; more wait.
+    /// Requests handled at once; more wait (at most one per open connection).
     pub max_concurrency: usize,
+    /// A connection must deliver each request head within this many seconds, or it is closed;
+    /// this also closes keep-alive connections idle for that long.
+    pub header_read_timeout_secs: u64,
+    /// Connections open at once; a connection beyond it is answered 503 and closed at once.
+    pub max_connections: usize,
+    /// Largest request head (request line and headers) a connection may send, in bytes (at
+    /// least 8192); it is also the most a connection buffers from the socket.
+    pub max_header_bytes: usize,
+    /// Signatures allowed to wait for a signing thread before `queue_full` applies.
+    pub max_queue: usize,
+    /// What a request that needs a signature meets when `max_queue` signatures wait already.
+    pub queue_full: QueueFull,
+    /// After SIGTERM, keep serving this many seconds with `/readyz` answering 503.
+    pub drain_secs: u64,
+    /// After the drain, wait at most this many seconds for requests in flight; then the
+    /// remaining connections are dropped and the process exits.
+    pub shutdown_grace_secs: u64,
     /// Largest number of items in one batch request.
     pub max_batch: usize,
     /// Largest URL or resource pattern a client may ask to sign, in bytes.
@@ -65,11 +82,60 @@ impl Default for ServerConfig {
             body_limit_bytes: 64 * 1024,
             request_timeout_secs: 10,
             max_concurrency: 1024,
+            header_read_timeout_secs: 30,
+            max_connections: 1024,
+            max_header_bytes: 16 * 1024,
+            max_queue: 1024,
+            queue_full: QueueFull::Reject,
+            drain_secs: 0,
+            shutdown_grace_secs: 10,
             max_batch: 100,
             max_url_bytes: 4096,
             default_ttl: Duration(300),
             signing_threads: None,
         }
+    }
+}
+
+/// The smallest `max_header_bytes`: hyper's smallest read buffer.
+pub(crate) const MIN_HEADER_BYTES: usize = 8192;
+
+/// The longest `header_read_timeout_secs`: a day.
+const MAX_HEADER_READ_TIMEOUT_SECS: u64 = 86_400;
+
+impl ServerConfig {
+    /// Refuses values the server cannot run with: a zero connection cap, queue or header
+    /// timeout, a header timeout over a day, a head limit below hyper's minimum.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        let zero = [
+            (
+                "header_read_timeout_secs",
+                self.header_read_timeout_secs == 0,
+            ),
+            ("max_connections", self.max_connections == 0),
+            ("max_queue", self.max_queue == 0),
+        ];
+        for (name, is_zero) in zero {
+            if is_zero {
+                return Err(ConfigError::invalid(format!(
+                    "server.{name} must be at least 1"
+                )));
+            }
+        }
+        // hyper adds it to the current instant, which must not overflow.
+        if self.header_read_timeout_secs > MAX_HEADER_READ_TIMEOUT_SECS {
+            return Err(ConfigError::invalid(format!(
+                "server.header_read_timeout_secs = {} is more than a day ({MAX_HEADER_READ_TIMEOUT_SECS})",
+                self.header_read_timeout_secs
+            )));
+        }
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            return Err(ConfigError::invalid(format!(
+                "server.max_header_bytes = {} is below the smallest head buffer ({MIN_HEADER_BYTES})",
+                self.max_header_bytes
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -91,6 +157,29 @@ impl LogFormat {
             "json" => Ok(LogFormat::Json),
             other => Err(ConfigError::invalid(format!(
                 "log format `{other}` is unknown: use `text` or `json`"
+            ))),
+        }
+    }
+}
+
+/// What happens to a request that needs a signature while `max_queue` signatures wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueFull {
+    /// Answer 503 `overloaded` with `Retry-After: 1` at once.
+    #[default]
+    Reject,
+    /// Queue it anyway; it waits its turn, up to `request_timeout_secs`.
+    Wait,
+}
+
+impl QueueFull {
+    fn parse(text: &str) -> Result<QueueFull, ConfigError> {
+        match text {
+            "reject" => Ok(QueueFull::Reject),
+            "wait" => Ok(QueueFull::Wait),
+            other => Err(ConfigError::invalid(format!(
+                "queue_full `{other}` is unknown: use `reject` or `wait`"
             ))),
         }
     }
@@ -265,7 +354,9 @@ impl Config {
     }
 
     /// Applies `CFSIGN_SERVER_*` overrides: `LISTEN`, `LOG_FORMAT`, `ACTIVE_KEY`, `CACHE_CAPACITY`,
-    /// `EXPIRY_GRANULARITY`, `MAX_CONCURRENCY`, `REQUEST_TIMEOUT`, `BODY_LIMIT`, `MAX_URL_BYTES`.
+    /// `EXPIRY_GRANULARITY`, `MAX_CONCURRENCY`, `REQUEST_TIMEOUT`, `BODY_LIMIT`, `MAX_URL_BYTES`,
+    /// `SIGNING_THREADS`, `HEADER_READ_TIMEOUT`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`,
+    /// `MAX_QUEUE`, `QUEUE_FULL`, `DRAIN`, `SHUTDOWN_GRACE` (durations take units: `30s`, `1m`).
     pub fn apply_env(&mut self, env: EnvLookup<'_>) -> Result<(), ConfigError> {
         fn number(name: &str, value: &str) -> Result<u64, ConfigError> {
             value.trim().parse().map_err(|_| {
@@ -311,6 +402,31 @@ impl Config {
         }
         if let Some(v) = get("CFSIGN_SERVER_MAX_URL_BYTES") {
             self.server.max_url_bytes = as_usize(number("CFSIGN_SERVER_MAX_URL_BYTES", &v)?);
+        }
+        let duration = |name: &str, value: &str| {
+            cfsign::parse_duration(value).map_err(|e| ConfigError::invalid(format!("{name}: {e}")))
+        };
+        if let Some(v) = get("CFSIGN_SERVER_HEADER_READ_TIMEOUT") {
+            self.server.header_read_timeout_secs =
+                duration("CFSIGN_SERVER_HEADER_READ_TIMEOUT", &v)?;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_MAX_CONNECTIONS") {
+            self.server.max_connections = as_usize(number("CFSIGN_SERVER_MAX_CONNECTIONS", &v)?);
+        }
+        if let Some(v) = get("CFSIGN_SERVER_MAX_HEADER_BYTES") {
+            self.server.max_header_bytes = as_usize(number("CFSIGN_SERVER_MAX_HEADER_BYTES", &v)?);
+        }
+        if let Some(v) = get("CFSIGN_SERVER_MAX_QUEUE") {
+            self.server.max_queue = as_usize(number("CFSIGN_SERVER_MAX_QUEUE", &v)?);
+        }
+        if let Some(v) = get("CFSIGN_SERVER_QUEUE_FULL") {
+            self.server.queue_full = QueueFull::parse(v.trim())?;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_DRAIN") {
+            self.server.drain_secs = duration("CFSIGN_SERVER_DRAIN", &v)?;
+        }
+        if let Some(v) = get("CFSIGN_SERVER_SHUTDOWN_GRACE") {
+            self.server.shutdown_grace_secs = duration("CFSIGN_SERVER_SHUTDOWN_GRACE", &v)?;
         }
         Ok(())
     }
@@ -378,6 +494,97 @@ mod tests {
             .apply_env(&|name| (name == "CFSIGN_SERVER_LOG_FORMAT").then(|| "xml".to_owned()))
             .unwrap_err();
         assert!(err.to_string().contains("use `text` or `json`"), "{err}");
+    }
+
+    #[test]
+    fn connection_drain_and_queue_settings() {
+        let config = Config::from_toml("", Path::new("c.toml")).unwrap();
+        let s = &config.server;
+        assert_eq!(
+            (
+                s.header_read_timeout_secs,
+                s.max_connections,
+                s.max_header_bytes,
+                s.max_queue,
+                s.queue_full,
+                s.drain_secs,
+                s.shutdown_grace_secs,
+            ),
+            (30, 1024, 16384, 1024, QueueFull::Reject, 0, 10),
+            "the defaults the README states"
+        );
+        s.check().unwrap();
+        let mut config = Config::from_toml(
+            "[server]\nqueue_full = \"wait\"\nmax_queue = 8\ndrain_secs = 5\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                config.server.queue_full,
+                config.server.max_queue,
+                config.server.drain_secs
+            ),
+            (QueueFull::Wait, 8, 5)
+        );
+        let env: HashMap<&str, &str> = [
+            ("CFSIGN_SERVER_HEADER_READ_TIMEOUT", "5s"),
+            ("CFSIGN_SERVER_MAX_CONNECTIONS", "10"),
+            ("CFSIGN_SERVER_MAX_HEADER_BYTES", "9000"),
+            ("CFSIGN_SERVER_MAX_QUEUE", "3"),
+            ("CFSIGN_SERVER_QUEUE_FULL", "reject"),
+            ("CFSIGN_SERVER_DRAIN", "1m"),
+            ("CFSIGN_SERVER_SHUTDOWN_GRACE", "20"),
+        ]
+        .into_iter()
+        .collect();
+        config
+            .apply_env(&|name| env.get(name).map(|v| v.to_string()))
+            .unwrap();
+        let s = &config.server;
+        assert_eq!(
+            (
+                s.header_read_timeout_secs,
+                s.max_connections,
+                s.max_header_bytes,
+                s.max_queue,
+                s.queue_full,
+                s.drain_secs,
+                s.shutdown_grace_secs,
+            ),
+            (5, 10, 9000, 3, QueueFull::Reject, 60, 20)
+        );
+        let err = config
+            .apply_env(&|name| (name == "CFSIGN_SERVER_QUEUE_FULL").then(|| "drop".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("use `reject` or `wait`"), "{err}");
+        let err = Config::from_toml("[server]\nqueue_full = \"drop\"\n", Path::new("c.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("queue_full"), "{err}");
+        for (toml, needle) in [
+            (
+                "max_connections = 0",
+                "server.max_connections must be at least 1",
+            ),
+            ("max_queue = 0", "server.max_queue must be at least 1"),
+            (
+                "header_read_timeout_secs = 0",
+                "server.header_read_timeout_secs must be at least 1",
+            ),
+            (
+                "max_header_bytes = 4096",
+                "below the smallest head buffer (8192)",
+            ),
+            (
+                "header_read_timeout_secs = 18446744073709551615",
+                "is more than a day (86400)",
+            ),
+        ] {
+            let config =
+                Config::from_toml(&format!("[server]\n{toml}\n"), Path::new("c.toml")).unwrap();
+            let err = config.server.check().unwrap_err().to_string();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
     }
 
     #[test]

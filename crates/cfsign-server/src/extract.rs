@@ -68,8 +68,9 @@ impl FromRequestParts<AppState> for AuthenticatedClient {
     }
 }
 
-/// A JSON body, whatever its `Content-Type`: too large is `413 body_too_large`, unreadable is
-/// `invalid_body`, and JSON that does not fit `T` is `400 invalid_json`.
+/// A JSON object body, whatever its `Content-Type`: too large is `413 body_too_large`, unreadable
+/// is `invalid_body`, and anything but an object that fits `T` is `400 invalid_json` (serde would
+/// also read a struct from an array of its fields in order, which the API does not offer).
 pub(crate) struct ApiJson<T>(pub(crate) T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -83,6 +84,15 @@ where
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(body_error)?;
+        let first = bytes
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        if first != Some(&b'{') {
+            return Err(ApiError::bad_request(
+                "invalid_json",
+                "the body must be a JSON object",
+            ));
+        }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
             ApiError::bad_request("invalid_json", format!("the body is not valid here: {e}"))
         })

@@ -96,7 +96,9 @@ fn audit(client: &Client, what: &str, resource: &str, expires: UnixTime, key_id:
 }
 
 /// Raw signatures for `policies` (policy bytes), in order: from the cache when possible, the
-/// rest computed by the signing threads so the async executor stays responsive.
+/// rest computed by the signing threads so the async executor stays responsive. A request with
+/// nothing to compute never meets the signing queue's limit; one that must compute while the
+/// queue is full is refused with 503 `overloaded` and `Retry-After` (see `pool.rs`).
 async fn signatures(
     state: &AppState,
     key: &Arc<Signer>,
@@ -125,6 +127,10 @@ async fn signatures(
         let signed = state.shared.signing.sign(jobs).await.map_err(|e| match e {
             PoolError::Signing(e) => ApiError::internal(format!("signing failed: {e}")),
             PoolError::Unavailable => ApiError::internal("the signing threads are unavailable"),
+            PoolError::Full { queued } => ApiError::overloaded(format!(
+                "the server is signing at capacity ({queued} signatures wait; \
+                 server.max_queue); retry after a second"
+            )),
         })?;
         for (index, (job, signature)) in indexes.into_iter().zip(signed) {
             let signature: Arc<[u8]> = Arc::from(signature);

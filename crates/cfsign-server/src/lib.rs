@@ -23,7 +23,9 @@
 //! # }
 //! let state = AppState::from_config(&config(), &|_| None)?;
 //! let router: axum::Router = app(state);
-//! // axum::serve(listener, router) — or `router.oneshot(request)` in tests.
+//! // `router.oneshot(request)` in tests; to listen, `cfsign_server::serve(listener, state,
+//! // shutdown)`, which adds the connection cap, the request-head timeout and the drain that a
+//! // bare `axum::serve(listener, router)` lacks.
 //! # Ok::<(), cfsign_server::ConfigError>(())
 //! ```
 //!
@@ -52,7 +54,7 @@ mod wire;
 pub use crate::app::app;
 pub use crate::config::{
     CacheConfig, ClientConfig, Config, ConfigError, Duration as ConfigDuration, EnvLookup,
-    KeyConfig, LogFormat, ServerConfig, process_env,
+    KeyConfig, LogFormat, QueueFull, ServerConfig, process_env,
 };
 pub use crate::error::{ApiError, ErrorBody};
 pub use crate::routes::openapi;

@@ -30,6 +30,11 @@ pub(crate) struct Metrics {
     cache_misses: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
+    connections_open: AtomicU64,
+    connections_accepted: AtomicU64,
+    connections_refused: AtomicU64,
+    connections_timed_out: AtomicU64,
+    connections_limit: AtomicU64,
 }
 
 impl Metrics {
@@ -45,7 +50,38 @@ impl Metrics {
             cache_misses: AtomicU64::new(0),
             reloads_ok: AtomicU64::new(0),
             reloads_failed: AtomicU64::new(0),
+            connections_open: AtomicU64::new(0),
+            connections_accepted: AtomicU64::new(0),
+            connections_refused: AtomicU64::new(0),
+            connections_timed_out: AtomicU64::new(0),
+            connections_limit: AtomicU64::new(0),
         }
+    }
+
+    /// Records the connection cap (`max_connections`), for the `cfsign_connections_limit` gauge.
+    pub(crate) fn connection_limit(&self, limit: usize) {
+        self.connections_limit
+            .store(limit as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a connection accepted and now open.
+    pub(crate) fn connection_opened(&self) {
+        self.connections_accepted.fetch_add(1, Ordering::Relaxed);
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an open connection closed; `timed_out` when it was closed because a request head
+    /// did not arrive in time.
+    pub(crate) fn connection_closed(&self, timed_out: bool) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
+        if timed_out {
+            self.connections_timed_out.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a connection refused because `max_connections` were open.
+    pub(crate) fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a request to `route` answered with `status` after `seconds`.
@@ -157,6 +193,31 @@ impl Metrics {
                 "Signatures not computed because their request had gone away (timeout, disconnect).",
                 signing.skipped,
             ),
+            (
+                "cfsign_signing_rejected_total",
+                "Requests answered 503 overloaded because max_queue signatures were waiting.",
+                signing.rejected,
+            ),
+            (
+                "cfsign_signing_queue_full_waits_total",
+                "Requests that found max_queue signatures waiting and queued anyway (queue_full = \"wait\").",
+                signing.waited_full,
+            ),
+            (
+                "cfsign_connections_accepted_total",
+                "Connections accepted and served.",
+                load(&self.connections_accepted),
+            ),
+            (
+                "cfsign_connections_refused_total",
+                "Connections answered 503 and closed at once because max_connections were open.",
+                load(&self.connections_refused),
+            ),
+            (
+                "cfsign_connections_header_timeouts_total",
+                "Connections closed because a request head did not arrive within header_read_timeout_secs (includes idle keep-alive connections).",
+                load(&self.connections_timed_out),
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(
@@ -174,6 +235,21 @@ impl Metrics {
                 "cfsign_signing_queue_depth",
                 "Signatures waiting for a signing thread.",
                 signing.queued,
+            ),
+            (
+                "cfsign_signing_queue_limit",
+                "The queue length (max_queue) at which signing requests are refused or counted as waiting on a full queue.",
+                signing.max_queue,
+            ),
+            (
+                "cfsign_connections_open",
+                "Client connections open now.",
+                usize::try_from(load(&self.connections_open)).unwrap_or(usize::MAX),
+            ),
+            (
+                "cfsign_connections_limit",
+                "Connections allowed open at once (max_connections).",
+                usize::try_from(load(&self.connections_limit)).unwrap_or(usize::MAX),
             ),
         ];
         for (name, help, value) in gauges {

@@ -658,10 +658,44 @@ mod tests {
         check(request, true, "invalid_request", "Domain");
         let request = json!({"resource": OUTSIDE, "path": "no-slash"});
         check(request, true, "invalid_request", "Path");
+        // A non-ASCII `Path` would never match the percent-encoded request path: the error
+        // gives the encoded form.
+        let request = json!({"resource": OUTSIDE, "path": "/m\u{e9}dia/"});
+        check(request, true, "invalid_request", "`/m%C3%A9dia/`");
         let request = json!({"resource": HLS, "ttl": "soon", "expires": NOW - 1});
         check(request, true, "invalid_request", "`ttl`");
         let request = json!({"resource": OUTSIDE, "expires": "soon"});
         check(request, true, "invalid_request", "`expires`");
+    }
+
+    /// Every request that names a URL or resource goes through the scope rule: the issue's
+    /// path-parameter escape is refused as a URL, a URL's resource pattern, and a cookie
+    /// resource, canned or custom.
+    #[test]
+    fn escapes_are_refused_for_every_target() {
+        let web = media_client(true);
+        let check = |request, expected| check_plan(&web, request, expected);
+        let url = "https://d1.example.net/media/..;/secret/a.jpg";
+        let pattern = "https://d1.example.net/media/..;/*";
+        let dot = Err("dot_segment");
+        check(json!({ "url": url }), dot);
+        check(json!({"url": A, "resource": pattern}), dot);
+        check(json!({ "resource": url }), dot);
+        check(json!({ "resource": pattern }), dot);
+        let glob = Client::for_tests(
+            "avatars",
+            Scope::new(vec![
+                AllowRule::parse("https://d1.example.net/users/*/avatar.png").unwrap(),
+            ]),
+            3600,
+        );
+        for path in ["/users//avatar.png", "/users/;/avatar.png"] {
+            let url = format!("https://d1.example.net{path}");
+            check_plan(&glob, json!({ "url": url }), Err("out_of_scope"));
+            check_plan(&glob, json!({ "resource": url }), Err("out_of_scope"));
+        }
+        let url = "https://d1.example.net/users/42/avatar.png";
+        check_plan(&glob, json!({ "url": url }), Ok((PolicyKind::Canned, 300)));
     }
 
     #[test]

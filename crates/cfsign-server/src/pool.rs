@@ -12,12 +12,18 @@
 //! all of it. (At equal priority, `/healthz` waited tens of milliseconds behind the signing
 //! threads when two servers shared two cores in the test suite.)
 //!
-//! Queue length needs no bound of its own: the server's concurrency limit and the batch limit
-//! bound the jobs in flight. A job whose request has gone away (timed out, client disconnected) is
-//! skipped when a thread reaches it.
+//! The queue is bounded by admission, not by capacity: a request that needs signatures is
+//! refused at once ([`PoolError::Full`], answered 503 with `Retry-After`) while `max_queue`
+//! signatures already wait, unless `queue_full = "wait"`. A request admitted into a short queue
+//! queues all its jobs, so the queue holds at most `max_queue + max_batch - 1` jobs and a batch
+//! larger than `max_queue` is still served when the queue is short. Without that bound a signing
+//! request under overload waited behind every earlier one until it timed out (408), and so did the
+//! requests behind it; with it, the wait is bounded by `max_queue` signatures and the rest learn
+//! at once to come back later. Cache hits never reach the queue. A job whose request has gone away
+//! (timed out, client disconnected) is skipped when a thread reaches it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use cfsign::{HashAlgorithm, Signer};
 use tokio::sync::oneshot;
@@ -32,6 +38,15 @@ pub(crate) struct Job {
     pub(crate) policy: Vec<u8>,
 }
 
+/// When a request's jobs may join the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QueueLimit {
+    /// Jobs that may wait before the queue counts as full (at least 1).
+    pub(crate) max_queue: usize,
+    /// Whether a full queue refuses new requests (`true`) or lets them wait.
+    pub(crate) reject_when_full: bool,
+}
+
 /// What the pool reports about itself (for the metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PoolStats {
@@ -39,8 +54,15 @@ pub(crate) struct PoolStats {
     pub(crate) threads: usize,
     /// Jobs waiting for a thread.
     pub(crate) queued: usize,
+    /// The queue length at which requests are refused (or, with `queue_full = "wait"`, merely
+    /// counted as waiting on a full queue).
+    pub(crate) max_queue: usize,
     /// Jobs skipped so far because their request had gone away before a thread reached them.
     pub(crate) skipped: u64,
+    /// Requests refused so far because the queue was full.
+    pub(crate) rejected: u64,
+    /// Requests that found the queue full and waited anyway (`queue_full = "wait"`).
+    pub(crate) waited_full: u64,
 }
 
 /// Why the pool could not sign a job.
@@ -50,6 +72,12 @@ pub(crate) enum PoolError {
     Signing(cfsign::Error),
     /// The pool has no threads left (every thread stopped) or the job's thread panicked.
     Unavailable,
+    /// `max_queue` jobs wait already and the pool refuses more (`queue_full = "reject"`); the
+    /// request should be retried later. Nothing was queued.
+    Full {
+        /// The queue length that refused it.
+        queued: usize,
+    },
 }
 
 /// A job with the channel its result goes back on.
@@ -64,47 +92,94 @@ pub(crate) struct SigningPool {
     queue: crossbeam_channel::Sender<Queued>,
     threads: usize,
     skipped: Arc<AtomicU64>,
+    /// Jobs admitted and not yet taken by a thread: reserved before they are sent, so that
+    /// requests admitted at the same moment on different workers cannot overshoot the limit.
+    waiting: Arc<AtomicUsize>,
+    max_queue: AtomicUsize,
+    reject_when_full: AtomicBool,
+    rejected: AtomicU64,
+    waited_full: AtomicU64,
 }
 
 impl SigningPool {
-    /// Starts `threads` signing threads (at least one), named `cfsign-sign-N`.
-    pub(crate) fn start(threads: usize) -> std::io::Result<SigningPool> {
+    /// Starts `threads` signing threads (at least one), named `cfsign-sign-N`, admitting jobs by
+    /// `limit`.
+    pub(crate) fn start(threads: usize, limit: QueueLimit) -> std::io::Result<SigningPool> {
         let threads = threads.max(1);
         let (queue, jobs) = crossbeam_channel::unbounded::<Queued>();
         let skipped = Arc::new(AtomicU64::new(0));
+        let waiting = Arc::new(AtomicUsize::new(0));
         for n in 0..threads {
             let jobs = jobs.clone();
             let skipped = Arc::clone(&skipped);
+            let waiting = Arc::clone(&waiting);
             std::thread::Builder::new()
                 .name(format!("cfsign-sign-{n}"))
-                .spawn(move || work(&jobs, &skipped))?;
+                .spawn(move || work(&jobs, &waiting, &skipped))?;
         }
-        Ok(SigningPool {
+        let pool = SigningPool {
             queue,
             threads,
             skipped,
-        })
+            waiting,
+            max_queue: AtomicUsize::new(1),
+            reject_when_full: AtomicBool::new(true),
+            rejected: AtomicU64::new(0),
+            waited_full: AtomicU64::new(0),
+        };
+        pool.set_limit(limit);
+        Ok(pool)
+    }
+
+    /// Changes the admission rule (on reload); requests already queued stay queued.
+    pub(crate) fn set_limit(&self, limit: QueueLimit) {
+        self.max_queue
+            .store(limit.max_queue.max(1), Ordering::Relaxed);
+        self.reject_when_full
+            .store(limit.reject_when_full, Ordering::Relaxed);
     }
 
     /// The pool's numbers now.
     pub(crate) fn stats(&self) -> PoolStats {
         PoolStats {
             threads: self.threads,
-            queued: self.queue.len(),
+            queued: self.waiting.load(Ordering::Relaxed),
+            max_queue: self.max_queue.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            waited_full: self.waited_full.load(Ordering::Relaxed),
         }
     }
 
     /// Signs every job, spread over the threads; results come back in the jobs' order, each with
     /// its job (so the caller can cache the policy without copying it). Dropping the future
-    /// abandons the jobs no thread has started.
+    /// abandons the jobs no thread has started. While `max_queue` jobs wait, a new request is
+    /// refused with [`PoolError::Full`] before anything is queued (or, with
+    /// `queue_full = "wait"`, queued anyway and counted).
     pub(crate) async fn sign(&self, jobs: Vec<Job>) -> Result<Vec<(Job, Vec<u8>)>, PoolError> {
-        let mut pending = Vec::with_capacity(jobs.len());
-        for job in jobs {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Reserve first, decide after: of the requests arriving together, only those that found
+        // fewer than `max_queue` reserved get in, so fewer than `max_queue + max_batch` ever wait.
+        let n = jobs.len();
+        let queued = self.waiting.fetch_add(n, Ordering::AcqRel);
+        if queued >= self.max_queue.load(Ordering::Relaxed) {
+            if self.reject_when_full.load(Ordering::Relaxed) {
+                self.waiting.fetch_sub(n, Ordering::AcqRel);
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                return Err(PoolError::Full { queued });
+            }
+            self.waited_full.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut pending = Vec::with_capacity(n);
+        for (sent, job) in jobs.into_iter().enumerate() {
             let (reply, result) = oneshot::channel();
-            self.queue
-                .send(Queued { job, reply })
-                .map_err(|_| PoolError::Unavailable)?;
+            if self.queue.send(Queued { job, reply }).is_err() {
+                // No thread is left to take them: release what was reserved and not sent.
+                self.waiting.fetch_sub(n - sent, Ordering::AcqRel);
+                return Err(PoolError::Unavailable);
+            }
             pending.push(result);
         }
         let mut done = Vec::with_capacity(pending.len());
@@ -142,9 +217,10 @@ fn lower_priority() {
 }
 
 /// A signing thread's loop: runs until the queue is closed.
-fn work(jobs: &crossbeam_channel::Receiver<Queued>, skipped: &AtomicU64) {
+fn work(jobs: &crossbeam_channel::Receiver<Queued>, waiting: &AtomicUsize, skipped: &AtomicU64) {
     lower_priority();
     while let Ok(Queued { job, reply }) = jobs.recv() {
+        waiting.fetch_sub(1, Ordering::AcqRel);
         if reply.is_closed() {
             // Nobody waits for this signature any more.
             skipped.fetch_add(1, Ordering::Relaxed);
@@ -168,6 +244,12 @@ mod tests {
 
     use super::*;
 
+    /// A limit the tests' queues never reach.
+    const UNBOUNDED: QueueLimit = QueueLimit {
+        max_queue: usize::MAX,
+        reject_when_full: true,
+    };
+
     /// The test key `tests/data/test-key-a.pem`, as the server loads keys.
     fn signer() -> Arc<Signer> {
         let pem = include_bytes!("../tests/data/test-key-a.pem");
@@ -178,7 +260,7 @@ mod tests {
 
     #[tokio::test]
     async fn signs_in_order_on_several_threads() {
-        let pool = SigningPool::start(3).expect("threads start");
+        let pool = SigningPool::start(3, UNBOUNDED).expect("threads start");
         assert_eq!(pool.stats().threads, 3);
         let signer = signer();
         // Alternate the hashes: one signer signs with the hash each job names.
@@ -219,7 +301,7 @@ mod tests {
 
     #[tokio::test]
     async fn empty_batches_and_dropped_requests_are_fine() {
-        let pool = SigningPool::start(1).expect("threads start");
+        let pool = SigningPool::start(1, UNBOUNDED).expect("threads start");
         assert!(
             pool.sign(Vec::new())
                 .await
@@ -254,6 +336,51 @@ mod tests {
             pool.stats().skipped >= 498,
             "only {} of 500 abandoned jobs were skipped",
             pool.stats().skipped
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_or_waits_as_configured() {
+        let limit = |reject_when_full| QueueLimit {
+            max_queue: 8,
+            reject_when_full,
+        };
+        let pool = SigningPool::start(1, limit(true)).expect("threads start");
+        let signer = signer();
+        let jobs = |n: usize| -> Vec<Job> {
+            (0..n)
+                .map(|i| Job {
+                    signer: Arc::clone(&signer),
+                    hash: HashAlgorithm::Sha256,
+                    policy: format!("policy {i}").into_bytes(),
+                })
+                .collect()
+        };
+        // A batch larger than `max_queue` is admitted into a short queue, and fills it.
+        let big = pool.sign(jobs(400));
+        tokio::pin!(big);
+        assert!(futures_poll_once(big.as_mut()).await.is_none());
+        let queued = pool.stats().queued;
+        assert!(queued >= 8, "{queued} jobs queued");
+        // Refused at once, with nothing queued.
+        match pool.sign(jobs(1)).await {
+            Err(PoolError::Full { queued }) => assert!(queued >= 8, "{queued}"),
+            other => panic!("expected Full, got {:?}", other.map(|v| v.len())),
+        }
+        assert_eq!(pool.stats().rejected, 1);
+        assert!(
+            pool.stats().queued <= queued,
+            "the refused job was not queued"
+        );
+        // `wait`: queued behind the batch, signed once the batch is.
+        pool.set_limit(limit(false));
+        let (big, small) = tokio::join!(big, pool.sign(jobs(1)));
+        assert_eq!(big.expect("the batch is signed").len(), 400);
+        assert_eq!(small.expect("the waiting request is signed").len(), 1);
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.rejected, stats.waited_full, stats.max_queue),
+            (1, 1, 8)
         );
     }
 

@@ -5,7 +5,12 @@ use std::sync::LazyLock;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +26,7 @@ use crate::state::AppState;
         description = "Signs Amazon CloudFront URLs and cookies for authenticated clients, within each client's scope."
     ),
     modifiers(&BearerAuth),
+    paths(redirect::redirect_raw),
     components(schemas(ErrorBody))
 )]
 struct ApiDoc;
@@ -44,6 +50,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sign::sign_urls))
         .routes(routes!(cookies::cookies))
         .routes(routes!(redirect::redirect))
+        // Described in `ApiDoc`: its catch-all has no OpenAPI spelling.
+        .route(redirect::RAW_ROUTE, get(redirect::redirect_raw))
         .routes(routes!(verify::verify))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
@@ -53,7 +61,139 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3 document describing every endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    let mut openapi = router().split_for_parts().1;
+    CommonResponses.modify(&mut openapi);
+    openapi
+}
+
+/// Adds the answers that come from the HTTP layer, the middleware and the extractors rather than
+/// from a handler, as shared responses (`components/responses`), to every operation they apply
+/// to: 401 (with `WWW-Authenticate`) and 500 where a token is needed, 413 where there is a body,
+/// 408, 431 and 503 (with `Retry-After`) everywhere. A handler's own 503 (`/readyz`) stays. Runs
+/// once the routes are in.
+struct CommonResponses;
+
+/// Which operations a shared response applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applies {
+    Always,
+    WithToken,
+    WithBody,
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let error = |description: &str| {
+            ResponseBuilder::new().description(description).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+        };
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(description))
+                .build()
+        };
+        // Status, name, where, whether it replaces a handler's own response, the response.
+        let shared = [
+            (
+                "401",
+                "Unauthorized",
+                Applies::WithToken,
+                true,
+                error("Missing or unknown bearer token (`unauthorized`)").header(
+                    "WWW-Authenticate",
+                    header("`Bearer realm=\"cfsign-server\"`"),
+                ),
+            ),
+            (
+                "408",
+                "RequestTimeout",
+                Applies::Always,
+                true,
+                error(
+                    "The request took longer than `server.request_timeout_secs` (10 s by \
+                     default) and was abandoned (`timeout`)",
+                ),
+            ),
+            (
+                "413",
+                "PayloadTooLarge",
+                Applies::WithBody,
+                true,
+                error(
+                    "The body is larger than `server.body_limit_bytes` (64 KiB by default) \
+                     (`body_too_large`)",
+                ),
+            ),
+            (
+                "431",
+                "HeadersTooLarge",
+                Applies::Always,
+                true,
+                ResponseBuilder::new().description(
+                    "The request line and headers are larger than `server.max_header_bytes` \
+                     (16 KiB by default); answered by the HTTP layer, without a body",
+                ),
+            ),
+            (
+                "500",
+                "InternalError",
+                Applies::WithToken,
+                true,
+                error("The server failed (`internal`); its log says why"),
+            ),
+            (
+                "503",
+                "Overloaded",
+                Applies::Always,
+                false,
+                error(
+                    "The server has `server.max_connections` connections open, or its signing \
+                     queue is full (`overloaded`); retry after `Retry-After` seconds",
+                )
+                .header("Retry-After", header("Seconds to wait: `1`")),
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+                &mut item.query,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let with_token = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let with_body = operation.request_body.is_some();
+                for (status, name, applies, replaces, _) in &shared {
+                    let applies = match applies {
+                        Applies::Always => true,
+                        Applies::WithToken => with_token,
+                        Applies::WithBody => with_body,
+                    };
+                    let responses = &mut operation.responses.responses;
+                    if applies && (*replaces || !responses.contains_key(*status)) {
+                        let shared = Ref::new(format!("#/components/responses/{name}"));
+                        responses.insert((*status).to_owned(), shared.into());
+                    }
+                }
+            }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, _, _, response) in shared {
+            components
+                .responses
+                .insert(name.to_owned(), response.build().into());
+        }
+    }
 }
 
 static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {

@@ -10,11 +10,11 @@ use cfsign::{Backend, Signer, TrustedKeys};
 
 use crate::cache::SignatureCache;
 use crate::client::{self, Client};
-use crate::config::{Config, ConfigError, EnvLookup};
+use crate::config::{Config, ConfigError, EnvLookup, MIN_HEADER_BYTES, QueueFull, ServerConfig};
 use crate::keys;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
-use crate::pool::SigningPool;
+use crate::pool::{QueueLimit, SigningPool};
 
 /// Everything a reload replaces at once.
 pub(crate) struct Runtime {
@@ -31,6 +31,7 @@ pub(crate) struct Runtime {
 impl Runtime {
     /// Builds a runtime from a config, reading key files and the key environment variables.
     pub(crate) fn build(config: &Config, env: EnvLookup<'_>) -> Result<Runtime, ConfigError> {
+        config.server.check()?;
         let mut keys = keys::load(config, env)?;
         let trusted: TrustedKeys = keys
             .iter()
@@ -89,6 +90,39 @@ pub(crate) struct Fixed {
     pub(crate) timeout: Duration,
     /// Requests handled at once.
     pub(crate) max_concurrency: usize,
+    /// How long a connection may take to send a request head (or sit idle between requests).
+    pub(crate) header_read_timeout: Duration,
+    /// Connections open at once.
+    pub(crate) max_connections: usize,
+    /// The largest request head, and the most a connection buffers.
+    pub(crate) max_header_bytes: usize,
+    /// How long to keep serving after SIGTERM with `/readyz` answering 503.
+    pub(crate) drain: Duration,
+    /// How long to wait for requests in flight once the listener is closed.
+    pub(crate) shutdown_grace: Duration,
+}
+
+impl Fixed {
+    fn from_config(server: &ServerConfig) -> Fixed {
+        Fixed {
+            body_limit: server.body_limit_bytes,
+            timeout: Duration::from_secs(server.request_timeout_secs.max(1)),
+            max_concurrency: server.max_concurrency.max(1),
+            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs.max(1)),
+            max_connections: server.max_connections.max(1),
+            max_header_bytes: server.max_header_bytes.max(MIN_HEADER_BYTES),
+            drain: Duration::from_secs(server.drain_secs),
+            shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
+        }
+    }
+}
+
+/// The signing queue's admission rule from `[server]`.
+fn queue_limit(server: &ServerConfig) -> QueueLimit {
+    QueueLimit {
+        max_queue: server.max_queue.max(1),
+        reject_when_full: server.queue_full == QueueFull::Reject,
+    }
 }
 
 /// What every clone of [`AppState`] shares.
@@ -119,24 +153,26 @@ impl AppState {
     pub fn from_config(config: &Config, env: EnvLookup<'_>) -> Result<AppState, ConfigError> {
         let runtime = Runtime::build(config, env)?;
         let server = &config.server;
+        let fixed = Fixed::from_config(server);
+        let metrics = Metrics::new();
+        metrics.connection_limit(fixed.max_connections);
         Ok(AppState {
             shared: Arc::new(Shared {
                 runtime: ArcSwap::from_pointee(runtime),
                 cache: SignatureCache::new(config.cache.capacity),
-                metrics: Arc::new(Metrics::new()),
+                metrics: Arc::new(metrics),
                 ready: AtomicBool::new(true),
-                signing: SigningPool::start(server.signing_threads.map_or_else(
-                    || std::thread::available_parallelism().map_or(1, |n| n.get()),
-                    |n| n.get(),
-                ))
+                signing: SigningPool::start(
+                    server.signing_threads.map_or_else(
+                        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                        |n| n.get(),
+                    ),
+                    queue_limit(server),
+                )
                 .map_err(|e| {
                     ConfigError::invalid(format!("cannot start the signing threads: {e}"))
                 })?,
-                fixed: Fixed {
-                    body_limit: server.body_limit_bytes,
-                    timeout: Duration::from_secs(server.request_timeout_secs.max(1)),
-                    max_concurrency: server.max_concurrency.max(1),
-                },
+                fixed,
             }),
             clock: Arc::new(system_clock),
         })
@@ -159,6 +195,7 @@ impl AppState {
                 self.shared.runtime.store(Arc::new(runtime));
                 self.shared.cache.resize(config.cache.capacity);
                 self.shared.cache.clear();
+                self.shared.signing.set_limit(queue_limit(&config.server));
                 metrics.reload(true);
                 tracing::info!(active_key = %active, "configuration reloaded");
                 Ok(())
@@ -168,6 +205,12 @@ impl AppState {
                 Err(err)
             }
         }
+    }
+
+    /// Counts a reload refused before it reached [`AppState::reload`] (a config file that could
+    /// not be read or parsed), so `cfsign_reload_failures_total` counts every refused reload.
+    pub(crate) fn reload_refused(&self) {
+        self.shared.metrics.reload(false);
     }
 
     /// The key pair ID that currently signs.
@@ -363,6 +406,31 @@ mod tests {
             err.contains("cannot read") && err.contains("missing.txt"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn server_settings_are_checked_and_the_queue_limit_reloads() {
+        let dir = config_dir();
+        let keys = "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.pem\"";
+        let with = |server: &str| config(dir.path(), &format!("{server}\n{keys}"));
+        let err = AppState::from_config(&with("max_queue = 0"), &|_| None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("server.max_queue must be at least 1"), "{err}");
+        let state = AppState::from_config(&with("max_queue = 5"), &|_| None).unwrap();
+        assert_eq!(state.shared.signing.stats().max_queue, 5);
+        let err = state
+            .reload(&with("max_connections = 0"), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_connections"), "{err}");
+        // `max_queue` and `queue_full` apply at the next reload; connection settings need a restart.
+        state
+            .reload(&with("max_queue = 7\nmax_connections = 3"), &|_| None)
+            .unwrap();
+        assert_eq!(state.shared.signing.stats().max_queue, 7);
+        assert_eq!(state.shared.fixed.max_connections, 1024);
     }
 
     #[test]

@@ -1,38 +1,89 @@
 //! The API's request and response bodies, with their OpenAPI schemas: what clients send and get.
 
+mod schema;
+
+use std::borrow::Cow;
+use std::fmt;
+
 use cfsign::{HashAlgorithm, UnixTime};
+use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{RefOr, Required, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
 
+/// The longest `url` `POST /v1/verify` reads, in characters: twice CloudFront's limit, so that a
+/// URL CloudFront would refuse for its length still gets an explanation.
+pub(crate) const MAX_VERIFY_URL_CHARS: usize = cfsign::MAX_URL_BYTES * 2;
+
 /// A lifetime in seconds: a number (`300`) or text with units (`"5m"`, `"1h30m"`).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Ttl {
     /// Seconds.
-    Secs(u64),
+    Secs(#[serde(deserialize_with = "whole_seconds")] u64),
     /// Units: `90s`, `30m`, `1h`, `1h30m`, `7d`.
     Text(String),
 }
 
 impl Ttl {
-    /// The lifetime in seconds.
+    /// The lifetime in seconds. A duration written correctly but past 2^64 seconds is too long
+    /// rather than malformed: it becomes `u64::MAX`, which the client's `max_ttl` refuses.
     pub(crate) fn secs(&self) -> Result<u64, ApiError> {
         match self {
             Ttl::Secs(secs) => Ok(*secs),
-            Ttl::Text(text) => cfsign::parse_duration(text)
-                .map_err(|e| ApiError::bad_request("invalid_request", format!("`ttl`: {e}"))),
+            Ttl::Text(text) => cfsign::parse_duration(text).or_else(|e| {
+                if has_duration_form(text) {
+                    Ok(u64::MAX)
+                } else {
+                    Err(ApiError::bad_request(
+                        "invalid_request",
+                        format!("`ttl`: {e}"),
+                    ))
+                }
+            }),
         }
     }
 }
 
+/// Whether `text`, trimmed, has the form `cfsign::parse_duration` reads, whatever the size of its
+/// numbers: digits, or numbers each followed by a unit (`s`, `m`, `h`, `d`, `w`).
+fn has_duration_form(text: &str) -> bool {
+    let (mut digits, mut units) = (0, 0);
+    for b in text.trim().bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b's' | b'm' | b'h' | b'd' | b'w' if digits > 0 => {
+                digits = 0;
+                units += 1;
+            }
+            _ => return false,
+        }
+    }
+    if units == 0 { digits > 0 } else { digits == 0 }
+}
+
+/// The syntax `Ttl::secs` reads, from [`schema::ttl`].
+impl PartialSchema for Ttl {
+    fn schema() -> RefOr<Schema> {
+        schema::ttl()
+    }
+}
+
+impl ToSchema for Ttl {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Ttl")
+    }
+}
+
 /// A point in time: Unix seconds, or RFC 3339 / ISO 8601 text (`2026-12-01T00:00:00Z`).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Time {
     /// Unix seconds.
-    Secs(u64),
+    Secs(#[serde(deserialize_with = "whole_seconds")] u64),
     /// RFC 3339 or ISO 8601.
     Text(String),
 }
@@ -45,6 +96,53 @@ impl Time {
             Time::Text(text) => UnixTime::parse(text),
         }
         .map_err(|e| ApiError::bad_request("invalid_request", format!("`{field}`: {e}")))
+    }
+}
+
+/// A whole number of seconds as JSON may write it: `300`, and also `300.0` or `3e2`, which JSON
+/// Schema counts as integers too (and schemathesis sends).
+fn whole_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    struct Seconds;
+
+    impl Visitor<'_> for Seconds {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number of seconds")
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+            // 2^64: every whole float from 0 up to it converts to u64 exactly.
+            const LIMIT: f64 = 18_446_744_073_709_551_616.0;
+            if v.fract() == 0.0 && (0.0..LIMIT).contains(&v) {
+                Ok(v as u64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(Seconds)
+}
+
+/// The syntax `Time::parse` reads, from [`schema::time`].
+impl PartialSchema for Time {
+    fn schema() -> RefOr<Schema> {
+        schema::time()
+    }
+}
+
+impl ToSchema for Time {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Time")
     }
 }
 
@@ -88,12 +186,14 @@ pub struct PolicyFields {
     pub policy: Option<PolicyKind>,
     /// Custom policy resource pattern (`*` any characters, `?` one); defaults to the exact URL.
     #[serde(default)]
+    #[schema(schema_with = schema::resource_pattern)]
     pub resource: Option<String>,
     /// Custom policy: access starts at this time (`DateGreaterThan`).
     #[serde(default)]
     pub starts_at: Option<Time>,
     /// Custom policy: IPv4 address or CIDR range allowed (`AWS:SourceIp`).
     #[serde(default)]
+    #[schema(schema_with = schema::source_ip)]
     pub source_ip: Option<String>,
     /// Lifetime from now (capped by the client's `max_ttl`).
     #[serde(default)]
@@ -107,7 +207,7 @@ pub struct PolicyFields {
 }
 
 /// One URL to sign.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignRequest {
     /// The URL exactly as clients will request it (percent-encoded).
@@ -117,11 +217,38 @@ pub struct SignRequest {
     pub fields: PolicyFields,
 }
 
+/// `url` and the policy fields in one object, as serde reads them: the derive would write an
+/// `allOf` of two objects, and as each forbids the other's properties nothing could match both.
+impl PartialSchema for SignRequest {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = PolicyFields::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = Some("One URL to sign.".to_owned());
+            object
+                .properties
+                .insert("url".to_owned(), schema::url().into());
+            object.required.insert(0, "url".to_owned());
+        }
+        schema
+    }
+}
+
+impl ToSchema for SignRequest {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SignRequest")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <PolicyFields as ToSchema>::schemas(schemas);
+    }
+}
+
 /// Several URLs to sign at once (all or nothing: one refusal refuses the batch).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignBatch {
     /// The URLs.
+    #[schema(schema_with = schema::batch)]
     pub requests: Vec<SignRequest>,
 }
 
@@ -175,6 +302,7 @@ pub enum SignResponse {
 pub struct CookiesRequest {
     /// A URL (canned policy) or, with a custom policy, a resource pattern such as
     /// `https://media.example.com/videos/*`.
+    #[schema(schema_with = schema::resource)]
     pub resource: String,
     /// `canned` or `custom`; custom is implied by a `*`, `starts_at` or `source_ip` (a URL with a
     /// query string and nothing else gets a canned policy, as with the aws CLI and the JS signer).
@@ -185,6 +313,7 @@ pub struct CookiesRequest {
     pub starts_at: Option<Time>,
     /// Custom policy: IPv4 address or CIDR range allowed.
     #[serde(default)]
+    #[schema(schema_with = schema::source_ip)]
     pub source_ip: Option<String>,
     /// Lifetime from now.
     #[serde(default)]
@@ -197,9 +326,11 @@ pub struct CookiesRequest {
     pub hash_algorithm: HashName,
     /// `Domain` attribute (your alternate domain name, never `*.cloudfront.net`).
     #[serde(default)]
+    #[schema(schema_with = schema::cookie_domain)]
     pub domain: Option<String>,
     /// `Path` attribute (default `/`).
     #[serde(default)]
+    #[schema(schema_with = schema::cookie_path)]
     pub path: Option<String>,
     /// `Secure` attribute (default true).
     #[serde(default)]
@@ -241,8 +372,7 @@ pub struct SignedCookiesBody {
 }
 
 /// Query of `GET /v1/redirect`.
-#[derive(Debug, Clone, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct RedirectParams {
     /// The URL to sign (canned policy), URL-encoded.
     pub url: String,
@@ -252,17 +382,51 @@ pub(crate) struct RedirectParams {
     pub hash_algorithm: Option<HashName>,
 }
 
+/// Written out because the derive drops `required` from a parameter with its own schema.
+impl IntoParams for RedirectParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let query = |name: &str, required: bool, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(if required {
+                    Required::True
+                } else {
+                    Required::False
+                })
+                .description(Some(description))
+        };
+        vec![
+            query("url", true, "The URL to sign (canned policy), URL-encoded.")
+                .schema(Some(schema::url()))
+                .build(),
+            query(
+                "ttl",
+                false,
+                "Lifetime in seconds or with units; default: the server's default TTL.",
+            )
+            .schema(Some(schema::ttl_text()))
+            .build(),
+            query("hash_algorithm", false, "`sha1` (default) or `sha256`.")
+                .schema(Some(HashName::schema()))
+                .build(),
+        ]
+    }
+}
+
 /// What to verify.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The full request URL, signing parameters included.
+    #[schema(schema_with = schema::verify_url)]
     pub url: String,
     /// The request's `Cookie` header, for signed cookies.
     #[serde(default)]
     pub cookie: Option<String>,
     /// The client IP (needed for policies with `AWS:SourceIp`).
     #[serde(default)]
+    #[schema(schema_with = schema::client_ip)]
     pub client_ip: Option<String>,
     /// When the request happens (default: now).
     #[serde(default)]
@@ -314,4 +478,84 @@ pub struct Status {
     /// The key that signs (readiness only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active_key: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::ServerConfig;
+
+    #[test]
+    fn a_sign_request_is_one_closed_object_and_a_batch_has_the_default_limit() {
+        // Not the derive's `allOf` of `url` and the policy fields: each part would forbid the
+        // other's properties, and nothing could match both.
+        let one = serde_json::to_value(SignRequest::schema()).unwrap();
+        assert_eq!(one["type"], "object", "{one}");
+        assert_eq!(one["additionalProperties"], false, "{one}");
+        assert_eq!(one["required"], json!(["url"]), "{one}");
+        for field in [
+            "url",
+            "policy",
+            "resource",
+            "starts_at",
+            "source_ip",
+            "ttl",
+            "expires",
+        ] {
+            assert!(one["properties"][field].is_object(), "{field}: {one}");
+        }
+        let batch = serde_json::to_value(SignBatch::schema()).unwrap();
+        let requests = &batch["properties"]["requests"];
+        assert_eq!(requests["minItems"], 1, "{batch}");
+        assert_eq!(
+            requests["maxItems"],
+            ServerConfig::default().max_batch,
+            "{batch}"
+        );
+    }
+
+    #[test]
+    fn seconds_are_any_json_integer() {
+        let check = |json: &str, expected: Option<u64>| {
+            let ttl = serde_json::from_str::<Ttl>(json).ok().map(|t| match t {
+                Ttl::Secs(secs) => Some(secs),
+                Ttl::Text(_) => None,
+            });
+            assert_eq!(ttl.flatten(), expected, "ttl {json}");
+            let time = serde_json::from_str::<Time>(json).ok().map(|t| match t {
+                Time::Secs(secs) => Some(secs),
+                Time::Text(_) => None,
+            });
+            assert_eq!(time.flatten(), expected, "time {json}");
+        };
+        check("300", Some(300));
+        check("300.0", Some(300));
+        check("3e2", Some(300));
+        check("0", Some(0));
+        check("-0.0", Some(0));
+        check("18446744073709551615", Some(u64::MAX));
+        check("1.5", None);
+        check("-1", None);
+        check("18446744073709551616", None);
+        check("1e20", None);
+    }
+
+    #[test]
+    fn an_overlong_duration_is_too_long_not_malformed() {
+        let check = |text: &str, expected: Result<u64, &str>| {
+            let secs = Ttl::Text(text.to_owned()).secs().map_err(|e| e.code());
+            assert_eq!(secs, expected, "{text:?}");
+        };
+        check("90s", Ok(90));
+        check(" 1h30m ", Ok(5400));
+        check("99999999999999999999", Ok(u64::MAX));
+        check("99999999999999999999w1s", Ok(u64::MAX));
+        check("", Err("invalid_request"));
+        check("5x", Err("invalid_request"));
+        check("s5", Err("invalid_request"));
+        check("5m3", Err("invalid_request"));
+        check("1 h", Err("invalid_request"));
+    }
 }

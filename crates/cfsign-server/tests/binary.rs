@@ -4,90 +4,19 @@
 #![allow(clippy::unwrap_used)] // A test that meets an unexpected error should panic.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use cfsign_server::loadgen::{Load, Report, post_json};
 use cfsign_tests::http;
-use cfsign_tests::proc::{Launch, Service, truncate};
+use cfsign_tests::proc::truncate;
 use common::*;
 use serde_json::Value;
-
-/// The running binary (killed on drop) and its directory.
-struct Server {
-    service: Service,
-    dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(config: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let config_path = dir.path().join("server.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cfsign-server"));
-        cmd.arg("--config")
-            .arg(&config_path)
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .env_remove("AWS_CLOUDFRONT_KEY")
-            .env_remove("AWS_CLOUDFRONT_KEY_ID")
-            .env("RUST_LOG", "info");
-        let service = Launch::new("cfsign-server", cmd)
-            .stderr_log(&dir.path().join("stderr.log"))
-            .start()
-            .unwrap();
-        let ready = format!("cfsign-server listening on {}", service.url());
-        assert_eq!(service.first_line().map(str::trim), Some(ready.as_str()));
-        Server { service, dir }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.service.addr()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.service.url())
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.dir.path().join("server.toml")
-    }
-
-    fn stderr(&self) -> String {
-        self.service.stderr()
-    }
-
-    fn signal(&self, name: &str) {
-        self.service.signal(name).unwrap();
-    }
-
-    /// `POST /v1/sign` as the `web` client; returns status and body.
-    fn post_sign(&self, body: &str) -> (u16, String) {
-        let resp = http::Request::new("POST", &self.url("/v1/sign"))
-            .bearer(WEB_TOKEN)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .unwrap();
-        (resp.status, resp.text())
-    }
-
-    fn sign(&self, url: &str) -> Value {
-        let (status, body) = self.post_sign(&format!(r#"{{"url":"{url}"}}"#));
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    fn signing_key(&self) -> String {
-        self.sign("https://d1.example.net/media/probe.jpg")["key_pair_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
+use server::{Server, wait_for};
 
 /// Every request of a load run was answered with success.
 #[track_caller]
@@ -99,14 +28,6 @@ fn assert_no_failed_requests(report: &Report) {
         report.statuses(),
         report.first_error()
     );
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Rewrites the config without changing its size or modification time, so only SIGHUP can
@@ -278,4 +199,62 @@ fn sigterm_finishes_requests_in_flight() {
         TcpStream::connect(server.addr()).is_err(),
         "still listening"
     );
+}
+
+#[test]
+fn a_config_that_fails_to_parse_counts_as_a_reload_failure() {
+    let server = Server::start(&config_toml(KEY_A, ""));
+    assert_eq!(server.metric("cfsign_reload_failures_total"), 0);
+    // Written elsewhere and renamed into place, so the poller never reads half a file.
+    let replace = |text: &str| {
+        let next = server.dir.path().join("next.toml");
+        std::fs::write(&next, text).unwrap();
+        std::fs::rename(&next, server.config_path()).unwrap();
+    };
+    replace("this is [not toml");
+    wait_for("the refused reload", Duration::from_secs(5), || {
+        server.stderr().contains("reload rejected")
+    });
+    assert_eq!(server.metric("cfsign_reload_failures_total"), 1);
+    // SIGHUP with the same broken file: refused and counted again.
+    server.signal("HUP");
+    wait_for("the second refused reload", Duration::from_secs(5), || {
+        server.metric("cfsign_reload_failures_total") == 2
+    });
+    // A file that parses but names an unknown key, as before.
+    replace(&config_toml("KZZZZZZZZZZZZZ", ""));
+    wait_for("the third refused reload", Duration::from_secs(5), || {
+        server.metric("cfsign_reload_failures_total") == 3
+    });
+    assert_eq!(server.metric("cfsign_reloads_total"), 0);
+    assert_eq!(server.signing_key(), KEY_A);
+    replace(&config_toml(KEY_B, ""));
+    wait_for("the switch to key B", Duration::from_secs(5), || {
+        server.signing_key() == KEY_B
+    });
+    assert_eq!(server.metric("cfsign_reloads_total"), 1);
+    assert_eq!(server.metric("cfsign_reload_failures_total"), 3);
+}
+
+#[test]
+fn far_future_rfc3339_times_name_cloudfronts_limit_not_milliseconds() {
+    let server = Server::start(&config_toml(KEY_A, ""));
+    for body in [
+        r#"{"url":"https://d1.example.net/media/a.jpg","starts_at":"5138-11-16T09:46:40Z"}"#,
+        r#"{"url":"https://d1.example.net/media/a.jpg","expires":"9999-12-31T23:59:59Z"}"#,
+        r#"{"url":"https://d1.example.net/media/a.jpg","expires":"2040-01-01"}"#,
+    ] {
+        let (status, text) = server.post_sign(body);
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(
+            text.contains("after 2038-01-19T03:14:07Z, the latest time CloudFront accepts"),
+            "{body}: {text}"
+        );
+        assert!(!text.contains("milliseconds"), "{body}: {text}");
+    }
+    // A bare number that large is still most likely milliseconds.
+    let (status, text) =
+        server.post_sign(r#"{"url":"https://d1.example.net/media/a.jpg","expires":1795824000000}"#);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("did you mean 1795824000"), "{text}");
 }

@@ -71,7 +71,7 @@ impl CookieAttributes {
         Ok(self)
     }
 
-    /// Sets `Path` (must start with `/`).
+    /// Sets `Path` (must start with `/`, ASCII: percent-encode other characters as the URL does).
     pub fn with_path(mut self, path: &str) -> Result<CookieAttributes, Error> {
         if !path.starts_with('/')
             || path
@@ -81,6 +81,26 @@ impl CookieAttributes {
             return Err(Error::InvalidCookieAttribute {
                 reason: format!(
                     "Path `{path}` must start with `/` and contain no `;`, spaces or control characters"
+                ),
+            });
+        }
+        if !path.is_ascii() {
+            // Browsers compare `Path` byte for byte with the request's path, which is
+            // percent-encoded: a raw non-ASCII `Path` never matches.
+            let encoded: String = path
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii() {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            return Err(Error::InvalidCookieAttribute {
+                reason: format!(
+                    "Path `{path}` is not ASCII; browsers compare it with the percent-encoded request path, \
+                     so write it as the URL does: `{encoded}`"
                 ),
             });
         }

@@ -79,6 +79,16 @@ impl UnixTime {
                     reason: format!("`{text}` is before 1970-01-01T00:00:00Z"),
                 });
             };
+            // Checked here, not in `from_secs`: a date written out is never milliseconds, and
+            // the years 5138 to 9999 would otherwise get that hint.
+            if secs > Self::MAX.as_secs() {
+                return Err(Error::InvalidTime {
+                    reason: format!(
+                        "`{text}` is after {}, the latest time CloudFront accepts",
+                        Self::MAX
+                    ),
+                });
+            }
             return UnixTime::from_secs(secs);
         }
         Err(Error::InvalidTime {
@@ -336,6 +346,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean 1795824000"), "{err}");
+    }
+
+    #[test]
+    fn far_future_dates_name_the_limit_not_milliseconds() {
+        let check = |text: &str| {
+            let err = UnixTime::parse(text).unwrap_err().to_string();
+            assert!(
+                err.contains("is after 2038-01-19T03:14:07Z, the latest time CloudFront accepts"),
+                "{text}: {err}"
+            );
+            assert!(!err.contains("milliseconds"), "{text}: {err}");
+        };
+        check("2038-01-19T03:14:08Z");
+        check("2040-01-01");
+        // 100000000000 s, where bare numbers start to look like milliseconds.
+        check("5138-11-16T09:46:40Z");
+        check("6000-01-01T00:00:00+01:00");
+        check("9999-12-31T23:59:59Z");
+        assert_eq!(
+            UnixTime::parse("2038-01-19T03:14:07Z"),
+            Ok(UnixTime::MAX),
+            "the limit itself is accepted"
+        );
+        // The hint stays for bare numbers.
+        let err = UnixTime::parse("1795824000000").unwrap_err().to_string();
+        assert!(err.contains("did you mean 1795824000"), "{err}");
+        let err = UnixTime::parse("3000000000").unwrap_err().to_string();
+        assert!(
+            err.contains("largest") && !err.contains("milliseconds"),
+            "{err}"
+        );
     }
 
     #[test]

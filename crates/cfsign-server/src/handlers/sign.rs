@@ -21,10 +21,8 @@ use crate::wire::{SignBatch, SignBody, SignRequest, SignResponse, SignedBatch};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed URL, or for a batch the signed URLs in order", body = SignResponse),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or unknown bearer token", body = ErrorBody),
-        (status = 403, description = "Outside the client's scope or permissions; nothing is signed", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 400, description = "A request the schema refuses, or one the server refuses for what the schema cannot state: an expiry not in the future, `ttl` with `expires`, `policy` `canned` with custom-policy fields, a signing parameter or a bad path in the URL, a resource that does not cover the URL; nothing is signed", body = ErrorBody),
+        (status = 403, description = "Outside the client's scope or permissions (`allow`, `max_ttl`, `custom_policy`); nothing is signed", body = ErrorBody),
     )
 )]
 pub(crate) async fn sign_urls(

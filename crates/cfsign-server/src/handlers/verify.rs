@@ -11,7 +11,7 @@ use cfsign::{Decision, UnixTime};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, AuthenticatedClient};
 use crate::state::AppState;
-use crate::wire::{UndocumentedNote, VerifyRequest, VerifyResponse};
+use crate::wire::{MAX_VERIFY_URL_CHARS, UndocumentedNote, VerifyRequest, VerifyResponse};
 
 /// Whether CloudFront would serve a signed URL (or cookies), and why not.
 #[utoipa::path(
@@ -22,8 +22,7 @@ use crate::wire::{UndocumentedNote, VerifyRequest, VerifyResponse};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The decision (also when CloudFront would deny)", body = VerifyResponse),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or unknown bearer token", body = ErrorBody),
+        (status = 400, description = "A request the schema refuses", body = ErrorBody),
     )
 )]
 pub(crate) async fn verify(
@@ -31,7 +30,8 @@ pub(crate) async fn verify(
     auth: AuthenticatedClient,
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    if request.url.len() > cfsign::MAX_URL_BYTES * 2 {
+    // Counted in characters, as the schema's `maxLength` counts them.
+    if request.url.chars().count() > MAX_VERIFY_URL_CHARS {
         return Err(ApiError::bad_request(
             "url_too_long",
             "the URL is far longer than CloudFront accepts",

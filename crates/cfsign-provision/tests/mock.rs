@@ -1193,7 +1193,10 @@ async fn errors_say_what_to_do() {
     );
 
     // Nothing listening.
-    let closed = format!("http://127.0.0.1:{}", free_port());
+    let closed = format!(
+        "http://127.0.0.1:{}",
+        cfsign_tests::proc::free_port().unwrap()
+    );
     let run = run_bin_async(
         dir.path(),
         Some(&closed),

@@ -1,5 +1,6 @@
 //! Verification: what CloudFront's edge decides for a request, and why.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -262,7 +263,7 @@ fn check(
                     },
                 })?;
             undocumented.extend(quirks);
-            (bytes.clone(), Parsed::Custom(parsed))
+            (Cow::Borrowed(bytes.as_slice()), Parsed::Custom(parsed))
         }
         (None, Some(Err(value))) => {
             return Err(DenyReason::MalformedExpires {
@@ -270,7 +271,7 @@ fn check(
             });
         }
         (None, Some(Ok(secs))) => (
-            CannedPolicy::new(stripped, *secs).to_json().into_bytes(),
+            Cow::Owned(CannedPolicy::new(stripped, *secs).to_json().into_bytes()),
             Parsed::Canned(*secs),
         ),
         (None, None) => return Err(DenyReason::MissingPolicy),

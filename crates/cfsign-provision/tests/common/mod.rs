@@ -47,7 +47,7 @@ impl Moto {
             return None;
         }
         // moto prints no ready line of ours: it is up when its port accepts connections.
-        let port = free_port();
+        let port = cfsign_tests::proc::free_port().unwrap();
         let mut cmd = Command::new("python3");
         cmd.args([
             "-m",
@@ -71,10 +71,6 @@ impl Moto {
 }
 
 /// A free loopback port.
-pub fn free_port() -> u16 {
-    cfsign_tests::proc::free_port().unwrap()
-}
-
 /// Sends a GET with the distribution's Host header to the mock's edge; returns the status code.
 pub async fn edge_get(mock: &RunningMock, url: &str) -> u16 {
     let rest = url.strip_prefix("http://").unwrap();
@@ -164,7 +160,7 @@ pub fn distribution_config(reference: &str, patterns: &[&str]) -> DistributionCo
 
 /// Creates a distribution; returns its ID.
 pub async fn create_distribution(client: &Client, patterns: &[&str]) -> String {
-    let reference = format!("test-{}", free_port());
+    let reference = format!("test-{}", cfsign_tests::proc::free_port().unwrap());
     let resp = client
         .create_distribution()
         .distribution_config(distribution_config(&reference, patterns))

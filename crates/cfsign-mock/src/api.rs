@@ -13,7 +13,7 @@ use axum::response::Response;
 use crate::api_error::ApiError;
 use crate::edge::{self, EdgeRequest};
 use crate::ids::new_etag;
-use crate::model::{DistributionRec, KeyGroupRec, PublicKeyRec, Store};
+use crate::model::{DistributionRec, KeyGroupRec, OriginAccessControlRec, PublicKeyRec, Store};
 use crate::ops::fields::expect_root;
 use crate::ops::tagging;
 use crate::shared::Shared;
@@ -326,6 +326,50 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             _ => not_allowed(),
         },
+        // Origin access controls.
+        ["origin-access-control"] => match *method {
+            Method::POST => {
+                let body = ctx.xml_body()?;
+                let rec = shared.mutate(|s, _| s.create_origin_access_control(&body))?;
+                Ok(created(
+                    &origin_access_control(&rec),
+                    &rec.etag,
+                    &ctx.location("origin-access-control", &rec.id),
+                ))
+            }
+            Method::GET => {
+                let (marker, max) = ctx.paging()?;
+                Ok(ok(
+                    &shared.read(|s| origin_access_control_list(s, marker.as_deref(), max)),
+                    None,
+                ))
+            }
+            _ => not_allowed(),
+        },
+        ["origin-access-control", id] => match *method {
+            Method::GET => {
+                let rec = shared.read(|s| s.get_origin_access_control(id))?;
+                Ok(ok(&origin_access_control(&rec), Some(&rec.etag)))
+            }
+            Method::DELETE => {
+                shared.mutate(|s, _| s.delete_origin_access_control(id, ctx.if_match()))?;
+                Ok(no_content())
+            }
+            _ => not_allowed(),
+        },
+        ["origin-access-control", id, "config"] => match *method {
+            Method::GET => {
+                let rec = shared.read(|s| s.get_origin_access_control(id))?;
+                Ok(ok(&origin_access_control_config(&rec), Some(&rec.etag)))
+            }
+            Method::PUT => {
+                let body = ctx.xml_body()?;
+                let rec = shared
+                    .mutate(|s, _| s.update_origin_access_control(id, ctx.if_match(), &body))?;
+                Ok(ok(&origin_access_control(&rec), Some(&rec.etag)))
+            }
+            _ => not_allowed(),
+        },
         // Distributions.
         ["distribution"] => match *method {
             Method::POST => {
@@ -430,7 +474,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             404,
             "UnknownOperation",
             format!(
-                "cfsign-mock does not implement {method} {}; it serves public keys, key groups, distributions and their tags.",
+                "cfsign-mock does not implement {method} {}; it serves public keys, key groups, origin access controls, distributions and their tags.",
                 ctx.uri.path()
             ),
         )),
@@ -568,6 +612,58 @@ fn key_group(rec: &KeyGroupRec) -> Element {
             Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),
             key_group_config(rec),
         ],
+    )
+}
+
+fn origin_access_control_config(rec: &OriginAccessControlRec) -> Element {
+    let mut children = vec![Element::text("Name", rec.name.clone())];
+    if let Some(d) = &rec.description {
+        children.push(Element::text("Description", d.clone()));
+    }
+    children.extend([
+        Element::text("SigningProtocol", "sigv4"),
+        Element::text("SigningBehavior", rec.signing_behavior.as_str()),
+        Element::text("OriginAccessControlOriginType", rec.origin_type.as_str()),
+    ]);
+    Element::node("OriginAccessControlConfig", children)
+}
+
+fn origin_access_control(rec: &OriginAccessControlRec) -> Element {
+    Element::node(
+        "OriginAccessControl",
+        vec![
+            Element::text("Id", rec.id.clone()),
+            origin_access_control_config(rec),
+        ],
+    )
+}
+
+fn origin_access_control_list(store: &Store, marker: Option<&str>, max: usize) -> Element {
+    let (page, next) = page(&store.origin_access_controls, |o| &o.id, marker, max);
+    let summaries = page
+        .iter()
+        .map(|rec| {
+            Element::node(
+                "OriginAccessControlSummary",
+                vec![
+                    Element::text("Id", rec.id.clone()),
+                    // Required in a summary: empty when the config has none.
+                    Element::text("Description", rec.description.clone().unwrap_or_default()),
+                    Element::text("Name", rec.name.clone()),
+                    Element::text("SigningProtocol", "sigv4"),
+                    Element::text("SigningBehavior", rec.signing_behavior.as_str()),
+                    Element::text("OriginAccessControlOriginType", rec.origin_type.as_str()),
+                ],
+            )
+        })
+        .collect();
+    list(
+        "OriginAccessControlList",
+        summaries,
+        next,
+        max,
+        marker,
+        true,
     )
 }
 

@@ -24,6 +24,11 @@ pub(crate) fn new_distribution_id() -> String {
     format!("E{}", random_chars(13, UPPER))
 }
 
+/// A new origin access control ID, like `E1F83G8C2ARO7P`.
+pub(crate) fn new_origin_access_control_id() -> String {
+    format!("E{}", random_chars(13, UPPER))
+}
+
 /// A new key group ID: a version-4 UUID in lower case.
 pub(crate) fn new_key_group_id() -> String {
     let hex = random_chars(32, b"0123456789abcdef");

@@ -45,6 +45,7 @@ mod ids;
 mod model;
 mod ops;
 mod origin;
+mod origin_domain;
 mod persist;
 mod shared;
 mod xml;

@@ -1,5 +1,6 @@
-//! The control plane's data model: public keys, key groups, distributions and their tags, as
-//! they are stored and saved, with the read-only queries the control plane and the edge share.
+//! The control plane's data model: public keys, key groups, origin access controls,
+//! distributions and their tags, as they are stored and saved, with the read-only queries the
+//! control plane and the edge share.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,9 @@ pub(crate) struct Store {
     /// Distributions, in creation order.
     #[serde(default)]
     pub(crate) distributions: Vec<DistributionRec>,
+    /// Origin access controls, in creation order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) origin_access_controls: Vec<OriginAccessControlRec>,
 }
 
 /// A saved public key.
@@ -53,6 +57,95 @@ pub(crate) struct KeyGroupRec {
     pub(crate) items: Vec<String>,
     /// The `Comment`, absent when the request had none.
     pub(crate) comment: Option<String>,
+}
+
+/// A saved origin access control.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OriginAccessControlRec {
+    /// The ID, like `E2QWRUHAPOMQZL`.
+    pub(crate) id: String,
+    /// The current ETag.
+    pub(crate) etag: String,
+    /// The `Name` (unique in the account).
+    pub(crate) name: String,
+    /// The `Description`, absent when the request had none.
+    pub(crate) description: Option<String>,
+    /// `SigningBehavior`: which origin requests are signed.
+    pub(crate) signing_behavior: SigningBehavior,
+    /// `OriginAccessControlOriginType`: the kind of origin it is for.
+    pub(crate) origin_type: OacOriginType,
+}
+
+/// An OAC's `SigningBehavior` (its `SigningProtocol` is always `sigv4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SigningBehavior {
+    /// `never`: origin requests are not signed.
+    Never,
+    /// `always`: every origin request is signed (a viewer's `Authorization` is replaced).
+    Always,
+    /// `no-override`: signed unless the viewer sent an `Authorization` header, which is passed on.
+    NoOverride,
+}
+
+impl SigningBehavior {
+    /// The API's spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SigningBehavior::Never => "never",
+            SigningBehavior::Always => "always",
+            SigningBehavior::NoOverride => "no-override",
+        }
+    }
+
+    /// Parses the API's spelling.
+    pub(crate) fn parse(text: &str) -> Option<SigningBehavior> {
+        [
+            SigningBehavior::Never,
+            SigningBehavior::Always,
+            SigningBehavior::NoOverride,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == text)
+    }
+}
+
+/// An OAC's `OriginAccessControlOriginType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OacOriginType {
+    /// An S3 bucket.
+    S3,
+    /// An AWS Elemental MediaStore container.
+    Mediastore,
+    /// An AWS Elemental MediaPackage v2 endpoint.
+    Mediapackagev2,
+    /// A Lambda function URL.
+    Lambda,
+}
+
+impl OacOriginType {
+    /// The API's spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OacOriginType::S3 => "s3",
+            OacOriginType::Mediastore => "mediastore",
+            OacOriginType::Mediapackagev2 => "mediapackagev2",
+            OacOriginType::Lambda => "lambda",
+        }
+    }
+
+    /// Parses the API's spelling.
+    pub(crate) fn parse(text: &str) -> Option<OacOriginType> {
+        [
+            OacOriginType::S3,
+            OacOriginType::Mediastore,
+            OacOriginType::Mediapackagev2,
+            OacOriginType::Lambda,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == text)
+    }
 }
 
 /// A saved distribution; `config` is the normalised `DistributionConfig` as sent.
@@ -95,6 +188,18 @@ impl DistributionRec {
         behaviours(&self.config)
     }
 
+    /// The origins of the config (`Origins/Items/Origin`).
+    pub(crate) fn origins(&self) -> &[Element] {
+        origins(&self.config)
+    }
+
+    /// Whether any origin uses the origin access control `oac_id`.
+    pub(crate) fn uses_origin_access_control(&self, oac_id: &str) -> bool {
+        self.origins()
+            .iter()
+            .any(|o| o.child_text("OriginAccessControlId").map(str::trim) == Some(oac_id))
+    }
+
     /// The key group IDs trusted anywhere in the distribution, without repeats, in order.
     pub(crate) fn key_group_ids(&self) -> Vec<String> {
         let mut seen = Vec::new();
@@ -107,6 +212,14 @@ impl DistributionRec {
         }
         seen
     }
+}
+
+/// The origins of a `DistributionConfig` (`Origins/Items/Origin`).
+pub(crate) fn origins(config: &Element) -> &[Element] {
+    config
+        .path(&["Origins", "Items"])
+        .map(|i| i.children.as_slice())
+        .unwrap_or_default()
 }
 
 /// The default behaviour then the ordered cache behaviours of a `DistributionConfig`.

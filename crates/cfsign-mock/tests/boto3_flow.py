@@ -235,6 +235,59 @@ r = cf.update_distribution(Id=tagged["Id"], IfMatch=tagged_etag, DistributionCon
 cf.delete_distribution(Id=tagged["Id"], IfMatch=r["ETag"])
 expect_error("NoSuchResource", 404, cf.list_tags_for_resource, Resource=arn)
 
+# Origin access controls, and a distribution whose S3 origin uses one.
+oac_cfg = {
+    "Name": "boto-oac", "Description": "media bucket", "SigningProtocol": "sigv4",
+    "SigningBehavior": "always", "OriginAccessControlOriginType": "s3",
+}
+r = cf.create_origin_access_control(OriginAccessControlConfig=oac_cfg)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+oac_id = r["OriginAccessControl"]["Id"]
+oac_etag = r["ETag"]
+assert r["Location"].endswith(f"/2020-05-31/origin-access-control/{oac_id}"), r["Location"]
+assert r["OriginAccessControl"]["OriginAccessControlConfig"] == oac_cfg, r
+r = cf.get_origin_access_control(Id=oac_id)
+assert r["ETag"] == oac_etag and r["OriginAccessControl"]["OriginAccessControlConfig"]["Name"] == "boto-oac"
+r = cf.get_origin_access_control_config(Id=oac_id)
+assert r["ETag"] == oac_etag and r["OriginAccessControlConfig"] == oac_cfg
+expect_error("OriginAccessControlAlreadyExists", 409, cf.create_origin_access_control, OriginAccessControlConfig=oac_cfg)
+expect_error("NoSuchOriginAccessControl", 404, cf.get_origin_access_control, Id="ENOSUCH0000000")
+expect_error(
+    "InvalidArgument", 400, cf.create_origin_access_control,
+    OriginAccessControlConfig={**oac_cfg, "Name": "other", "SigningBehavior": "sometimes"},
+)
+no_desc = {k: v for k, v in oac_cfg.items() if k != "Description"}
+r = cf.update_origin_access_control(
+    Id=oac_id, IfMatch=oac_etag, OriginAccessControlConfig={**no_desc, "SigningBehavior": "no-override"}
+)
+assert r["ETag"] != oac_etag
+assert r["OriginAccessControl"]["OriginAccessControlConfig"]["SigningBehavior"] == "no-override"
+expect_error(
+    "PreconditionFailed", 412, cf.update_origin_access_control, Id=oac_id, IfMatch=oac_etag,
+    OriginAccessControlConfig=oac_cfg,
+)
+oac_etag = r["ETag"]
+r = cf.list_origin_access_controls()
+summaries = r["OriginAccessControlList"]["Items"]
+assert [o["Id"] for o in summaries] == [oac_id] and summaries[0]["Description"] == "", summaries
+assert r["OriginAccessControlList"]["IsTruncated"] is False
+s3_config = dist_config(True, [group_id], "boto-s3")
+s3_config["Origins"]["Items"][0].update(
+    {"DomainName": "media.s3.eu-west-1.amazonaws.com", "OriginAccessControlId": oac_id}
+)
+bad = dist_config(True, [group_id], "boto-s3-bad")
+bad["Origins"]["Items"][0]["OriginAccessControlId"] = "ENOSUCH0000000"
+expect_error("InvalidOriginAccessControl", 400, cf.create_distribution, DistributionConfig=bad)
+r = cf.create_distribution(DistributionConfig=s3_config)
+s3_dist = r["Distribution"]
+assert s3_dist["DistributionConfig"]["Origins"]["Items"][0]["OriginAccessControlId"] == oac_id
+expect_error("OriginAccessControlInUse", 409, cf.delete_origin_access_control, Id=oac_id, IfMatch=oac_etag)
+r = cf.update_distribution(Id=s3_dist["Id"], IfMatch=r["ETag"], DistributionConfig={**s3_config, "Enabled": False})
+cf.delete_distribution(Id=s3_dist["Id"], IfMatch=r["ETag"])
+r = cf.delete_origin_access_control(Id=oac_id, IfMatch=oac_etag)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+assert cf.list_origin_access_controls()["OriginAccessControlList"]["Quantity"] == 0
+
 # Clean up: groups, then keys.
 assert cf.delete_key_group(Id=group_id, IfMatch=group_etag)["ResponseMetadata"]["HTTPStatusCode"] == 204
 assert cf.list_key_groups()["KeyGroupList"]["Quantity"] == 0

@@ -53,6 +53,7 @@ impl Store {
             .unwrap_or_default()
         {
             required_text(origin, "DomainName")?;
+            self.check_origin_access(origin)?;
         }
         if config.child("DefaultCacheBehavior").is_none() {
             return Err(ApiError::invalid_argument(

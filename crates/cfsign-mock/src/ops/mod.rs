@@ -7,5 +7,6 @@ pub(crate) mod distributions;
 pub(crate) mod fields;
 pub(crate) mod if_match;
 pub(crate) mod key_groups;
+pub(crate) mod origin_access_controls;
 pub(crate) mod public_keys;
 pub(crate) mod tagging;

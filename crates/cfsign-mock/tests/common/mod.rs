@@ -195,3 +195,47 @@ pub fn distribution_config(
         tkg(private_groups)
     )
 }
+
+/// An `OriginAccessControlConfig` (`behavior`: always, never or no-override; `origin_type`: s3…).
+pub fn oac_config(name: &str, behavior: &str, origin_type: &str) -> String {
+    format!(
+        "<OriginAccessControlConfig xmlns=\"{NS}\"><Name>{name}</Name><Description>for {name}</Description><SigningProtocol>sigv4</SigningProtocol><SigningBehavior>{behavior}</SigningBehavior><OriginAccessControlOriginType>{origin_type}</OriginAccessControlOriginType></OriginAccessControlConfig>"
+    )
+}
+
+/// One `<Origin>`: an S3 origin (`S3OriginConfig` with an empty OAI) with an optional
+/// `OriginAccessControlId`, or, with `custom_port`, a custom origin on that HTTP port.
+pub fn origin_xml(
+    domain: &str,
+    origin_path: &str,
+    oac_id: Option<&str>,
+    custom_port: Option<u16>,
+) -> String {
+    let kind = match custom_port {
+        Some(port) => format!(
+            "<CustomOriginConfig><HTTPPort>{port}</HTTPPort><HTTPSPort>443</HTTPSPort><OriginProtocolPolicy>http-only</OriginProtocolPolicy><OriginReadTimeout>2</OriginReadTimeout></CustomOriginConfig><ConnectionTimeout>2</ConnectionTimeout>"
+        ),
+        None => "<S3OriginConfig><OriginAccessIdentity></OriginAccessIdentity></S3OriginConfig>"
+            .to_owned(),
+    };
+    let oac = oac_id
+        .map(|id| format!("<OriginAccessControlId>{id}</OriginAccessControlId>"))
+        .unwrap_or_default();
+    format!(
+        "<Origin><Id>o1</Id><DomainName>{domain}</DomainName><OriginPath>{origin_path}</OriginPath>{kind}{oac}</Origin>"
+    )
+}
+
+/// A distribution config with one origin (`origin`, from [`origin_xml`]) whose default behaviour
+/// is public and whose `/private/*` behaviour trusts `private_groups`.
+pub fn distribution_with_origin(caller_ref: &str, origin: &str, private_groups: &[&str]) -> String {
+    format!(
+        "<DistributionConfig xmlns=\"{NS}\"><CallerReference>{caller_ref}</CallerReference>\
+<Origins><Quantity>1</Quantity><Items>{origin}</Items></Origins>\
+<DefaultCacheBehavior><TargetOriginId>o1</TargetOriginId>{}<ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy></DefaultCacheBehavior>\
+<CacheBehaviors><Quantity>1</Quantity><Items><CacheBehavior><PathPattern>/private/*</PathPattern><TargetOriginId>o1</TargetOriginId>{}<ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy></CacheBehavior></Items></CacheBehaviors>\
+<Comment>test</Comment><Enabled>true</Enabled></DistributionConfig>",
+        tkg(&[]),
+        tkg(private_groups)
+    )
+}

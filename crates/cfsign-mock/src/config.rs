@@ -4,8 +4,12 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::sigv4::Credentials;
+use crate::upstream::{HttpTarget, S3Endpoint};
 
 /// The port the `cfsign-mock` binary listens on by default (as LocalStack uses 4566).
 pub const DEFAULT_PORT: u16 = 4580;
@@ -25,6 +29,8 @@ pub struct MockConfig {
     pub(crate) default_distribution: Option<String>,
     pub(crate) grant_cache: bool,
     pub(crate) strict: bool,
+    pub(crate) s3_endpoint: Option<HttpTarget>,
+    pub(crate) s3_credentials: Option<Credentials>,
 }
 
 impl Default for MockConfig {
@@ -41,6 +47,8 @@ impl Default for MockConfig {
             default_distribution: None,
             grant_cache: true,
             strict: false,
+            s3_endpoint: None,
+            s3_credentials: None,
         }
     }
 }
@@ -56,6 +64,27 @@ struct ConfigFile {
     origins: BTreeMap<String, PathBuf>,
     /// Distribution ID or domain name to serve for unknown hosts.
     default_distribution: Option<String>,
+    /// The S3-compatible endpoint and the credentials for origin access control.
+    s3: Option<S3File>,
+}
+
+/// The `[s3]` table of the config file.
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3File {
+    endpoint: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3File")
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MockConfig {
@@ -146,9 +175,38 @@ impl MockConfig {
         self
     }
 
-    /// Reads a TOML file with the keys `origin = "DIR"`, `default_distribution = "ID"` and a table
-    /// `[origins]` mapping origin domain names to directories; relative paths are resolved
-    /// against the file's directory. Values in the file override earlier settings.
+    /// Reads S3 origins (distribution origins whose `DomainName` is a bucket's REST endpoint, like
+    /// `media.s3.eu-west-1.amazonaws.com`) path-style from this S3-compatible endpoint, like
+    /// `http://127.0.0.1:9000` (moto, MinIO, LocalStack). Only plain HTTP is spoken.
+    pub fn with_s3_endpoint(mut self, url: &str) -> Result<MockConfig, Error> {
+        let target = HttpTarget::parse_url(url.trim()).map_err(|detail| Error::S3Endpoint {
+            url: url.to_owned(),
+            detail,
+        })?;
+        self.s3_endpoint = Some(target);
+        Ok(self)
+    }
+
+    /// The credentials that sign origin requests to S3 origins whose origin access control says
+    /// `always` or `no-override` (CloudFront signs as its service principal; the mock signs with
+    /// these, so the S3 stand-in can check them).
+    pub fn with_s3_credentials(mut self, credentials: Credentials) -> MockConfig {
+        self.s3_credentials = Some(credentials);
+        self
+    }
+
+    /// The S3 endpoint with its credentials, when an endpoint is configured.
+    pub(crate) fn s3(&self) -> Option<S3Endpoint> {
+        self.s3_endpoint.clone().map(|target| S3Endpoint {
+            target,
+            credentials: self.s3_credentials.clone(),
+        })
+    }
+
+    /// Reads a TOML file with the keys `origin = "DIR"`, `default_distribution = "ID"`, a table
+    /// `[origins]` mapping origin domain names to directories, and a table `[s3]` with
+    /// `endpoint`, `access_key_id`, `secret_access_key` and `session_token`; relative paths are
+    /// resolved against the file's directory. Values in the file override earlier settings.
     pub fn with_config_file(mut self, path: &Path) -> Result<MockConfig, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             action: "read the config file",
@@ -169,6 +227,29 @@ impl MockConfig {
         }
         if let Some(d) = file.default_distribution {
             self.default_distribution = Some(d);
+        }
+        if let Some(s3) = file.s3 {
+            if let Some(url) = &s3.endpoint {
+                self = self.with_s3_endpoint(url).map_err(|e| Error::Config {
+                    path: path.to_owned(),
+                    detail: format!("[s3] endpoint: {e}"),
+                })?;
+            }
+            match (s3.access_key_id, s3.secret_access_key) {
+                (Some(id), Some(secret)) => {
+                    let secret = Zeroizing::new(secret);
+                    self.s3_credentials =
+                        Some(Credentials::new(id, secret.as_str(), s3.session_token));
+                }
+                (None, None) => {}
+                _ => {
+                    return Err(Error::Config {
+                        path: path.to_owned(),
+                        detail: "[s3] needs both access_key_id and secret_access_key (or neither)"
+                            .to_owned(),
+                    });
+                }
+            }
         }
         Ok(self)
     }

@@ -43,6 +43,14 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// The S3 endpoint URL is not one the mock can use.
+    #[error("the S3 endpoint `{url}` cannot be used: {detail}")]
+    S3Endpoint {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The demo could not be seeded.
     #[error("cannot seed the demo: {0}")]
     Demo(String),

@@ -48,6 +48,8 @@ mod origin;
 mod origin_domain;
 mod persist;
 mod shared;
+mod sigv4;
+mod upstream;
 mod xml;
 
 use std::net::SocketAddr;
@@ -62,6 +64,7 @@ pub use crate::config::{DEFAULT_PORT, MockConfig};
 pub use crate::demo::Demo;
 pub use crate::error::Error;
 use crate::shared::Shared;
+pub use crate::sigv4::Credentials;
 
 /// A running mock. Dropping it stops the server; [`RunningMock::shutdown`] also waits for it.
 #[derive(Debug)]

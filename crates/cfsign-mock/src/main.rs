@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cfsign::UnixTime;
-use cfsign_mock::{Clock, DEFAULT_PORT, MockConfig};
+use cfsign_mock::{Clock, Credentials, DEFAULT_PORT, MockConfig};
 use clap::Parser;
 
 /// A local, faithful Amazon CloudFront: public keys, key groups and distributions under
@@ -29,9 +29,16 @@ struct Args {
     /// Directory served as the origin of every distribution without one of its own.
     #[arg(long, value_name = "DIR")]
     origin: Option<PathBuf>,
-    /// TOML file: `origin = "DIR"`, `default_distribution = "ID"`, `[origins]` origin domain name = "DIR".
+    /// TOML file: `origin = "DIR"`, `default_distribution = "ID"`, `[origins]` origin domain name = "DIR",
+    /// `[s3]` endpoint, access_key_id, secret_access_key, session_token.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// S3-compatible endpoint (moto, MinIO, LocalStack) that S3 origins
+    /// (`<bucket>.s3.<region>.amazonaws.com`) are read from, path-style, like http://127.0.0.1:9000.
+    /// Origin requests for origin access control are signed (SigV4) with AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, or the config file's [s3] credentials.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL_S3")]
+    s3_endpoint: Option<String>,
     /// Save control-plane state here (atomically) and load it at start.
     #[arg(long, value_name = "PATH")]
     state_file: Option<PathBuf>,
@@ -85,8 +92,18 @@ fn run(args: Args) -> anyhow::Result<()> {
         .with_port(args.port)
         .with_host(args.host)
         .with_strict(args.strict);
+    if let (Ok(id), Ok(secret)) = (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY").map(zeroize::Zeroizing::new),
+    ) {
+        let token = std::env::var("AWS_SESSION_TOKEN").ok();
+        config = config.with_s3_credentials(Credentials::new(id, secret.as_str(), token));
+    }
     if let Some(path) = &args.config {
         config = config.with_config_file(path)?;
+    }
+    if let Some(url) = args.s3_endpoint.as_deref().filter(|u| !u.is_empty()) {
+        config = config.with_s3_endpoint(url)?;
     }
     if let Some(dir) = args.origin {
         anyhow::ensure!(

@@ -35,7 +35,7 @@ impl Shared {
             Some(path) => persist::load(path)?,
             None => Store::default(),
         };
-        let origins = Origins::new(config.origin.clone(), config.origins.clone());
+        let origins = Origins::new(config.origin.clone(), config.origins.clone(), config.s3());
         let edge = EdgeView::build(&store, &origins);
         Ok(Shared {
             store: Mutex::new(store),

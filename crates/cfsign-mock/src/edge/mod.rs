@@ -1,8 +1,12 @@
 //! The edge: serves a request routed to a distribution. It picks the cache behaviour, enforces
-//! trusted key groups with [`cfsign::verify`], and serves the object from the origin.
+//! trusted key groups with [`cfsign::verify`] (always before any origin is asked), and serves the
+//! object from the origin: a directory, S3 or a custom origin.
 
+mod cf_headers;
+mod forwarding;
 mod grants;
 mod object;
+mod proxy;
 mod view;
 
 use std::net::IpAddr;
@@ -14,8 +18,10 @@ use axum::response::Response;
 use cfsign::{Decision, Request};
 
 use crate::clock::Clock;
+use crate::edge::cf_headers::{add_edge_headers, new_request_id, via};
 use crate::edge::object::object_response;
-use crate::origin::Fetched;
+use crate::edge::proxy::OriginRequest;
+use crate::origin::{Fetched, OriginSource};
 
 pub(crate) use crate::edge::view::{EdgeDist, EdgeView};
 
@@ -40,8 +46,24 @@ pub(crate) struct EdgeRequest<'a> {
     pub(crate) client_ip: IpAddr,
 }
 
-/// Serves one edge request, checking signatures at `clock`'s time.
+/// Serves one edge request, checking signatures at `clock`'s time; every answer carries
+/// CloudFront's `Via`, `X-Amz-Cf-Id`, `X-Amz-Cf-Pop` and `X-Cache`.
 pub(crate) async fn serve(clock: Clock, options: EdgeOptions, req: EdgeRequest<'_>) -> Response {
+    let cf_id = new_request_id();
+    let via = via();
+    let mut response = serve_inner(clock, options, req, &via, &cf_id).await;
+    let status = response.status();
+    add_edge_headers(response.headers_mut(), status, &via, &cf_id);
+    response
+}
+
+async fn serve_inner(
+    clock: Clock,
+    options: EdgeOptions,
+    req: EdgeRequest<'_>,
+    via: &str,
+    cf_id: &str,
+) -> Response {
     let dist = &req.dist;
     if !dist.enabled {
         return simple_error(
@@ -99,21 +121,43 @@ pub(crate) async fn serve(clock: Clock, options: EdgeOptions, req: EdgeRequest<'
             }
         }
     }
-    let Some((origin, origin_path)) = &behaviour.origin else {
-        return simple_error(
-            StatusCode::BAD_GATEWAY,
-            "OriginUnreachable",
-            "CloudFront wasn't able to connect to the origin: no directory is configured for this origin (start cfsign-mock with --origin DIR or map the origin's domain name in --config).",
-        );
-    };
-    let decoded = percent_decode(req.path);
-    let object_path = if decoded == "/" && !dist.default_root_object.is_empty() {
+    let (origin, origin_path) = &behaviour.origin;
+    let root = req.path == "/" && !dist.default_root_object.is_empty();
+    let decoded = if root {
         format!("/{}", dist.default_root_object)
     } else {
-        decoded
+        percent_decode(req.path)
     };
+    let origin_request = OriginRequest {
+        method: req.method,
+        headers: req.headers,
+        query: req.url.split_once('?').map(|(_, q)| q),
+        client_ip: req.client_ip,
+        via,
+        cf_id,
+        forwarding: &behaviour.forwarding,
+    };
+    let local = match origin {
+        OriginSource::Unavailable(why) => {
+            return simple_error(StatusCode::BAD_GATEWAY, "OriginUnreachable", why);
+        }
+        OriginSource::S3(s3) => {
+            return proxy::fetch_s3(s3, &format!("{origin_path}{decoded}"), &origin_request).await;
+        }
+        OriginSource::Http(http) => {
+            // A custom origin gets the path as the viewer sent it, under the origin path.
+            let path = if root {
+                format!("{origin_path}/{}", dist.default_root_object)
+            } else {
+                format!("{origin_path}{}", req.path)
+            };
+            return proxy::fetch_http(http, &path, &origin_request).await;
+        }
+        OriginSource::Local(local) => local,
+    };
+    let object_path = decoded;
     let key = format!("{origin_path}{object_path}");
-    let body = match origin.fetch(&key).await {
+    let body = match local.fetch(&key).await {
         Fetched::Found(b) => b,
         Fetched::NotFound => {
             return xml_response(

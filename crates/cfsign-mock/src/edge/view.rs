@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use cfsign::{KeyPairId, PublicKey, TrustedKeys};
 
+use crate::edge::forwarding::Forwarding;
 use crate::edge::grants::GrantCache;
-use crate::model::{Store, behaviours, trusted_key_groups};
+use crate::model::{Store, behaviours, origins as config_origins, trusted_key_groups};
 use crate::origin::{OriginSource, Origins};
 
 /// What the edge knows, rebuilt after every control-plane change so requests never parse PEM.
@@ -34,8 +35,10 @@ pub(crate) struct EdgeDist {
 pub(super) struct EdgeBehaviour {
     /// The `PathPattern`; `None` for the default behaviour.
     pattern: Option<String>,
-    /// The origin's files and its `OriginPath`; `None` when no directory serves the origin.
-    pub(super) origin: Option<(OriginSource, String)>,
+    /// Where the origin is read from, and its `OriginPath` (without a trailing `/`).
+    pub(super) origin: (OriginSource, String),
+    /// What the behaviour forwards to S3 and custom origins.
+    pub(super) forwarding: Forwarding,
     /// `Some` when the behaviour is restricted (trusted key groups or legacy trusted signers).
     pub(super) trusted: Option<Restricted>,
 }
@@ -59,18 +62,21 @@ impl EdgeView {
         let mut view = EdgeView::default();
         for d in &store.distributions {
             let config = &d.config;
-            let origin_of = |target: &str| -> Option<(OriginSource, String)> {
-                let origin = config
-                    .path(&["Origins", "Items"])?
-                    .children
+            let origin_of = |target: Option<&str>| -> (OriginSource, String) {
+                let Some(origin) = config_origins(config)
                     .iter()
-                    .find(|o| o.child_text("Id") == Some(target))?;
-                let source = origins.resolve(origin.child_text("DomainName")?)?;
+                    .find(|o| target.is_some() && o.child_text("Id") == target)
+                else {
+                    return (
+                        OriginSource::Unavailable("The cache behaviour's origin does not exist."),
+                        String::new(),
+                    );
+                };
                 let origin_path = origin
                     .child_text("OriginPath")
                     .unwrap_or("")
                     .trim_end_matches('/');
-                Some((source, origin_path.to_owned()))
+                (origins.resolve(origin, store), origin_path.to_owned())
             };
             let mut list = Vec::new();
             let mut default = None;
@@ -103,7 +109,8 @@ impl EdgeView {
                 };
                 let behaviour = EdgeBehaviour {
                     pattern: b.child_text("PathPattern").map(str::to_owned),
-                    origin: b.child_text("TargetOriginId").and_then(origin_of),
+                    origin: origin_of(b.child_text("TargetOriginId").map(str::trim)),
+                    forwarding: Forwarding::of(b),
                     trusted,
                 };
                 if b.name == "DefaultCacheBehavior" {

@@ -53,6 +53,12 @@ impl Mock {
         Req(http::Request::new(method, &url).header("Authorization", AUTHORIZATION))
     }
 
+    /// `method path` to the mock as a viewer would send it: no `Authorization`.
+    pub fn viewer_req(&self, method: &str, path: &str) -> Req {
+        let url = format!("http://127.0.0.1:{}{path}", self.port());
+        Req(http::Request::new(method, &url))
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         self.req("GET", path).send()
     }
@@ -238,4 +244,90 @@ pub fn distribution_with_origin(caller_ref: &str, origin: &str, private_groups: 
         tkg(&[]),
         tkg(private_groups)
     )
+}
+
+/// Whether a missing tool must fail the test (`CI=true`) or may skip it; `Err` means skip.
+pub fn require(what: &str, ready: Result<(), String>) -> Result<(), ()> {
+    match ready {
+        Ok(()) => Ok(()),
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true and {what} cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("\n!!! SKIPPING {what}: {why} (with CI=true this fails)\n");
+            Err(())
+        }
+    }
+}
+
+/// Whether `python3` can import `modules` (comma-separated).
+pub fn python_has(modules: &str) -> Result<(), String> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "python3 cannot import {modules}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// `python3 -m moto.server` on a free loopback port (extra environment in `env`), stopped on drop.
+pub fn start_moto(env: &[(&str, &str)]) -> cfsign_tests::proc::Service {
+    let port = cfsign_tests::proc::free_port().unwrap();
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args([
+        "-m",
+        "moto.server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cfsign_tests::proc::Launch::new("moto", cmd)
+        .ready_when_accepting(port)
+        .start()
+        .unwrap()
+}
+
+/// Runs `tests/s3_helper.py` with `args` and `stdin`; panics with its output on failure.
+pub fn s3_helper(args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3_helper.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "s3_helper.py {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }

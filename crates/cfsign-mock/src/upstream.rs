@@ -1,0 +1,225 @@
+//! The edge's HTTP client for S3 and custom origins: one HTTP/1.1 connection per origin request
+//! (hyper's client connection over a tokio socket, no pool), with CloudFront's connection and
+//! read timeouts. The response body is streamed, never buffered.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::sigv4::Credentials;
+
+/// CloudFront's default `ConnectionTimeout`, in seconds.
+pub(crate) const DEFAULT_CONNECTION_TIMEOUT: u64 = 10;
+/// CloudFront's default `OriginReadTimeout`, in seconds.
+pub(crate) const DEFAULT_READ_TIMEOUT: u64 = 30;
+
+/// Where an origin listens: a host name or address and a port, spoken to in plain HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HttpTarget {
+    /// The host name or IP address (IPv6 without brackets).
+    pub(crate) host: String,
+    /// The TCP port.
+    pub(crate) port: u16,
+}
+
+impl HttpTarget {
+    /// The `Host` header value for this target: `host` alone on port 80, else `host:port`.
+    pub(crate) fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == 80 {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    /// Parses an endpoint URL like `http://127.0.0.1:9000` (a trailing `/` allowed; no path, no
+    /// TLS: the mock's origin client speaks plain HTTP).
+    pub(crate) fn parse_url(url: &str) -> Result<HttpTarget, String> {
+        let rest = if let Some(rest) = url.strip_prefix("http://") {
+            rest
+        } else if url.starts_with("https://") {
+            return Err(format!(
+                "`{url}` is an https URL, but cfsign-mock reaches origins over plain HTTP; give the http:// endpoint of the S3-compatible server (moto, MinIO, LocalStack)"
+            ));
+        } else {
+            return Err(format!(
+                "`{url}` is not an endpoint URL; write it like http://127.0.0.1:9000"
+            ));
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+            return Err(format!(
+                "`{url}` must be just scheme, host and port, like http://127.0.0.1:9000 (no path, query or user)"
+            ));
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (host, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("`{url}` has an unclosed `[` in its host"))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return Err(format!("`{url}` has junk after its IPv6 host")),
+            };
+            (host, port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        let port = match port {
+            None => 80,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("`{url}` has an invalid port `{p}`"))?,
+        };
+        if host.is_empty() {
+            return Err(format!("`{url}` has no host"));
+        }
+        Ok(HttpTarget {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// The S3-compatible server that S3 origins are read from, path-style, and the credentials that
+/// sign origin requests for origin access control.
+#[derive(Debug, Clone)]
+pub(crate) struct S3Endpoint {
+    /// Where it listens.
+    pub(crate) target: HttpTarget,
+    /// The credentials CloudFront's service principal would sign with.
+    pub(crate) credentials: Option<Credentials>,
+}
+
+/// An origin's timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    /// `ConnectionTimeout`: how long to wait for the TCP connection.
+    pub(crate) connect: Duration,
+    /// `OriginReadTimeout`: how long to wait for the response head.
+    pub(crate) read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(DEFAULT_CONNECTION_TIMEOUT),
+            read: Duration::from_secs(DEFAULT_READ_TIMEOUT),
+        }
+    }
+}
+
+/// Why an origin request got no response.
+#[derive(Debug)]
+pub(crate) enum UpstreamError {
+    /// The connection was refused or failed, or the origin broke HTTP: CloudFront's 502.
+    Unreachable(String),
+    /// The connection or the response head took longer than the origin's timeout: CloudFront's 504.
+    TimedOut(String),
+}
+
+/// Sends `request` to `target` on a new connection and returns the response with its body still
+/// streaming from the origin.
+pub(crate) async fn send(
+    target: &HttpTarget,
+    request: Request<Body>,
+    timeouts: Timeouts,
+) -> Result<Response<Incoming>, UpstreamError> {
+    let addr = (target.host.as_str(), target.port);
+    let stream = match tokio::time::timeout(timeouts.connect, TcpStream::connect(addr)).await {
+        Err(_) => {
+            return Err(UpstreamError::TimedOut(format!(
+                "no connection to {}:{} within the origin's ConnectionTimeout of {} s",
+                target.host,
+                target.port,
+                timeouts.connect.as_secs()
+            )));
+        }
+        Ok(Err(e)) => {
+            return Err(UpstreamError::Unreachable(format!(
+                "cannot connect to {}:{}: {e}",
+                target.host, target.port
+            )));
+        }
+        Ok(Ok(s)) => s,
+    };
+    let _ = stream.set_nodelay(true);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| UpstreamError::Unreachable(format!("HTTP handshake failed: {e}")))?;
+    // The connection task lives as long as the response body is being read.
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("origin connection ended: {e}");
+        }
+    });
+    match tokio::time::timeout(timeouts.read, sender.send_request(request)).await {
+        Err(_) => Err(UpstreamError::TimedOut(format!(
+            "{}:{} sent no response within the origin's read timeout of {} s",
+            target.host,
+            target.port,
+            timeouts.read.as_secs()
+        ))),
+        Ok(Err(e)) => Err(UpstreamError::Unreachable(format!(
+            "{}:{} did not answer with HTTP: {e}",
+            target.host, target.port
+        ))),
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_urls() {
+        let ok = |url: &str, host: &str, port: u16| {
+            assert_eq!(
+                HttpTarget::parse_url(url),
+                Ok(HttpTarget {
+                    host: host.to_owned(),
+                    port
+                }),
+                "{url}"
+            );
+        };
+        ok("http://127.0.0.1:9000", "127.0.0.1", 9000);
+        ok("http://localhost:4566/", "localhost", 4566);
+        ok("http://minio", "minio", 80);
+        ok("http://[::1]:9000", "::1", 9000);
+        for bad in [
+            "https://s3.amazonaws.com",
+            "127.0.0.1:9000",
+            "http://",
+            "http://h:0",
+            "http://h:99999",
+            "http://h:9000/bucket",
+            "http://u@h:9000",
+            "http://[::1",
+        ] {
+            let e = HttpTarget::parse_url(bad).unwrap_err();
+            assert!(e.contains(bad), "{bad}: {e}");
+        }
+        let t = HttpTarget::parse_url("http://[::1]:9000").unwrap();
+        assert_eq!(t.host_header(), "[::1]:9000");
+        assert_eq!(
+            HttpTarget::parse_url("http://h").unwrap().host_header(),
+            "h"
+        );
+    }
+}

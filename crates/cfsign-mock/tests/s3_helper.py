@@ -1,6 +1,9 @@
 """boto3 and botocore beside cfsign-mock's S3-origin tests (tests/s3_origin.rs).
 
-  s3_helper.py seed ENDPOINT BUCKET REGION KEY=FILE...   create the bucket in moto, upload with boto3
+  s3_helper.py seed ENDPOINT BUCKET REGION KEY=FILE...   create the bucket in moto, upload with boto3;
+      moto started with INITIAL_NO_AUTH_ACTION_COUNT=3 checks every later request's SigV4: seed
+      first creates an IAM user with an access key (the 3 free actions), uses it, and prints it
+      as {"access_key", "secret_key"}
   s3_helper.py resign < request.json                    recompute a SigV4 signature with botocore
 
 `resign` reads {"method", "url", "headers": [[name, value]...], "access_key", "secret_key",
@@ -20,12 +23,25 @@ from botocore.credentials import Credentials
 
 
 def seed(endpoint, bucket, region, pairs):
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+    iam.create_user(UserName="cloudfront")
+    iam.put_user_policy(
+        UserName="cloudfront",
+        PolicyName="s3",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )
+    access = iam.create_access_key(UserName="cloudfront")["AccessKey"]
     s3 = boto3.client(
         "s3",
         endpoint_url=endpoint,
         region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=access["AccessKeyId"],
+        aws_secret_access_key=access["SecretAccessKey"],
     )
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
@@ -34,7 +50,7 @@ def seed(endpoint, bucket, region, pairs):
     for pair in pairs:
         key, path = pair.split("=", 1)
         s3.upload_file(path, bucket, key)
-    print(f"seeded {len(pairs)} object(s) into {bucket}")
+    print(json.dumps({"access_key": access["AccessKeyId"], "secret_key": access["SecretAccessKey"]}))
 
 
 def resign(d):

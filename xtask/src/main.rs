@@ -7,6 +7,7 @@ mod e2e;
 mod fuzz;
 mod harness;
 mod report;
+mod s3;
 mod signals;
 mod stack;
 
@@ -23,13 +24,15 @@ Tasks:
   e2e     build the binaries and run the whole system end to end (mock CloudFront, provisioning,
           signing server, CLI) with an independent verify-signature harness (openssl, botocore)
   demo    start a local CloudFront with private media, provision it, start the signing server,
-          print a signed link and the same link unsigned; runs until Ctrl-C
+          print a signed link and the same link unsigned; runs until Ctrl-C (--s3: the media
+          in moto's S3 behind an origin access control instead of the sample directory)
   bench   run the benchmarks and refresh the anchors section of docs/benchmarks.md
   fuzz    run every fuzz target of fuzz/ for a bounded time (needs cargo-fuzz; stable toolchain
           with RUSTC_BOOTSTRAP=1), growing the corpus in fuzz/corpus/
 
 Options:
   --release     build the binaries with the release profile (e2e, demo, ci)
+  --s3          demo: serve the media from an S3 bucket in moto (needs python3, boto3, moto[server])
   --keep        keep the e2e work directory (logs, keys, config) even when everything passes
   --anchors-only  bench: measure only the anchors (openssl speed, botocore loop), not the crates
   --minutes N   fuzz: minutes per target (default 1); ci fuzzes each target for
@@ -64,6 +67,8 @@ pub(crate) struct Options {
     pub(crate) fuzz_seconds: Option<u64>,
     /// `fuzz`: only this target.
     pub(crate) fuzz_target: Option<&'static str>,
+    /// `demo`: the media in moto's S3 behind an origin access control.
+    pub(crate) s3: bool,
 }
 
 fn main() -> ExitCode {
@@ -93,6 +98,7 @@ fn main() -> ExitCode {
             }
             "--release" => options.release = true,
             "--keep" => options.keep = true,
+            "--s3" => options.s3 = true,
             "--anchors-only" => options.anchors_only = true,
             "-h" | "--help" | "help" => {
                 print!("{HELP}");
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
     let outcome = match task.as_deref() {
         Some("ci") => ci::run(options),
         Some("e2e") => e2e::run(options),
+        Some("demo") if options.s3 => s3::demo(options),
         Some("demo") => demo::run(options),
         Some("bench") => bench::run(options),
         Some("fuzz") => fuzz::run(options.fuzz_seconds.unwrap_or(60), options.fuzz_target),

@@ -30,6 +30,14 @@
 //! [`MockConfig::with_default_distribution`]. The resource a signature covers is always the URL
 //! exactly as the client sent it.
 //!
+//! # Origins
+//!
+//! The edge serves each origin from a directory ([`MockConfig::with_origin`],
+//! [`MockConfig::with_origin_for`]), from an S3 bucket in an S3-compatible server when the origin's
+//! `DomainName` is a bucket endpoint ([`MockConfig::with_s3_endpoint`]; requests signed with SigV4
+//! for origin access control, with [`MockConfig::with_s3_credentials`]), or from an HTTP app server
+//! for an `http-only` custom origin. Signatures are checked before any origin is asked.
+//!
 //! # Authentication
 //!
 //! The mock accepts any SigV4 `Authorization` header (or none) and checks no signature.

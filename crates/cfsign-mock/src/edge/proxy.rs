@@ -78,6 +78,7 @@ pub(crate) async fn fetch_s3(src: &S3Source, key: &str, req: &OriginRequest<'_>)
                 && *name != header::HOST
                 && *name != header::AUTHORIZATION
                 && *name != header::COOKIE
+                && *name != header::CONTENT_LENGTH
                 && !name.as_str().starts_with("x-amz-"));
         if forwarded && !hop_by_hop(name) {
             headers.push((name.clone(), value.clone()));

@@ -80,3 +80,63 @@ fn bad_flags_fail_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a directory"));
 }
+
+#[test]
+fn s3_endpoint_from_the_flag_the_environment_or_the_config_file() {
+    // An https endpoint is refused with what to do, whichever way it comes.
+    let out = Command::new(env!("CARGO_BIN_EXE_cfsign-mock"))
+        .args(["--port", "0"])
+        .env("AWS_ENDPOINT_URL_S3", "https://s3.amazonaws.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`https://s3.amazonaws.com`") && stderr.contains("plain HTTP"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mock.toml");
+    std::fs::write(
+        &config,
+        "[s3]\nendpoint = \"http://127.0.0.1:9/x\"\naccess_key_id = \"a\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cfsign-mock"))
+        .args(["--port", "0", "--config"])
+        .arg(&config)
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[s3] endpoint"), "{stderr}");
+    // A good endpoint with nothing behind it: the S3 origin answers CloudFront's 502.
+    let port = cfsign_tests::proc::free_port().unwrap();
+    let p = {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cfsign-mock"));
+        cmd.args([
+            "--port",
+            "0",
+            "--s3-endpoint",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+        Launch::new("cfsign-mock", cmd).start().unwrap()
+    };
+    let body = format!(
+        "<DistributionConfig xmlns=\"{}\"><CallerReference>s3</CallerReference><Origins><Quantity>1</Quantity><Items>{}</Items></Origins><DefaultCacheBehavior><TargetOriginId>o1</TargetOriginId><ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy></DefaultCacheBehavior><Comment>s3</Comment><Enabled>true</Enabled></DistributionConfig>",
+        common::NS,
+        common::origin_xml("media.s3.eu-west-1.amazonaws.com", "", None, None)
+    );
+    let resp = http::Request::new("POST", &format!("{}/2020-05-31/distribution", p.url()))
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status, 201, "{}", resp.text());
+    let domain = resp.xml("DomainName").unwrap();
+    let (status, body) = get(&p, "/a.txt", Some(&domain));
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("<H1>502 ERROR</H1>"), "{body}");
+}

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -438,9 +438,6 @@ pub(crate) fn demo(options: Options) -> Result<()> {
     let signed = s3.sign(&image)?;
     let signed_status = http::get(&signed).send()?.status;
     let unsigned = http::get(&image).send()?;
-    let until = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() + 3600);
     println!(
         r#"
 ==========================================================================================
@@ -452,7 +449,7 @@ pub(crate) fn demo(options: Options) -> Result<()> {
    origin access control (SigV4, checked by moto); /private/* needs a signature
  Provisioned by cfsign-provision  key {key} — private key (0600): {private_key}
 
- Signed link, valid until {until} (the edge answered {signed_status}):
+ Signed link, valid 1 hour (the edge answered {signed_status}):
    curl -i '{signed}'
  The same link unsigned (the edge answered {unsigned_status}):
    curl -i '{image}'

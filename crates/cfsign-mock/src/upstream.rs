@@ -2,13 +2,17 @@
 //! (hyper's client connection over a tokio socket, no pool), with CloudFront's connection and
 //! read timeouts. The response body is streamed, never buffered.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{Request, Response};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use crate::sigv4::Credentials;
 
@@ -110,7 +114,8 @@ pub(crate) struct S3Endpoint {
 pub(crate) struct Timeouts {
     /// `ConnectionTimeout`: how long to wait for the TCP connection.
     pub(crate) connect: Duration,
-    /// `OriginReadTimeout`: how long to wait for the response head.
+    /// `OriginReadTimeout`: how long to wait for the response head, and then for each next part
+    /// of the body.
     pub(crate) read: Duration,
 }
 
@@ -132,13 +137,56 @@ pub(crate) enum UpstreamError {
     TimedOut(String),
 }
 
+/// A response body streaming from the origin that fails once the origin sends nothing for the
+/// read timeout (CloudFront then cuts the viewer's connection, as here).
+pub(crate) struct IdleTimeout {
+    inner: Incoming,
+    timeout: Duration,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl hyper::body::Body for IdleTimeout {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let deadline = Instant::now() + this.timeout;
+                this.sleep.as_mut().reset(deadline);
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(format!(
+                    "the origin sent nothing for its read timeout of {} s",
+                    this.timeout.as_secs()
+                )
+                .into()))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Sends `request` to `target` on a new connection and returns the response with its body still
-/// streaming from the origin.
+/// streaming from the origin, each part within the read timeout of the one before.
 pub(crate) async fn send(
     target: &HttpTarget,
     request: Request<Body>,
     timeouts: Timeouts,
-) -> Result<Response<Incoming>, UpstreamError> {
+) -> Result<Response<IdleTimeout>, UpstreamError> {
     let addr = (target.host.as_str(), target.port);
     let stream = match tokio::time::timeout(timeouts.connect, TcpStream::connect(addr)).await {
         Err(_) => {
@@ -178,7 +226,11 @@ pub(crate) async fn send(
             "{}:{} did not answer with HTTP: {e}",
             target.host, target.port
         ))),
-        Ok(Ok(r)) => Ok(r),
+        Ok(Ok(r)) => Ok(r.map(|inner| IdleTimeout {
+            inner,
+            timeout: timeouts.read,
+            sleep: Box::pin(tokio::time::sleep(timeouts.read)),
+        })),
     }
 }
 

@@ -21,6 +21,7 @@ const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// - `/app/echo…` answers the request line and headers as text;
 /// - `/app/big` answers 4 MiB (a single `Range` gives 206);
 /// - `/app/stream` sends `first`, then waits for `release` before the rest;
+/// - `/app/stall` sends the head and `first`, then nothing for 10 s;
 /// - `/app/slow` answers nothing for 10 s.
 struct App {
     port: u16,
@@ -101,6 +102,11 @@ fn serve(mut stream: TcpStream, released: &std::sync::Mutex<mpsc::Receiver<()>>)
             .unwrap()
             .recv_timeout(Duration::from_secs(20));
         let _ = stream.write_all(b"-last");
+    } else if target == "/app/stall" {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nfirst");
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_secs(10));
     } else if target == "/app/slow" {
         std::thread::sleep(Duration::from_secs(10));
     } else {
@@ -253,4 +259,30 @@ fn unreachable_and_slow_origins() {
         start.elapsed()
     );
     assert_eq!(r.header("x-cache"), Some("Error from cloudfront"));
+
+    // An origin that stalls mid-body for longer than OriginReadTimeout: the viewer's response is
+    // cut (its connection closes before the promised 10 bytes), well before the origin resumes.
+    let start = Instant::now();
+    let mut viewer = TcpStream::connect(("127.0.0.1", m.port())).unwrap();
+    viewer
+        .set_read_timeout(Some(Duration::from_secs(9)))
+        .unwrap();
+    write!(
+        viewer,
+        "GET /stall HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let _ = viewer.read_to_end(&mut got);
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.ends_with("first"),
+        "the body is cut after what the origin sent: {text}"
+    );
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(6),
+        "cut after the 2 s read timeout, not when the origin resumes: {elapsed:?}"
+    );
 }

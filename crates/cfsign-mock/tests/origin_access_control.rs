@@ -175,6 +175,30 @@ fn distributions_use_origin_access_controls() {
         assert_eq!(r.status, 204, "{}", r.text());
     }
 
+    // An origin's timeouts and ports are in CloudFront's ranges.
+    let custom = origin_xml("app.example.com", "", None, Some(8080));
+    for (from, to, code) in [
+        (
+            "<OriginReadTimeout>2<",
+            "<OriginReadTimeout>121<",
+            "InvalidOriginReadTimeout",
+        ),
+        (
+            "<OriginReadTimeout>2<",
+            "<OriginReadTimeout>0<",
+            "InvalidOriginReadTimeout",
+        ),
+        (
+            "<ConnectionTimeout>2<",
+            "<ConnectionTimeout>11<",
+            "InvalidArgument",
+        ),
+        ("<HTTPPort>8080<", "<HTTPPort>70000<", "InvalidArgument"),
+        ("<HTTPPort>8080<", "<HTTPPort>http<", "InvalidArgument"),
+    ] {
+        create("d-1", &custom.replace(from, to)).expect_error(400, code);
+    }
+
     let r = create("d-1", &origin_xml(bucket, "/media", Some(&s3_oac), None));
     assert_eq!(r.status, 201, "{}", r.text());
     let dist = r.xml("Id").unwrap();

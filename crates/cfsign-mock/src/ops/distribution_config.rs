@@ -54,6 +54,7 @@ impl Store {
         {
             required_text(origin, "DomainName")?;
             self.check_origin_access(origin)?;
+            check_origin_numbers(origin)?;
         }
         if config.child("DefaultCacheBehavior").is_none() {
             return Err(ApiError::invalid_argument(
@@ -140,6 +141,59 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// An origin's numbers, in CloudFront's ranges: `ConnectionAttempts` 1–3, `ConnectionTimeout`
+/// 1–10 s, `OriginReadTimeout` 1–120 s (the default quota; CloudFront can raise it to 180),
+/// `OriginKeepaliveTimeout` 1–60 s (the default quota), ports 1–65535.
+fn check_origin_numbers(origin: &Element) -> Result<(), ApiError> {
+    let domain = origin.child_text("DomainName").unwrap_or_default().trim();
+    let check = |path: &[&str], range: std::ops::RangeInclusive<u64>, code: &'static str| {
+        let Some(e) = origin.path(path) else {
+            return Ok(());
+        };
+        match e.text.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(()),
+            _ => Err(ApiError::new(
+                400,
+                code,
+                format!(
+                    "{} of origin `{domain}` is `{}`; it must be a whole number from {} to {}.",
+                    path.join("/"),
+                    e.text.trim(),
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    };
+    check(&["ConnectionAttempts"], 1..=3, "InvalidArgument")?;
+    check(&["ConnectionTimeout"], 1..=10, "InvalidArgument")?;
+    check(
+        &["CustomOriginConfig", "HTTPPort"],
+        1..=65535,
+        "InvalidArgument",
+    )?;
+    check(
+        &["CustomOriginConfig", "HTTPSPort"],
+        1..=65535,
+        "InvalidArgument",
+    )?;
+    check(
+        &["CustomOriginConfig", "OriginReadTimeout"],
+        1..=120,
+        "InvalidOriginReadTimeout",
+    )?;
+    check(
+        &["S3OriginConfig", "OriginReadTimeout"],
+        1..=120,
+        "InvalidOriginReadTimeout",
+    )?;
+    check(
+        &["CustomOriginConfig", "OriginKeepaliveTimeout"],
+        1..=60,
+        "InvalidOriginKeepaliveTimeout",
+    )
 }
 
 /// `<name><Enabled>false</Enabled><Quantity>0</Quantity></name>`, CloudFront's empty list of a

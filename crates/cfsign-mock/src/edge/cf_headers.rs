@@ -10,22 +10,32 @@ use axum::response::Response;
 /// a number, `-C1`; `MCK` is no airport).
 pub(crate) const POP: &str = "MCK1-C1";
 
-/// A new `X-Amz-Cf-Id`: 56 characters of URL-safe base64, as CloudFront's request IDs look.
+/// A new `X-Amz-Cf-Id`: 56 characters of URL-safe base64, as CloudFront's request IDs look
+/// (54 random characters from 324 random bits drawn at once: this runs on every edge request).
 pub(crate) fn new_request_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut id: String = (0..54)
-        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
-        .collect();
+    let mut bits: [u128; 3] = rand::random();
+    let mut id = String::with_capacity(56);
+    for i in 0..54 {
+        let word = &mut bits[i / 18];
+        // Masked to 6 bits: always an index into the 64-character alphabet.
+        id.push(char::from(ALPHABET[(*word & 63) as usize]));
+        *word >>= 6;
+    }
     id.push_str("==");
     id
 }
 
-/// The `Via` value: `1.1 <32 hex digits>.cloudfront.net (CloudFront)`.
-pub(crate) fn via() -> String {
-    format!(
-        "1.1 {:032x}.cloudfront.net (CloudFront)",
-        rand::random::<u128>()
-    )
+/// The `Via` value: `1.1 <32 hex digits>.cloudfront.net (CloudFront)`, the hex naming the
+/// edge server (one per mock process).
+pub(crate) fn via() -> &'static str {
+    static VIA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VIA.get_or_init(|| {
+        format!(
+            "1.1 {:032x}.cloudfront.net (CloudFront)",
+            rand::random::<u128>()
+        )
+    })
 }
 
 /// Adds `Via`, `X-Amz-Cf-Pop`, `X-Amz-Cf-Id` and, when absent, `X-Cache` (`Error from
@@ -105,11 +115,11 @@ mod tests {
             "{via}"
         );
         let mut h = HeaderMap::new();
-        add_edge_headers(&mut h, StatusCode::NOT_FOUND, &via, &id);
+        add_edge_headers(&mut h, StatusCode::NOT_FOUND, via, &id);
         assert_eq!(h["x-cache"], "Error from cloudfront");
         assert_eq!(h["x-amz-cf-pop"], POP);
         let mut h = HeaderMap::new();
-        add_edge_headers(&mut h, StatusCode::PARTIAL_CONTENT, &via, &id);
+        add_edge_headers(&mut h, StatusCode::PARTIAL_CONTENT, via, &id);
         assert_eq!(h["x-cache"], "Miss from cloudfront");
         let page = error_page(StatusCode::GATEWAY_TIMEOUT, "a < b", &id);
         assert_eq!(page.status(), 504);

@@ -51,9 +51,9 @@ pub(crate) struct EdgeRequest<'a> {
 pub(crate) async fn serve(clock: Clock, options: EdgeOptions, req: EdgeRequest<'_>) -> Response {
     let cf_id = new_request_id();
     let via = via();
-    let mut response = serve_inner(clock, options, req, &via, &cf_id).await;
+    let mut response = serve_inner(clock, options, req, via, &cf_id).await;
     let status = response.status();
-    add_edge_headers(response.headers_mut(), status, &via, &cf_id);
+    add_edge_headers(response.headers_mut(), status, via, &cf_id);
     response
 }
 

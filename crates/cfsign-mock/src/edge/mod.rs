@@ -122,11 +122,12 @@ async fn serve_inner(
         }
     }
     let (origin, origin_path) = &behaviour.origin;
-    let root = req.path == "/" && !dist.default_root_object.is_empty();
+    let decoded = percent_decode(req.path);
+    let root = decoded == "/" && !dist.default_root_object.is_empty();
     let decoded = if root {
         format!("/{}", dist.default_root_object)
     } else {
-        percent_decode(req.path)
+        decoded
     };
     let origin_request = OriginRequest {
         method: req.method,

@@ -15,6 +15,7 @@ use crate::edge::{self, EdgeRequest};
 use crate::ids::new_etag;
 use crate::model::{DistributionRec, KeyGroupRec, OriginAccessControlRec, PublicKeyRec, Store};
 use crate::ops::fields::expect_root;
+use crate::ops::response_headers_policies::{PolicyType, PolicyView};
 use crate::ops::tagging;
 use crate::shared::Shared;
 use crate::xml::{self, Element, NS};
@@ -370,6 +371,57 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             }
             _ => not_allowed(),
         },
+        // Response headers policies.
+        ["response-headers-policy"] => match *method {
+            Method::POST => {
+                let body = ctx.xml_body()?;
+                let view = shared.mutate(|s, now| s.create_response_headers_policy(&body, now))?;
+                Ok(created(
+                    &response_headers_policy(&view),
+                    &view.etag,
+                    &ctx.location("response-headers-policy", &view.id),
+                ))
+            }
+            Method::GET => {
+                let (marker, max) = ctx.paging()?;
+                let kind = ctx
+                    .query("Type")
+                    .filter(|t| !t.is_empty())
+                    .map(|t| PolicyType::parse(&t))
+                    .transpose()?;
+                let views = shared.read(|s| s.list_response_headers_policies(kind));
+                Ok(ok(
+                    &response_headers_policy_list(&views, marker.as_deref(), max),
+                    None,
+                ))
+            }
+            _ => not_allowed(),
+        },
+        ["response-headers-policy", id] => match *method {
+            Method::GET => {
+                let view = shared.read(|s| s.get_response_headers_policy(id))?;
+                Ok(ok(&response_headers_policy(&view), Some(&view.etag)))
+            }
+            Method::PUT => {
+                let body = ctx.xml_body()?;
+                let view = shared.mutate(|s, now| {
+                    s.update_response_headers_policy(id, ctx.if_match(), &body, now)
+                })?;
+                Ok(ok(&response_headers_policy(&view), Some(&view.etag)))
+            }
+            Method::DELETE => {
+                shared.mutate(|s, _| s.delete_response_headers_policy(id, ctx.if_match()))?;
+                Ok(no_content())
+            }
+            _ => not_allowed(),
+        },
+        ["response-headers-policy", id, "config"] => match *method {
+            Method::GET => {
+                let view = shared.read(|s| s.get_response_headers_policy(id))?;
+                Ok(ok(&view.config, Some(&view.etag)))
+            }
+            _ => not_allowed(),
+        },
         // Distributions.
         ["distribution"] => match *method {
             Method::POST => {
@@ -474,7 +526,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             404,
             "UnknownOperation",
             format!(
-                "cfsign-mock does not implement {method} {}; it serves public keys, key groups, origin access controls, distributions and their tags.",
+                "cfsign-mock does not implement {method} {}; it serves public keys, key groups, origin access controls, response headers policies, distributions and their tags.",
                 ctx.uri.path()
             ),
         )),
@@ -664,6 +716,43 @@ fn origin_access_control_list(store: &Store, marker: Option<&str>, max: usize) -
         max,
         marker,
         true,
+    )
+}
+
+fn response_headers_policy(view: &PolicyView) -> Element {
+    let mut config = view.config.clone();
+    config.name = "ResponseHeadersPolicyConfig".to_owned();
+    Element::node(
+        "ResponseHeadersPolicy",
+        vec![
+            Element::text("Id", view.id.clone()),
+            Element::text("LastModifiedTime", iso8601(view.last_modified_ms)),
+            config,
+        ],
+    )
+}
+
+fn response_headers_policy_list(views: &[PolicyView], marker: Option<&str>, max: usize) -> Element {
+    let (page, next) = page(views, |v| &v.id, marker, max);
+    let summaries = page
+        .iter()
+        .map(|view| {
+            Element::node(
+                "ResponseHeadersPolicySummary",
+                vec![
+                    Element::text("Type", view.kind.as_str()),
+                    response_headers_policy(view),
+                ],
+            )
+        })
+        .collect();
+    list(
+        "ResponseHeadersPolicyList",
+        summaries,
+        next,
+        max,
+        marker,
+        false,
     )
 }
 

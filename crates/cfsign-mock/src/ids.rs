@@ -31,6 +31,15 @@ pub(crate) fn new_origin_access_control_id() -> String {
 
 /// A new key group ID: a version-4 UUID in lower case.
 pub(crate) fn new_key_group_id() -> String {
+    new_uuid()
+}
+
+/// A new response headers policy ID: a version-4 UUID in lower case.
+pub(crate) fn new_response_headers_policy_id() -> String {
+    new_uuid()
+}
+
+fn new_uuid() -> String {
     let hex = random_chars(32, b"0123456789abcdef");
     format!(
         "{}-{}-4{}-a{}-{}",

@@ -1,5 +1,5 @@
-//! The control plane's data model: public keys, key groups, origin access controls,
-//! distributions and their tags, as they are stored and saved, with the read-only queries the
+//! The control plane's data model: public keys, key groups, origin access controls, response
+//! headers policies, distributions and their tags, as they are stored and saved, with the read-only queries the
 //! control plane and the edge share.
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,25 @@ pub(crate) struct Store {
     /// Origin access controls, in creation order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) origin_access_controls: Vec<OriginAccessControlRec>,
+    /// Custom response headers policies, in creation order (the managed ones are not stored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) response_headers_policies: Vec<ResponseHeadersPolicyRec>,
+}
+
+/// A saved custom response headers policy; `config` is the `ResponseHeadersPolicyConfig` as sent
+/// (checked by [`HeadersPolicy::parse`](crate::headers_policy::HeadersPolicy::parse)).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ResponseHeadersPolicyRec {
+    /// The ID, a UUID.
+    pub(crate) id: String,
+    /// The current ETag.
+    pub(crate) etag: String,
+    /// `LastModifiedTime`, in milliseconds since the Unix epoch.
+    pub(crate) last_modified_ms: u64,
+    /// The `Name` (unique in the account, managed names included).
+    pub(crate) name: String,
+    /// The `ResponseHeadersPolicyConfig`.
+    pub(crate) config: Element,
 }
 
 /// A saved public key.
@@ -198,6 +217,13 @@ impl DistributionRec {
         self.origins()
             .iter()
             .any(|o| o.child_text("OriginAccessControlId").map(str::trim) == Some(oac_id))
+    }
+
+    /// Whether any cache behaviour uses the response headers policy `policy_id`.
+    pub(crate) fn uses_response_headers_policy(&self, policy_id: &str) -> bool {
+        self.behaviours()
+            .iter()
+            .any(|b| b.child_text("ResponseHeadersPolicyId").map(str::trim) == Some(policy_id))
     }
 
     /// The key group IDs trusted anywhere in the distribution, without repeats, in order.

@@ -250,7 +250,12 @@ pub(crate) fn content_type(path: &str) -> &'static str {
         "pdf" => "application/pdf",
         "zip" => "application/zip",
         "gz" => "application/gzip",
-        "mp4" | "m4s" => "video/mp4",
+        "mp4" | "m4v" | "cmfv" => "video/mp4",
+        // IANA's type for ISO BMFF media segments (DASH and fMP4 HLS fragments).
+        "m4s" => "video/iso.segment",
+        "m4a" | "cmfa" => "audio/mp4",
+        "aac" => "audio/aac",
+        "vtt" => "text/vtt",
         "webm" => "video/webm",
         "ts" => "video/mp2t",
         "m3u8" => "application/vnd.apple.mpegurl",
@@ -283,6 +288,12 @@ mod tests {
     fn content_types() {
         assert_eq!(content_type("/a/b.JPG"), "image/jpeg");
         assert_eq!(content_type("/x.m3u8"), "application/vnd.apple.mpegurl");
+        assert_eq!(content_type("/v/manifest.mpd"), "application/dash+xml");
+        assert_eq!(content_type("/v/seg-1.ts"), "video/mp2t");
+        assert_eq!(content_type("/v/chunk-0-00001.m4s"), "video/iso.segment");
+        assert_eq!(content_type("/v/init-0.mp4"), "video/mp4");
+        assert_eq!(content_type("/v/audio.m4a"), "audio/mp4");
+        assert_eq!(content_type("/v/subs.vtt"), "text/vtt");
         assert_eq!(content_type("/noext"), "binary/octet-stream");
     }
 }

@@ -7,6 +7,7 @@ mod forwarding;
 mod grants;
 mod object;
 mod proxy;
+mod response_headers;
 mod view;
 
 use std::net::IpAddr;
@@ -23,6 +24,7 @@ use crate::edge::object::object_response;
 use crate::edge::proxy::OriginRequest;
 use crate::origin::{Fetched, OriginSource};
 
+use crate::edge::view::EdgeBehaviour;
 pub(crate) use crate::edge::view::{EdgeDist, EdgeView};
 
 /// How the edge decides, set once at start.
@@ -72,16 +74,6 @@ async fn serve_inner(
             "The distribution is disabled.",
         );
     }
-    if req.method != Method::GET && req.method != Method::HEAD {
-        let mut r = simple_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            "This distribution only allows GET and HEAD.",
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
-    }
     let Some(behaviour) = dist.behaviour_for(req.path) else {
         return simple_error(
             StatusCode::BAD_GATEWAY,
@@ -89,6 +81,41 @@ async fn serve_inner(
             "No cache behaviour matched.",
         );
     };
+    let is_options = behaviour.allows_options && req.method == Method::OPTIONS;
+    if req.method != Method::GET && req.method != Method::HEAD && !is_options {
+        let allow = if behaviour.allows_options {
+            "GET, HEAD, OPTIONS"
+        } else {
+            "GET, HEAD"
+        };
+        let mut r = simple_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            &format!("This cache behaviour only allows {allow}."),
+        );
+        if let Ok(v) = HeaderValue::from_str(allow) {
+            r.headers_mut().insert(header::ALLOW, v);
+        }
+        return r;
+    }
+    let mut response = serve_behaviour(clock, options, &req, behaviour, dist, via, cf_id).await;
+    if let Some(policy) = &behaviour.headers_policy {
+        let preflight = response_headers::is_preflight(req.method, req.headers);
+        response_headers::apply(policy, req.headers, preflight, response.headers_mut());
+    }
+    response
+}
+
+/// Serves a request on its cache behaviour: signature check, then `OPTIONS` or the origin.
+async fn serve_behaviour(
+    clock: Clock,
+    options: EdgeOptions,
+    req: &EdgeRequest<'_>,
+    behaviour: &EdgeBehaviour,
+    dist: &EdgeDist,
+    via: &str,
+    cf_id: &str,
+) -> Response {
     if let Some(restricted) = &behaviour.trusted {
         let cookies = cookie_header(req.headers);
         let now = clock.now();
@@ -120,6 +147,11 @@ async fn serve_inner(
                 }
             }
         }
+    }
+    if req.method == Method::OPTIONS {
+        // Only reached when the behaviour allows OPTIONS: the edge answers it (preflight headers
+        // come from the response headers policy), the origin is not asked.
+        return response_headers::options_response();
     }
     let (origin, origin_path) = &behaviour.origin;
     let decoded = percent_decode(req.path);

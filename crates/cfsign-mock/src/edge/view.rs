@@ -1,5 +1,5 @@
 //! The edge view: every distribution with its cache behaviours in CloudFront's order, origins
-//! resolved and trusted keys parsed, rebuilt from the control-plane model after every change;
+//! resolved, trusted keys and response headers policies parsed, rebuilt from the control-plane model after every change;
 //! and the lookups a request needs (by host, ID or domain; the behaviour for a path).
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use cfsign::{KeyPairId, PublicKey, TrustedKeys};
 
 use crate::edge::forwarding::Forwarding;
 use crate::edge::grants::GrantCache;
+use crate::headers_policy::HeadersPolicy;
 use crate::model::{Store, behaviours, origins as config_origins, trusted_key_groups};
 use crate::origin::{OriginSource, Origins};
 
@@ -41,6 +42,10 @@ pub(super) struct EdgeBehaviour {
     pub(super) forwarding: Forwarding,
     /// `Some` when the behaviour is restricted (trusted key groups or legacy trusted signers).
     pub(super) trusted: Option<Restricted>,
+    /// The response headers policy its `ResponseHeadersPolicyId` names, parsed once.
+    pub(super) headers_policy: Option<Arc<HeadersPolicy>>,
+    /// Whether `AllowedMethods` lists `OPTIONS` (the edge answers `OPTIONS` itself).
+    pub(super) allows_options: bool,
 }
 
 /// A restricted behaviour: its trusted keys (parsed once) and the grants already decided.
@@ -112,6 +117,13 @@ impl EdgeView {
                     origin: origin_of(b.child_text("TargetOriginId").map(str::trim)),
                     forwarding: Forwarding::of(b),
                     trusted,
+                    headers_policy: b
+                        .child_text("ResponseHeadersPolicyId")
+                        .and_then(|id| store.headers_policy(id.trim()))
+                        .map(Arc::new),
+                    allows_options: b
+                        .path(&["AllowedMethods", "Items"])
+                        .is_some_and(|i| i.children.iter().any(|m| m.text.trim() == "OPTIONS")),
                 };
                 if b.name == "DefaultCacheBehavior" {
                     default = Some(behaviour);

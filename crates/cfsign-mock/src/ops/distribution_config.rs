@@ -3,7 +3,7 @@
 
 use crate::api_error::ApiError;
 use crate::model::{Store, behaviours};
-use crate::ops::fields::{expect_root, required_text};
+use crate::ops::fields::{check_quantities, expect_root, parse_bool, required_text};
 use crate::xml::Element;
 
 /// Key groups per cache behaviour.
@@ -76,6 +76,11 @@ impl Store {
                 ));
             }
             required_text(b, "ViewerProtocolPolicy")?;
+            if let Some(id) = b.child_text("ResponseHeadersPolicyId").map(str::trim)
+                && !id.is_empty()
+            {
+                self.get_response_headers_policy(id)?;
+            }
             if let Some(tkg) = b.child("TrustedKeyGroups") {
                 self.check_trusted_key_groups(tkg)?;
             }
@@ -206,45 +211,6 @@ pub(super) fn disabled_list(name: &str) -> Element {
             Element::text("Quantity", "0"),
         ],
     )
-}
-
-fn parse_bool(e: &Element, name: &str) -> Result<bool, ApiError> {
-    match required_text(e, name)?.trim() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(ApiError::invalid_argument(format!(
-            "{}/{name} must be true or false, not `{other}`.",
-            e.name
-        ))),
-    }
-}
-
-/// Every element with `Quantity` must have as many `Items` children.
-fn check_quantities(e: &Element, path: &str) -> Result<(), ApiError> {
-    let here = if path.is_empty() {
-        e.name.clone()
-    } else {
-        format!("{path}/{}", e.name)
-    };
-    if let Some(q) = e.child_text("Quantity") {
-        let quantity: usize = q.trim().parse().map_err(|_| {
-            ApiError::invalid_argument(format!("{here}/Quantity `{q}` is not a number."))
-        })?;
-        let items = e.child("Items").map_or(0, |i| i.children.len());
-        if quantity != items {
-            return Err(ApiError::new(
-                400,
-                "InconsistentQuantities",
-                format!(
-                    "The value of Quantity and the size of Items don't match: {here} has Quantity {quantity} but {items} item(s)."
-                ),
-            ));
-        }
-    }
-    for child in &e.children {
-        check_quantities(child, &here)?;
-    }
-    Ok(())
 }
 
 fn zero(name: &str) -> Element {

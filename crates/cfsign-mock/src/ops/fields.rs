@@ -61,6 +61,46 @@ pub(crate) fn check_comment(comment: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// A required boolean child: `true` or `false`, anything else is `InvalidArgument`.
+pub(crate) fn parse_bool(e: &Element, name: &str) -> Result<bool, ApiError> {
+    match required_text(e, name)?.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(ApiError::invalid_argument(format!(
+            "{}/{name} must be true or false, not `{other}`.",
+            e.name
+        ))),
+    }
+}
+
+/// Every element with `Quantity` must have as many `Items` children.
+pub(crate) fn check_quantities(e: &Element, path: &str) -> Result<(), ApiError> {
+    let here = if path.is_empty() {
+        e.name.clone()
+    } else {
+        format!("{path}/{}", e.name)
+    };
+    if let Some(q) = e.child_text("Quantity") {
+        let quantity: usize = q.trim().parse().map_err(|_| {
+            ApiError::invalid_argument(format!("{here}/Quantity `{q}` is not a number."))
+        })?;
+        let items = e.child("Items").map_or(0, |i| i.children.len());
+        if quantity != items {
+            return Err(ApiError::new(
+                400,
+                "InconsistentQuantities",
+                format!(
+                    "The value of Quantity and the size of Items don't match: {here} has Quantity {quantity} but {items} item(s)."
+                ),
+            ));
+        }
+    }
+    for child in &e.children {
+        check_quantities(child, &here)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,4 +9,5 @@ pub(crate) mod if_match;
 pub(crate) mod key_groups;
 pub(crate) mod origin_access_controls;
 pub(crate) mod public_keys;
+pub(crate) mod response_headers_policies;
 pub(crate) mod tagging;

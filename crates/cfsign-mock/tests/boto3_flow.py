@@ -288,6 +288,63 @@ r = cf.delete_origin_access_control(Id=oac_id, IfMatch=oac_etag)
 assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
 assert cf.list_origin_access_controls()["OriginAccessControlList"]["Quantity"] == 0
 
+# Response headers policies: managed ones by their real IDs, a custom CORS policy with
+# credentials, attached to a behaviour, in use, then detached and deleted.
+managed = cf.list_response_headers_policies(Type="managed")["ResponseHeadersPolicyList"]["Items"]
+managed_names = {m["ResponseHeadersPolicy"]["Id"]: m["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["Name"] for m in managed}
+assert managed_names["5cc3b908-e619-4b99-88e5-2cf7f45965bd"] == "Managed-CORS-With-Preflight", managed_names
+assert managed_names["e61eb60c-9c35-4d20-a928-2b84e02af89c"] == "Managed-CORS-and-SecurityHeadersPolicy"
+assert all(m["Type"] == "managed" for m in managed)
+r = cf.get_response_headers_policy(Id="5cc3b908-e619-4b99-88e5-2cf7f45965bd")
+cors = r["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["CorsConfig"]
+assert cors["AccessControlAllowOrigins"]["Items"] == ["*"] and cors["AccessControlAllowCredentials"] is False, cors
+expect_error("IllegalDelete", 400, cf.delete_response_headers_policy, Id="5cc3b908-e619-4b99-88e5-2cf7f45965bd", IfMatch=r["ETag"])
+rhp_config = {
+    "Name": "player-cors",
+    "Comment": "the player page, with cookies",
+    "CorsConfig": {
+        "AccessControlAllowOrigins": {"Quantity": 1, "Items": ["https://app.example.com"]},
+        "AccessControlAllowHeaders": {"Quantity": 1, "Items": ["Range"]},
+        "AccessControlAllowMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
+        "AccessControlAllowCredentials": True,
+        "AccessControlExposeHeaders": {"Quantity": 1, "Items": ["Content-Range"]},
+        "AccessControlMaxAgeSec": 600,
+        "OriginOverride": True,
+    },
+    "SecurityHeadersConfig": {
+        "ContentTypeOptions": {"Override": True},
+        "StrictTransportSecurity": {"Override": False, "AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": True},
+    },
+}
+r = cf.create_response_headers_policy(ResponseHeadersPolicyConfig=rhp_config)
+assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+rhp_id, rhp_etag = r["ResponseHeadersPolicy"]["Id"], r["ETag"]
+assert isinstance(r["ResponseHeadersPolicy"]["LastModifiedTime"], datetime.datetime)
+expect_error("ResponseHeadersPolicyAlreadyExists", 409, cf.create_response_headers_policy, ResponseHeadersPolicyConfig=rhp_config)
+bad_rhp = {**rhp_config, "Name": "star", "CorsConfig": {**rhp_config["CorsConfig"], "AccessControlAllowOrigins": {"Quantity": 1, "Items": ["*"]}}}
+expect_error("InvalidArgument", 400, cf.create_response_headers_policy, ResponseHeadersPolicyConfig=bad_rhp)
+r = cf.get_response_headers_policy_config(Id=rhp_id)
+assert r["ETag"] == rhp_etag and r["ResponseHeadersPolicyConfig"]["CorsConfig"]["AccessControlMaxAgeSec"] == 600
+expect_error("PreconditionFailed", 412, cf.update_response_headers_policy, Id=rhp_id, IfMatch="ESTALE", ResponseHeadersPolicyConfig=rhp_config)
+r = cf.update_response_headers_policy(Id=rhp_id, IfMatch=rhp_etag, ResponseHeadersPolicyConfig={**rhp_config, "Comment": "v2"})
+rhp_etag = r["ETag"]
+assert r["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["Comment"] == "v2"
+custom = cf.list_response_headers_policies(Type="custom")["ResponseHeadersPolicyList"]
+assert [p["ResponseHeadersPolicy"]["Id"] for p in custom["Items"]] == [rhp_id], custom
+rhp_dist_config = dist_config(True, [group_id], "boto-rhp")
+rhp_dist_config["CacheBehaviors"]["Items"][0]["ResponseHeadersPolicyId"] = rhp_id
+missing = dist_config(True, [group_id], "boto-rhp-missing")
+missing["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] = "00000000-0000-4000-a000-000000000000"
+expect_error("NoSuchResponseHeadersPolicy", 404, cf.create_distribution, DistributionConfig=missing)
+r = cf.create_distribution(DistributionConfig=rhp_dist_config)
+rhp_dist = r["Distribution"]
+assert rhp_dist["DistributionConfig"]["CacheBehaviors"]["Items"][0]["ResponseHeadersPolicyId"] == rhp_id
+expect_error("ResponseHeadersPolicyInUse", 409, cf.delete_response_headers_policy, Id=rhp_id, IfMatch=rhp_etag)
+r = cf.update_distribution(Id=rhp_dist["Id"], IfMatch=r["ETag"], DistributionConfig=dist_config(False, [group_id], "boto-rhp"))
+cf.delete_distribution(Id=rhp_dist["Id"], IfMatch=r["ETag"])
+assert cf.delete_response_headers_policy(Id=rhp_id, IfMatch=rhp_etag)["ResponseMetadata"]["HTTPStatusCode"] == 204
+expect_error("NoSuchResponseHeadersPolicy", 404, cf.get_response_headers_policy, Id=rhp_id)
+
 # Clean up: groups, then keys.
 assert cf.delete_key_group(Id=group_id, IfMatch=group_etag)["ResponseMetadata"]["HTTPStatusCode"] == 204
 assert cf.list_key_groups()["KeyGroupList"]["Quantity"] == 0

@@ -1,7 +1,8 @@
 //! cfsign's test harness, one copy for every test and for xtask: build the workspace binaries
 //! ([`build`]), start services on loopback, wait until they answer and stop them on drop
-//! ([`proc`]), talk HTTP to them with exact control of the request ([`http`]), and bring up the
-//! provisioned stack — the mock, a distribution, `cfsign-provision setup`, the server ([`stack`]).
+//! ([`proc`]), talk HTTP to them with exact control of the request ([`http`]), bring up the
+//! provisioned stack — the mock, a distribution, `cfsign-provision setup`, the server ([`stack`])
+//! — and make a short test stream with ffmpeg ([`media`]).
 //!
 //! It depends on no cfsign crate: the crates' integration tests have it as a dev-dependency, so a
 //! dependency back would be a cycle. Every fallible helper returns [`Result`]; a test unwraps it
@@ -20,6 +21,7 @@
 
 pub mod build;
 pub mod http;
+pub mod media;
 pub mod proc;
 pub mod stack;
 

@@ -1,0 +1,172 @@
+//! ffmpeg, a real player, reads a private HLS and DASH stream through the edge: with the signed
+//! cookies of one custom policy for the stream's prefix in one `Cookie:` header it decodes every
+//! frame; with no, expired or wrongly scoped cookies, or a signed URL on the master playlist only
+//! (relative URIs drop the query), it fails on 403 as CloudFront would make it fail.
+//! Needs `ffmpeg` (Debian's); skips without it unless `CI=true`, where it fails.
+#![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+use cfsign_mock::{Clock, MockConfig};
+use cfsign_tests::media;
+use common::*;
+
+const NOW: u64 = 1_800_000_000;
+const ORIGIN: &str = "media.s3.amazonaws.com";
+/// 25 frames a second.
+const FRAMES: u32 = 25 * media::SECONDS;
+
+fn t(secs: u64) -> UnixTime {
+    UnixTime::from_secs(secs).unwrap()
+}
+
+struct Fixture {
+    _m: Mock,
+    _dir: tempfile::TempDir,
+    signer: Signer,
+    /// `http://127.0.0.1:PORT/_edge/<domain>`: ffmpeg needs no DNS for it.
+    base: String,
+}
+
+impl Fixture {
+    /// The `Cookie:` header of a custom policy for `prefix` (under [`Fixture::base`]).
+    fn cookies(&self, prefix: &str, expires: u64) -> String {
+        let resource = Resource::new(&format!("{}{prefix}*", self.base)).unwrap();
+        self.signer
+            .custom_cookies(&CustomPolicy::new(resource, t(expires)))
+            .unwrap()
+            .cookie_header()
+    }
+}
+
+fn fixture() -> Option<Fixture> {
+    require("the ffmpeg player test", media::ffmpeg_ready()).ok()?;
+    let dir = tempfile::tempdir().unwrap();
+    media::make_stream(&dir.path().join("private/v1")).unwrap();
+    let m = Mock::start(
+        MockConfig::default()
+            .with_origin_for(ORIGIN, dir.path())
+            .with_clock(Clock::Fixed(t(NOW))),
+    );
+    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
+    let key_id = m
+        .post(
+            "/2020-05-31/public-key",
+            &public_key_config("k", "k", &key.public_key().to_pem()),
+        )
+        .xml("Id")
+        .unwrap();
+    let group = m
+        .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
+        .xml("Id")
+        .unwrap();
+    let r = m.post(
+        "/2020-05-31/distribution",
+        &distribution_config("ffmpeg", true, ORIGIN, &[], &[&group]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let base = format!(
+        "http://127.0.0.1:{}/_edge/{}",
+        m.port(),
+        r.xml("DomainName").unwrap()
+    );
+    Some(Fixture {
+        _m: m,
+        _dir: dir,
+        signer: Signer::new(key_id.parse().unwrap(), key),
+        base,
+    })
+}
+
+/// `ffmpeg -i url -f null -` with an optional `Cookie:` header; its output.
+fn play(url: &str, cookie: Option<&str>) -> Output {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
+    if let Some(c) = cookie {
+        cmd.args(["-headers", &format!("Cookie: {c}\r\n")]);
+    }
+    cmd.args(["-i", url, "-map", "0:v:0", "-map", "0:a:0"])
+        .args(["-f", "null", "-progress", "pipe:1", "-"])
+        .output()
+        .unwrap()
+}
+
+/// The number of video frames ffmpeg decoded (its last `frame=` progress line).
+fn frames(out: &Output) -> u32 {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .filter_map(|l| l.strip_prefix("frame="))
+        .find_map(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[track_caller]
+fn assert_plays(out: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what}: ffmpeg failed:\n{stderr}");
+    assert_eq!(
+        frames(out),
+        FRAMES,
+        "{what}: not every frame decoded\n{stderr}"
+    );
+}
+
+#[track_caller]
+fn assert_forbidden(out: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{what}: ffmpeg should have failed");
+    assert!(stderr.contains("403"), "{what}: not a 403:\n{stderr}");
+    assert!(frames(out) < FRAMES, "{what}: decoded everything");
+}
+
+#[test]
+fn ffmpeg_plays_hls_and_dash_with_one_cookie_header() {
+    let Some(f) = fixture() else { return };
+    let cookie = f.cookies("/private/v1/", NOW + 600);
+    for manifest in [media::HLS_MASTER, media::DASH_MPD] {
+        let url = format!("{}/private/v1/{manifest}", f.base);
+        assert_plays(&play(&url, Some(&cookie)), manifest);
+    }
+}
+
+#[test]
+fn ffmpeg_fails_on_403_without_valid_cookies() {
+    let Some(f) = fixture() else { return };
+    for manifest in [media::HLS_MASTER, media::DASH_MPD] {
+        let url = format!("{}/private/v1/{manifest}", f.base);
+        assert_forbidden(&play(&url, None), &format!("{manifest} without cookies"));
+        let expired = f.cookies("/private/v1/", NOW - 1);
+        assert_forbidden(&play(&url, Some(&expired)), &format!("{manifest} expired"));
+        let elsewhere = f.cookies("/private/v2/", NOW + 600);
+        assert_forbidden(
+            &play(&url, Some(&elsewhere)),
+            &format!("{manifest} for another prefix"),
+        );
+    }
+}
+
+#[test]
+fn a_signed_master_url_alone_does_not_play() {
+    let Some(f) = fixture() else { return };
+    // The classic mistake: sign the manifest's URL only. Its relative URIs resolve without the
+    // query, so the media playlist (and every segment) is requested unsigned.
+    let policy = CustomPolicy::new(
+        Resource::new(&format!("{}/private/v1/*", f.base)).unwrap(),
+        t(NOW + 600),
+    );
+    let url = f
+        .signer
+        .sign_custom_url(
+            &format!("{}/private/v1/{}", f.base, media::HLS_MASTER),
+            &policy,
+        )
+        .unwrap();
+    assert_forbidden(&play(&url, None), "signed master only");
+    // The same URL with the cookies plays: the signature itself was fine.
+    let cookie = f.cookies("/private/v1/", NOW + 600);
+    assert_plays(&play(&url, Some(&cookie)), "signed master with cookies");
+}

@@ -1,0 +1,107 @@
+// cfsign's player page logic: `?src=<manifest URL>&kind=hls|dash`. Media requests carry the
+// browser's cookies for the media host (withCredentials); every request's status is listed, and
+// `window.cfsignPlayer` tells a driver how far playback got.
+'use strict';
+
+const params = new URLSearchParams(location.search);
+const src = params.get('src') || '';
+const kind = params.get('kind') || (src.endsWith('.mpd') ? 'dash' : 'hls');
+const video = document.getElementById('video');
+const state = { currentTime: 0, failed: null, requests: [], playing: false };
+window.cfsignPlayer = state;
+
+document.getElementById('kind').textContent = kind.toUpperCase();
+document.getElementById('src').textContent = src;
+document.getElementById('page-origin').textContent = location.origin;
+
+function setStatus(text, cls) {
+  const el = document.getElementById('status');
+  el.textContent = text;
+  el.className = cls;
+}
+
+function record(url, status) {
+  state.requests.push({ url, status });
+  const name = url.split('?')[0].split('/').slice(-2).join('/');
+  const row = document.createElement('tr');
+  row.innerHTML = `<td class="s${status}">${status || 'blocked'}</td><td></td>`;
+  row.lastChild.textContent = name;
+  document.getElementById('log').appendChild(row);
+  document.getElementById('count').textContent = state.requests.length;
+  document.getElementById('forbidden').textContent =
+    state.requests.filter((r) => r.status === 403).length;
+  if (status === 403 && !state.failed) {
+    fail(`HTTP 403 from CloudFront on ${name}`);
+  }
+}
+
+function fail(why) {
+  state.failed = why;
+  setStatus(`✗ cannot play: ${why}`, 'bad');
+}
+
+// Every XHR the players make: log its final status.
+const open = XMLHttpRequest.prototype.open;
+XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+  this.addEventListener('loadend', () => record(String(url), this.status));
+  return open.call(this, method, url, ...rest);
+};
+const originalFetch = window.fetch;
+window.fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input.url;
+  try {
+    const r = await originalFetch(input, init);
+    record(url, r.status);
+    return r;
+  } catch (e) {
+    record(url, 0);
+    throw e;
+  }
+};
+
+video.addEventListener('timeupdate', () => {
+  state.currentTime = video.currentTime;
+  document.getElementById('time').textContent = video.currentTime.toFixed(1);
+  if (video.currentTime > 0 && !state.failed) {
+    state.playing = true;
+    setStatus(`▶ playing a private ${kind.toUpperCase()} stream with signed cookies`, 'ok');
+  }
+});
+video.addEventListener('ended', () => {
+  if (!state.failed) setStatus(`✓ played to the end (${video.currentTime.toFixed(1)} s)`, 'ok');
+});
+
+if (kind === 'hls') {
+  if (!window.Hls || !Hls.isSupported()) {
+    fail('hls.js cannot run here (no Media Source Extensions)');
+  } else {
+    const hls = new Hls({
+      xhrSetup: (xhr) => { xhr.withCredentials = true; },
+      manifestLoadPolicy: { default: { maxTimeToFirstByteMs: 10000, maxLoadTimeMs: 20000, timeoutRetry: null, errorRetry: null } },
+      playlistLoadPolicy: { default: { maxTimeToFirstByteMs: 10000, maxLoadTimeMs: 20000, timeoutRetry: null, errorRetry: null } },
+      fragLoadPolicy: { default: { maxTimeToFirstByteMs: 10000, maxLoadTimeMs: 20000, timeoutRetry: null, errorRetry: null } },
+    });
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.fatal && !state.failed) {
+        const code = data.response && data.response.code;
+        fail(code ? `HTTP ${code} (${data.details})` : data.details);
+      }
+    });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+  }
+} else {
+  const player = dashjs.MediaPlayer().create();
+  player.initialize();
+  player.setXHRWithCredentialsForType(undefined, true);
+  player.updateSettings({ debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING } });
+  player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+    if (!state.failed) {
+      const err = e.error || {};
+      fail(`dash.js error ${err.code || ''} ${err.message || ''}`.trim());
+    }
+  });
+  player.attachView(video);
+  player.setAutoPlay(true);
+  player.attachSource(src);
+}

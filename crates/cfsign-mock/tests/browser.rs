@@ -144,6 +144,7 @@ fn fixture() -> Option<Fixture> {
     for config in [
         alias_distribution("media", "media.cfsign.test", MEDIA_ORIGIN, &private),
         alias_distribution("page", "player.cfsign.test", PAGE_ORIGIN, ""),
+        alias_distribution("other", "other.cfsign.test", PAGE_ORIGIN, ""),
     ] {
         let r = m.post("/2020-05-31/distribution", &config);
         assert_eq!(r.status, 201, "{}", r.text());
@@ -170,6 +171,11 @@ impl Fixture {
     /// Plays `/private/v1/<manifest>` with the signed cookies of a policy for `prefix`;
     /// screenshot `shot`.
     fn play(&self, manifest: &str, prefix: &str, shot: &str) -> Run {
+        self.play_from(&self.page, manifest, prefix, shot)
+    }
+
+    /// As [`Fixture::play`], with the player page served from `page` (an origin).
+    fn play_from(&self, page: &str, manifest: &str, prefix: &str, shot: &str) -> Run {
         let resource = Resource::new(&format!("{}{prefix}*", self.media)).unwrap();
         let cookies = self
             .signer
@@ -189,8 +195,8 @@ impl Fixture {
             .collect();
         let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-{shot}.png"));
         let page = format!(
-            "{}/player.html?src={}/private/v1/{manifest}",
-            self.page, self.media
+            "{page}/player.html?src={}/private/v1/{manifest}",
+            self.media
         );
         let out = Command::new("node")
             .current_dir(browser_dir())
@@ -278,4 +284,23 @@ fn chromium_cannot_play_with_cookies_for_another_prefix() {
             run.raw
         );
     }
+}
+
+#[test]
+fn chromium_blocks_the_media_for_a_page_the_policy_does_not_name() {
+    let Some(f) = fixture() else { return };
+    // Valid cookies, but the page is on other.cfsign.test: the edge sends no
+    // Access-Control-Allow-Origin for it, so the browser hides every response from the player.
+    let other = f.page.replace("player.cfsign.test", "other.cfsign.test");
+    let run = f.play_from(&other, media::HLS_MASTER, "/private/v1/", "hls-cors");
+    assert!(run.current_time < 0.1, "played\n{}", run.raw);
+    assert!(run.failed.is_some(), "{}", run.raw);
+    // CORS, not the signature, stopped it: the browser says so, and the player saw status 0.
+    assert!(
+        run.raw
+            .contains("blocked by CORS policy: No 'Access-Control-Allow-Origin'"),
+        "{}",
+        run.raw
+    );
+    assert!(!run.media_statuses(&f.media).contains(&403), "{}", run.raw);
 }

@@ -39,6 +39,7 @@ pub(crate) fn run(options: Options) -> Result<()> {
         report.fail("e2e could not continue", e.clone());
     }
     crate::s3::leg(&work, options, &mut report);
+    crate::players::leg(options, &mut report);
     report.print_summary();
     let failed = report.failed();
     if failed == 0 && !options.keep {

@@ -6,6 +6,7 @@ mod demo;
 mod e2e;
 mod fuzz;
 mod harness;
+mod players;
 mod report;
 mod s3;
 mod signals;

@@ -46,3 +46,41 @@ pub fn start() -> Result<Option<Service>> {
         .start()
         .map(Some)
 }
+
+/// Runs the Python `script` with boto3 against moto at `endpoint` (test credentials, region
+/// us-east-1, no profile files) and returns what it printed; the script gets `endpoint` and a
+/// `client(service)` function. For setting up keys, secrets and parameters in tests.
+pub fn boto3(endpoint: &str, script: &str) -> Result<String> {
+    let prelude = "import boto3, json, sys\n\
+                   endpoint = sys.argv[1]\n\
+                   def client(service):\n    return boto3.client(service, endpoint_url=endpoint, region_name='us-east-1', \
+                   aws_access_key_id='testing', aws_secret_access_key='testing')\n";
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(format!("{prelude}{script}"))
+        .arg(endpoint)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    let captured = crate::proc::capture(&mut cmd, None)?;
+    if !captured.ok() {
+        return Err(crate::Error::new(format!(
+            "boto3 script failed: {}",
+            captured.summary()
+        )));
+    }
+    Ok(captured.stdout)
+}
+
+/// The environment a binary needs to use moto at `endpoint` as AWS: `AWS_ENDPOINT_URL`, test
+/// credentials, a region, and no instance metadata or profile files.
+pub fn env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+    ]
+}

@@ -42,7 +42,7 @@ async fn read(aws: &Aws, key: &KeyConfig) -> Result<Material, String> {
     if let Some(id) = &key.kms_key_id {
         return KmsKey::connect(aws, id)
             .await
-            .map(Material::Kms)
+            .map(|key| Material::Kms(Box::new(key)))
             .map_err(|e| e.to_string());
     }
     let source = match (&key.secret, &key.ssm_parameter) {

@@ -120,7 +120,7 @@ fn load_remote(
         }
         #[cfg(feature = "aws")]
         Ok(Material::Kms(kms)) => Ok(SigningKey::Kms(Arc::new(cfsign_aws::KmsSigner::new(
-            id, kms,
+            id, *kms,
         )))),
         Err(why) => Err(ConfigError::invalid(format!("{label}: {source} {why}"))),
     }

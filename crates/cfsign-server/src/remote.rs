@@ -21,7 +21,7 @@ pub(crate) enum Material {
     Private(Arc<Zeroizing<Vec<u8>>>),
     /// A KMS key, checked to sign for CloudFront.
     #[cfg(feature = "aws")]
-    Kms(cfsign_aws::KmsKey),
+    Kms(Box<cfsign_aws::KmsKey>),
 }
 
 /// One source's state.

@@ -52,6 +52,12 @@ pub(crate) fn plan_key_pair(
     const ACTION: &str = "write private key";
     let (kind, out) = match source {
         KeySource::PublicKeyFile(path) => return read_public_key(path),
+        KeySource::Kms {
+            arn, public_key, ..
+        } => {
+            plan.report.kms_key_arn = Some(arn.clone());
+            return Ok(public_key.clone());
+        }
         KeySource::Generate {
             kind,
             private_key_out,

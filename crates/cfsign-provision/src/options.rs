@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cfsign::KeyKind;
+use cfsign::{KeyKind, PublicKey};
 
 /// Which cache behaviours of a distribution a command changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,18 @@ pub enum KeySource {
     },
     /// Upload this existing public key (PEM file); the private key stays where it is.
     PublicKeyFile(PathBuf),
+    /// Upload the public key of this AWS KMS key (read and checked with [`kms_key_source`]:
+    /// `RSA_2048` or `ECC_NIST_P256`, `SIGN_VERIFY`, enabled); the private key never leaves KMS.
+    ///
+    /// [`kms_key_source`]: crate::kms_key_source
+    Kms {
+        /// The key ID, ARN or alias as given.
+        key_id: String,
+        /// The key's ARN.
+        arn: String,
+        /// Its public key (from `kms:GetPublicKey`).
+        public_key: PublicKey,
+    },
 }
 
 /// The private key file of a generated key pair: `--private-key-out`, else `<key name>.pem`.

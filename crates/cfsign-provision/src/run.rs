@@ -222,7 +222,16 @@ fn signer_env(report: &mut Report) {
         .as_deref()
         .unwrap_or(NEW_KEY_ID)
         .to_owned();
-    report.env.insert("AWS_CLOUDFRONT_KEY_ID".to_owned(), id);
+    report
+        .env
+        .insert("AWS_CLOUDFRONT_KEY_ID".to_owned(), id.clone());
+    if let Some(arn) = &report.kms_key_arn {
+        report.next_steps.push(format!(
+            "Sign with cfsign-server (built with `--features aws`): [[keys]] id = \"{id}\" kms_key_id = \"{arn}\" \
+             (SHA-256 signatures; the server needs kms:Sign, kms:GetPublicKey and kms:DescribeKey on the key)"
+        ));
+        return;
+    }
     let key = match &report.private_key_path {
         Some(path) => format!("\"$(cat {})\"", shell_quote(&path.display().to_string())),
         None => "\"<the PEM of the private key matching the uploaded public key>\"".to_owned(),

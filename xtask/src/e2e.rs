@@ -2,8 +2,8 @@
 //!
 //! Bring-up (mock, distribution, `cfsign-provision setup`, server), then the grant matrix, the
 //! P-256 key, the denial matrix with CloudFront's exact 403 codes (each cross-checked with
-//! `cfsign verify`), rotation with hot reload under load, and the independent
-//! verify-signature harness over every signature issued.
+//! `cfsign verify`), rotation with hot reload under load, keys held in AWS KMS (`kms.rs`), and
+//! the independent verify-signature harness over every signature issued.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -114,6 +114,7 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
     p256(&mut ctx, report, &rsa_id);
     denials(&mut ctx, report, &rsa_id, &rsa_key);
     rotation(&mut ctx, report, &rsa_id, &rsa_key);
+    crate::kms::leg(&ctx.stack, report, &mut ctx.issued, &mut ctx.public_keys);
     harness::verify_all(
         report,
         &ctx.issued,
@@ -411,7 +412,7 @@ fn xml_body(code: &str) -> String {
 }
 
 /// GET through the edge, expecting 200 and exactly the origin file's bytes.
-fn expect_served(url: &str, cookie: Option<&str>, origin_path: &str) -> Result<String> {
+pub(crate) fn expect_served(url: &str, cookie: Option<&str>, origin_path: &str) -> Result<String> {
     let expected = stack::origin_files()
         .into_iter()
         .find(|(p, _)| *p == origin_path)

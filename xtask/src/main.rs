@@ -6,6 +6,7 @@ mod demo;
 mod e2e;
 mod fuzz;
 mod harness;
+mod kms;
 mod report;
 mod signals;
 mod stack;

@@ -1,8 +1,13 @@
-//! moto's server (`python3 -m moto.server`) as the AWS side of a test, on a free loopback port and
-//! stopped on drop; a test that needs it fails under `CI=true` when moto is missing, and skips
-//! with a loud message otherwise.
+//! The AWS side of a test: moto's server (`python3 -m moto.server`) on a free loopback port and
+//! stopped on drop (a test that needs it fails under `CI=true` when moto is missing, and skips
+//! with a loud message otherwise), boto3 to set it up, and a loopback endpoint that answers every
+//! call with one error (throttling).
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Result;
 use crate::proc::{Launch, Service, free_port};
@@ -83,4 +88,66 @@ pub fn env(endpoint: &str) -> Vec<(&'static str, String)> {
         ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
         ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
     ]
+}
+
+/// A loopback stand-in for an AWS endpoint that answers every request with `status` and the JSON
+/// `body` (the awsJson protocol of KMS, Secrets Manager and SSM), e.g. a `ThrottlingException`.
+/// Returns its URL and a count of the requests it answered; it runs until the process ends.
+pub fn answering(status: u16, body: &'static str) -> Result<(String, Arc<AtomicUsize>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| crate::Error::new(format!("cannot bind a loopback port: {e}")))?;
+    let url = listener
+        .local_addr()
+        .map(|a| format!("http://{a}"))
+        .map_err(|e| crate::Error::new(format!("no local address: {e}")))?;
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let counter = Arc::clone(&counter);
+            std::thread::spawn(move || answer(stream, status, body, &counter));
+        }
+    });
+    Ok((url, count))
+}
+
+/// Answers the requests of one keep-alive connection until the client closes it.
+fn answer(stream: TcpStream, status: u16, body: &str, counter: &AtomicUsize) {
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut stream = stream;
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut request_body = vec![0; length];
+        if reader.read_exact(&mut request_body).is_err() {
+            return;
+        }
+        counter.fetch_add(1, Ordering::SeqCst);
+        let response = format!(
+            "HTTP/1.1 {status} Error\r\ncontent-type: application/x-amz-json-1.1\r\n\
+             x-amzn-requestid: cfsign-tests\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
 }

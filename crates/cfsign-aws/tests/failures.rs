@@ -6,66 +6,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cfsign_aws::{Error, KmsKey, Settings};
 
-/// A loopback server answering every request with `status` and the JSON `body` (the awsJson
-/// protocol KMS speaks), counting requests. Runs until the test process ends.
+/// A loopback KMS answering every request with `status` and `body`, counting requests.
 fn fake_kms(status: u16, body: &'static str) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let counter = Arc::clone(&counter);
-            std::thread::spawn(move || serve(stream, status, body, &counter));
-        }
-    });
-    (url, count)
-}
-
-/// Answers the requests of one connection (keep-alive) until the client closes it.
-fn serve(stream: TcpStream, status: u16, body: &str, counter: &AtomicUsize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut stream = stream;
-    loop {
-        let mut length = 0usize;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut request_body = vec![0; length];
-        if reader.read_exact(&mut request_body).is_err() {
-            return;
-        }
-        counter.fetch_add(1, Ordering::SeqCst);
-        let response = format!(
-            "HTTP/1.1 {status} Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\n\
-             x-amzn-requestid: test\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+    cfsign_tests::moto::answering(status, body).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -390,3 +390,89 @@ fn unusable_aws_keys_stop_the_start_with_a_clear_error() {
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn a_kms_outage_keeps_the_server_serving_and_throttling_is_a_clear_error() {
+    let Some(moto_server) = moto::start().unwrap() else {
+        return;
+    };
+    let endpoint = moto_server.url().to_owned();
+    store_pem_keys(&endpoint);
+    let (arn, der) = kms_key(&endpoint, "ECC_NIST_P256");
+    let public_key = PublicKey::from_der(&der).unwrap();
+    let server = start(&endpoint, &config(KMS_ID, &arn));
+    let cached = "https://d1.example.net/media/cached.jpg";
+    let (status, _) = post(
+        &server,
+        "/v1/sign",
+        &serde_json::json!({"url": cached, "ttl": 300}),
+    );
+    assert_eq!(status, 200);
+
+    // KMS goes away: the refresh fails and says so, the keys stay, cached signatures are still
+    // served, and a new signature is a clear 503 rather than a hang or a crash.
+    drop(moto_server);
+    let source = format!("kms:{arn}");
+    wait_for("the failed KMS refresh", Duration::from_secs(30), || {
+        metrics(&server).contains(&format!("cfsign_key_source_up{{source=\"{source}\"}} 0"))
+    });
+    let (status, body) = post(
+        &server,
+        "/v1/sign",
+        &serde_json::json!({"url": cached, "ttl": 300}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(granted(
+        body["signed_url"].as_str().unwrap(),
+        KMS_ID,
+        &public_key,
+        None
+    ));
+    let resp = http::post_json(
+        &server.url("/v1/sign"),
+        &serde_json::json!({"url": "https://d1.example.net/media/new.jpg"}),
+    )
+    .bearer(WEB_TOKEN)
+    .send()
+    .unwrap();
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert_eq!(resp.header("retry-after"), Some("1"));
+    assert_eq!(resp.json().unwrap()["error"], "key_unavailable");
+    assert!(metric_value(&metrics(&server), "cfsign_kms_sign_failures_total") >= 1);
+    let ready = http::get(&server.url("/readyz")).send().unwrap();
+    assert_eq!(ready.status, 200);
+    assert!(
+        ready.text().contains("could not reach AWS"),
+        "{}",
+        ready.text()
+    );
+
+    // A KMS that throttles every call: the start fails with the reason after bounded retries.
+    let (throttling, calls) = moto::answering(
+        400,
+        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.toml");
+    std::fs::write(
+        &path,
+        config(KMS_ID, &arn).replace("max_attempts = 2", "max_attempts = 3"),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cfsign-server"));
+    cmd.arg("--config")
+        .arg(&path)
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    for (name, value) in moto::env(&throttling) {
+        cmd.env(name, value);
+    }
+    let out = cfsign_tests::proc::capture(&mut cmd, None).unwrap();
+    assert!(!out.ok());
+    assert!(out.stderr.contains("throttled"), "{}", out.stderr);
+    assert!(out.stderr.contains("3 attempt(s)"), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    // Three sources (KMS, the secret, the parameter), three attempts each.
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 9);
+}

@@ -348,20 +348,27 @@ fn fingerprint(path: &Path) -> Vec<(PathBuf, Option<SystemTime>, Option<u64>)> {
         .collect()
 }
 
-/// Reads the keys held in AWS again (feature `aws`, when the state has AWS clients) for the
-/// configuration at `path`, so a reload picks up a rotated secret or KMS key; returns whether any
-/// changed. A failed read keeps the last good key (and shows in `/readyz` and `/metrics`).
+/// Reads the keys held in AWS again (feature `aws`) for the configuration at `path`, so a reload
+/// picks up a rotated secret or KMS key; returns whether any changed. The AWS clients are made
+/// from the environment the first time a configuration names such a key (also one added by a
+/// reload). A failed read keeps the last good key (and shows in `/readyz` and `/metrics`).
 #[cfg(feature = "aws")]
 async fn refresh_aws_keys(state: &AppState, path: &Path) -> bool {
-    let Some(aws) = state.shared.aws.get() else {
+    let Ok(config) = Config::load(path, &process_env) else {
         return false;
     };
-    match Config::load(path, &process_env) {
-        Ok(config) => {
-            crate::aws_keys::refresh(&state.shared.remote, aws, &config, state.now()).await
-        }
-        Err(_) => false,
+    if !config.keys.iter().any(crate::config::KeyConfig::in_aws) {
+        return false;
     }
+    let aws = match state.shared.aws.get() {
+        Some(aws) => aws.clone(),
+        None => {
+            let aws = cfsign_aws::Aws::from_env(&crate::aws_keys::settings(&config.aws)).await;
+            let _ = state.shared.aws.set(aws.clone());
+            aws
+        }
+    };
+    crate::aws_keys::refresh(&state.shared.remote, &aws, &config, state.now()).await
 }
 
 /// Reloads `path` after reading the keys held in AWS again.

@@ -166,7 +166,8 @@ async fn local_signatures(
 
 /// Signatures of `todo` by `kms:Sign`, in order: the calls run concurrently on the async
 /// executor (each with the SDK's timeouts and retries), so no signing thread waits on the
-/// network. Each call is counted in `/metrics`.
+/// network, and a policy another request is already signing waits for that call
+/// (`inflight.rs`). Each call is counted in `/metrics`.
 #[cfg(feature = "aws")]
 async fn kms_signatures(
     state: &AppState,
@@ -176,15 +177,29 @@ async fn kms_signatures(
     let mut calls = tokio::task::JoinSet::new();
     for (position, (_, hash, policy)) in todo.iter().enumerate() {
         let signer = Arc::clone(signer);
+        let state = state.clone();
         let (hash, policy) = (*hash, policy.clone());
-        calls.spawn(async move { (position, signer.key().sign(hash, &policy).await) });
+        calls.spawn(async move {
+            let key = (signer.key_pair_id().to_string(), hash, policy.clone());
+            let (outcome, ran) = state
+                .shared
+                .kms_in_flight
+                .run(
+                    key,
+                    || async move { signer.key().sign(hash, &policy).await },
+                )
+                .await;
+            if ran {
+                state.shared.remote.kms_call(outcome.is_ok());
+            }
+            (position, outcome)
+        });
     }
     let mut signed: Vec<Option<Vec<u8>>> = vec![None; todo.len()];
     let mut failure = None;
     while let Some(joined) = calls.join_next().await {
         let (position, result) =
             joined.map_err(|e| ApiError::internal(format!("a KMS signing task failed: {e}")))?;
-        state.shared.remote.kms_call(result.is_ok());
         match result {
             Ok(signature) => {
                 if let Some(slot) = signed.get_mut(position) {

@@ -40,6 +40,8 @@ mod config;
 mod error;
 mod extract;
 mod handlers;
+#[cfg(feature = "aws")]
+mod inflight;
 mod issue;
 mod keys;
 mod limits;

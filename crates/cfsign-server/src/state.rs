@@ -150,6 +150,9 @@ pub(crate) struct Shared {
     /// The AWS clients that read and sign with keys held in AWS (none without AWS key sources).
     #[cfg(feature = "aws")]
     pub(crate) aws: std::sync::OnceLock<cfsign_aws::Aws>,
+    /// The `kms:Sign` calls under way, shared by requests for the same policy.
+    #[cfg(feature = "aws")]
+    pub(crate) kms_in_flight: crate::inflight::InFlight,
 }
 
 /// The state shared by every request: cheap to clone.
@@ -213,6 +216,8 @@ impl AppState {
                 remote,
                 #[cfg(feature = "aws")]
                 aws: std::sync::OnceLock::new(),
+                #[cfg(feature = "aws")]
+                kms_in_flight: crate::inflight::InFlight::default(),
             }),
             clock: Arc::new(system_clock),
         })

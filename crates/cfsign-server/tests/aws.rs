@@ -229,6 +229,33 @@ fn kms_keys_sign_through_kms_with_sha256_and_the_cache_cuts_calls() {
             (1..=2).contains(&calls),
             "{spec}: {calls} KMS calls for {HOT} URLs"
         );
+        // A burst: 40 concurrent requests for a resource nobody asked for yet share one call
+        // (requests that miss the cache wait for the call under way).
+        let before = metric_value(&metrics(&server), "cfsign_kms_sign_calls_total");
+        let burst = "https://d1.example.net/media/burst.jpg";
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..40)
+                .map(|_| {
+                    scope.spawn(|| {
+                        post(
+                            &server,
+                            "/v1/sign",
+                            &serde_json::json!({"url": burst, "ttl": 300}),
+                        )
+                        .0
+                    })
+                })
+                .collect();
+            for handle in handles {
+                assert_eq!(handle.join().unwrap(), 200);
+            }
+        });
+        let calls = metric_value(&metrics(&server), "cfsign_kms_sign_calls_total") - before;
+        println!("{spec}: {calls} kms:Sign call(s) for a burst of 40 concurrent requests");
+        assert!(
+            (1..=2).contains(&calls),
+            "{spec}: {calls} KMS calls for a burst of 40"
+        );
         assert_eq!(
             metric_value(&metrics(&server), "cfsign_kms_sign_failures_total"),
             0

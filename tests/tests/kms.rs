@@ -263,3 +263,92 @@ fn kms_keys_cloudfront_cannot_use_are_refused_before_cloudfront_is_touched() {
         keys.text()
     );
 }
+
+#[test]
+fn setup_store_secret_keeps_the_private_key_off_disk_and_the_server_signs_with_it() {
+    let Some(moto_server) = moto::start().unwrap() else {
+        return;
+    };
+    let aws = moto_server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let mock = start_mock(dir.path());
+    let (distribution_id, domain) = create_distribution(mock.url()).unwrap();
+    let edge = format!("http://{domain}.localhost:{}", mock.port());
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let setup = || {
+        let mut cmd = provision(mock.url(), aws);
+        cmd.current_dir(&work)
+            .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws)
+            .args(["setup", "--distribution-id", &distribution_id])
+            .args(["--path-pattern", PRIVATE_PATTERN])
+            .args(["--key-type", "p256", "--store-secret", "cdn/signing-key"]);
+        run_json(&mut cmd).unwrap()
+    };
+    let first = setup();
+    let key_id = field(&first, "key_pair_id", "setup").unwrap().to_owned();
+    assert_eq!(first["private_key_secret"], "cdn/signing-key", "{first}");
+    assert!(first.get("private_key_path").is_none(), "{first}");
+    assert_eq!(
+        std::fs::read_dir(&work).unwrap().count(),
+        0,
+        "setup wrote a file"
+    );
+    // Again: the key in the secret is reused, nothing changes.
+    let again = setup();
+    assert_eq!(again["changed"], false, "{again}");
+    assert_eq!(again["key_pair_id"], key_id.as_str());
+
+    // The server reads the key from the secret and the edge serves what it signs, either hash.
+    let token_hash = hex_sha256(TOKEN);
+    let config = format!(
+        "[[keys]]\nid = \"{key_id}\"\nsecret = \"cdn/signing-key\"\n\n[[clients]]\nname = \"tests\"\n\
+         token_sha256 = \"{token_hash}\"\nallow = [\"{edge}/private/\"]\nmax_ttl = \"1h\"\n"
+    );
+    let path = dir.path().join("server-secret.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut cmd = binaries().command("cfsign-server").unwrap();
+    cmd.arg("--config")
+        .arg(&path)
+        .args(["--listen", "127.0.0.1:0"])
+        .envs(moto::env(aws));
+    let server = Launch::new("cfsign-server", cmd)
+        .log(&dir.path().join("server-secret.log"))
+        .start()
+        .unwrap();
+    for hash in ["sha1", "sha256"] {
+        let hello = format!("{edge}/private/hello.txt");
+        let signed = post(
+            &server,
+            "/v1/sign",
+            &json!({"url": hello, "ttl": "5m", "hash_algorithm": hash}),
+        );
+        let url = signed["signed_url"].as_str().unwrap();
+        let fetched = http::get(url).send().unwrap();
+        assert_eq!(fetched.status, 200, "{hash}: {url}: {}", fetched.text());
+        assert_eq!(fetched.body, HELLO);
+    }
+
+    // A secret that holds no private key is refused before CloudFront is touched.
+    moto::boto3(
+        aws,
+        "client('secretsmanager').create_secret(Name='not-a-key', SecretString='hunter2')",
+    )
+    .unwrap();
+    let mut cmd = provision(mock.url(), aws);
+    cmd.env("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws).args([
+        "rotate",
+        "--key-group",
+        &format!("cfsign-{distribution_id}"),
+        "--store-secret",
+        "not-a-key",
+    ]);
+    let out = capture(&mut cmd, None).unwrap();
+    assert_eq!(out.code, Some(1), "{}", out.summary());
+    assert!(
+        out.stdout.contains("secret `not-a-key`"),
+        "{}",
+        out.summary()
+    );
+    assert!(!out.stdout.contains("hunter2"), "{}", out.summary());
+}

@@ -7,6 +7,7 @@
 //! - [`KeySource`]: a PEM private key in a Secrets Manager secret (the whole value, one JSON
 //!   field, or a binary DER/PEM value; any version stage or ID) or an SSM `SecureString`
 //!   parameter, loaded into a [`cfsign::PrivateKey`]; fetched values are zeroized.
+//!   [`store_private_key`] stores a newly generated key in a new secret.
 //!
 //! Clients come from [`Aws`], built from the standard chain (credentials, region,
 //! `AWS_ENDPOINT_URL`) with [`Settings`] for retries (exponential backoff with jitter) and
@@ -30,12 +31,14 @@ mod kms_spec;
 mod sdk_error;
 mod secret;
 mod secret_text;
+mod store;
 
 pub use crate::connect::{Aws, Settings};
 pub use crate::error::Error;
 pub use crate::kms::{KmsKey, KmsSigner};
 pub use crate::kms_spec::KmsKeySpec;
 pub use crate::secret::{KeySource, SecretVersion};
+pub use crate::store::store_private_key;
 
 /// The `aws-config` this crate builds clients with, for [`Settings::loader`]'s callers.
 pub use aws_config;

@@ -117,6 +117,9 @@ fn hint(code: &str) -> &'static str {
              secretsmanager:GetSecretValue, or ssm:GetParameter; and kms:Decrypt on the key encrypting the secret)"
         }
         "DisabledException" => ". Enable the key (`aws kms enable-key --key-id …`)",
+        "ResourceExistsException" => {
+            ". A secret of that name exists; nothing was overwritten: pick another name, or delete it first"
+        }
         "KMSInvalidStateException" => ". The key is pending deletion or import; use an enabled key",
         "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException" => {
             ". Check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the instance role)"

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{
     Behaviors, ConnectOptions, Error, KeySource, Provisioner, RotateOptions, SetupOptions,
-    kms_key_source, read_public_key,
+    kms_key_source, read_public_key, secret_key_source,
 };
 
 /// Exit code: success.
@@ -108,7 +108,7 @@ enum Command {
         #[arg(long)]
         key_group: String,
         /// Remove this key ID from the group, then delete it.
-        #[arg(long, value_name = "OLD_ID", conflicts_with_all = ["key_name", "public_key", "private_key_out", "key_type", "kms_key_id"])]
+        #[arg(long, value_name = "OLD_ID", conflicts_with_all = ["key_name", "public_key", "private_key_out", "key_type", "kms_key_id", "store_secret"])]
         retire: Option<String>,
         /// The new public key's name [default: <key group name>-<unix time>].
         #[arg(long)]
@@ -175,6 +175,12 @@ struct KeyArgs {
     /// --endpoint-url for it).
     #[arg(long, value_name = "KEY_ID", conflicts_with_all = ["public_key", "private_key_out", "key_type"])]
     kms_key_id: Option<String>,
+    /// Keep the private key in this AWS Secrets Manager secret (PKCS#8 PEM) instead of a file:
+    /// reused if the secret holds one, else generated (--key-type) and stored in a new secret,
+    /// never written to disk. Secrets Manager is reached through the AWS chain
+    /// (AWS_ENDPOINT_URL_SECRETS_MANAGER overrides --endpoint-url for it).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["public_key", "private_key_out", "kms_key_id"])]
+    store_secret: Option<String>,
     /// Where to write the generated private key (mode 0600) [default: <key name>.pem]; an
     /// existing file there is reused.
     #[arg(long, value_name = "PATH")]
@@ -188,6 +194,11 @@ impl KeyArgs {
     async fn source(&self) -> Result<KeySource, Error> {
         if let Some(key_id) = &self.kms_key_id {
             return kms_key_source(key_id).await;
+        }
+        if let Some(name) = &self.store_secret {
+            let kind =
+                cfsign::KeyKind::parse(&self.key_type).map_err(|e| Error::key("--key-type", e))?;
+            return secret_key_source(name, kind).await;
         }
         match &self.public_key {
             Some(path) => Ok(KeySource::PublicKeyFile(path.clone())),

@@ -203,9 +203,10 @@ pub enum Error {
         /// The core crate's description.
         source: cfsign::Error,
     },
-    /// A key held in AWS KMS could not be read, or cannot sign for CloudFront.
+    /// A key held in AWS (KMS, Secrets Manager) could not be read or stored, or cannot sign for
+    /// CloudFront.
     #[error("{0}")]
-    Kms(#[from] cfsign_aws::Error),
+    Aws(#[from] cfsign_aws::Error),
     /// Bad input on the command line.
     #[error("{0}")]
     Usage(String),
@@ -275,8 +276,8 @@ impl Error {
             Error::PrivateKeyMissing { .. } => "private_key_missing",
             Error::EtagConflict { .. } => "etag_conflict",
             Error::Key { .. } => "invalid_key",
-            Error::Kms(cfsign_aws::Error::UnsuitableKmsKey { .. }) => "unsuitable_kms_key",
-            Error::Kms(_) => "kms",
+            Error::Aws(cfsign_aws::Error::UnsuitableKmsKey { .. }) => "unsuitable_kms_key",
+            Error::Aws(_) => "aws",
             Error::Usage(_) => "usage",
             Error::Io { .. } => "io",
             Error::Api { .. } => "api",

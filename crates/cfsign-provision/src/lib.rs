@@ -45,7 +45,7 @@ pub use crate::api::{ConnectOptions, DEFAULT_MAX_ATTEMPTS, Provisioner};
 pub use crate::edits::MAX_KEYS_PER_GROUP;
 pub use crate::error::Error;
 pub use crate::keys::read_public_key;
-pub use crate::kms::kms_key_source;
+pub use crate::kms::{kms_key_source, secret_key_source};
 pub use crate::options::{Behaviors, KeySource, RotateOptions, SetupOptions};
 pub use crate::plan::Plan;
 pub use crate::report::{

@@ -52,6 +52,19 @@ pub enum KeySource {
         /// Its public key (from `kms:GetPublicKey`).
         public_key: PublicKey,
     },
+    /// Keep the private key in AWS Secrets Manager secret `name` (PKCS#8 PEM), read with
+    /// [`secret_key_source`]: reuse the key already there, or generate one of `kind` and store it
+    /// in a new secret, so it never touches disk.
+    ///
+    /// [`secret_key_source`]: crate::secret_key_source
+    Secret {
+        /// The secret's name.
+        name: String,
+        /// Which key to generate when the secret does not exist.
+        kind: KeyKind,
+        /// The public key of the private key already in the secret, if it exists.
+        existing: Option<PublicKey>,
+    },
 }
 
 /// The private key file of a generated key pair: `--private-key-out`, else `<key name>.pem`.

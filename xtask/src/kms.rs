@@ -14,10 +14,11 @@ use cfsign_tests::proc::{Launch, Service, capture, describe};
 use cfsign_tests::stack::{PRIVATE_PATTERN, Stack, create_distribution, run_json};
 use cfsign_tests::{http, moto};
 
+use crate::Result;
+use crate::edge::expect_served;
 use crate::harness::{Issued, issued_from_cookies, issued_from_url};
 use crate::report::Report;
 use crate::stack::{CLIENT_TOKEN, sha256_hex};
-use crate::{Result, e2e};
 
 /// Requests for one hot resource, to count `kms:Sign` calls.
 const HOT_REQUESTS: u64 = 200;
@@ -68,7 +69,7 @@ pub(crate) fn leg(
                 return Err(format!("not SHA-256: {url}"));
             }
             issued.push(issued_from_url(&format!("server KMS {spec} URL"), &url)?);
-            e2e::expect_served(&url, None, "private/hello.txt")
+            expect_served(&url, None, "private/hello.txt")
         });
         report.check(&format!("KMS {spec}: signed URL served"), r);
         let pattern = format!("{edge}/private/*");
@@ -84,7 +85,7 @@ pub(crate) fn leg(
                 &header,
                 &hello,
             )?);
-            e2e::expect_served(&hello, Some(&header), "private/hello.txt")
+            expect_served(&hello, Some(&header), "private/hello.txt")
         });
         report.check(&format!("KMS {spec}: signed cookies served"), r);
         let r = hot_resource_calls(&server, &edge);

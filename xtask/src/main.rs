@@ -4,6 +4,7 @@ mod bench;
 mod ci;
 mod demo;
 mod e2e;
+mod edge;
 mod fuzz;
 mod harness;
 mod kms;

@@ -195,6 +195,11 @@ enum KeyText {
 /// Loads `[[keys]]` entry `index` (from 0) into its signer.
 fn load_key(index: usize, key: &KeyConfig, env: EnvLookup<'_>) -> Result<Signer, ConfigError> {
     let label = format!("[[keys]] entry {}", index + 1);
+    if key.json_field.is_some() || key.version_stage.is_some() || key.version_id.is_some() {
+        return Err(ConfigError::invalid(format!(
+            "{label}: `json_field`, `version_stage` and `version_id` apply to `secret` only"
+        )));
+    }
     let passphrase = key_passphrase(&label, key, env)?;
     let (text, id, source) = match (&key.file, key.from_env) {
         (Some(path), false) => {

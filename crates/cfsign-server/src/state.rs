@@ -461,6 +461,45 @@ mod tests {
     }
 
     #[test]
+    fn aws_key_entries_are_checked() {
+        let dir = config_dir();
+        let dir = dir.path();
+        let not_read = if cfg!(feature = "aws") {
+            "kms:alias/cdn has not been read"
+        } else {
+            "built without the `aws` feature"
+        };
+        let cases: [(&str, &str); 6] = [
+            (
+                "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.pem\"\njson_field = \"pem\"",
+                "apply to `secret` only",
+            ),
+            (
+                "[[keys]]\nid = \"K1\"\nssm_parameter = \"/k\"\nversion_stage = \"AWSPENDING\"",
+                "apply to `secret` only",
+            ),
+            (
+                "[[keys]]\nid = \"K1\"\nkms_key_id = \"alias/cdn\"\nfile = \"test-key-a.pem\"",
+                "exactly one of `file`, `from_env = true`, `kms_key_id`, `secret` or `ssm_parameter`",
+            ),
+            ("[[keys]]\nkms_key_id = \"alias/cdn\"", "`id` is missing"),
+            (
+                "[[keys]]\nid = \"K1\"\nsecret = \"s\"\npassphrase_env = \"P\"",
+                "apply to `file` and `from_env` keys",
+            ),
+            (
+                "[[keys]]\nid = \"K1\"\nkms_key_id = \"alias/cdn\"",
+                not_read,
+            ),
+        ];
+        for (keys, needle) in cases {
+            let err = build(dir, keys, &[]).err().unwrap().to_string();
+            assert!(err.contains(needle), "{keys}: no `{needle}` in {err}");
+            assert!(err.contains("[[keys]] entry 1"), "{err}");
+        }
+    }
+
+    #[test]
     fn server_settings_are_checked_and_the_queue_limit_reloads() {
         let dir = config_dir();
         let keys = "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.pem\"";

@@ -120,12 +120,16 @@ async fn signatures(
     let hits = (found.len() - todo.len()) as u64;
     state.shared.metrics.cache(hits, todo.len() as u64);
     if !todo.is_empty() {
+        let (indexes, todo): (Vec<usize>, Vec<(HashAlgorithm, Vec<u8>)>) = todo
+            .into_iter()
+            .map(|(index, hash, policy)| (index, (hash, policy)))
+            .unzip();
         let signed = match key {
-            SigningKey::Local(signer) => local_signatures(state, signer, &todo).await?,
+            SigningKey::Local(signer) => local_signatures(state, signer, todo).await?,
             #[cfg(feature = "aws")]
-            SigningKey::Kms(signer) => kms_signatures(state, signer, &todo).await?,
+            SigningKey::Kms(signer) => kms_signatures(state, signer, todo).await?,
         };
-        for ((index, hash, policy), signature) in todo.into_iter().zip(signed) {
+        for (index, (hash, policy, signature)) in indexes.into_iter().zip(signed) {
             let signature: Arc<[u8]> = Arc::from(signature);
             cache.put(key_id, hash, &policy, Arc::clone(&signature));
             if let Some(slot) = found.get_mut(index) {
@@ -139,18 +143,21 @@ async fn signatures(
         .collect()
 }
 
-/// Signatures of `todo` by the signing threads, in order.
+/// A signature with the hash and policy bytes it signs.
+type Signed = (HashAlgorithm, Vec<u8>, Vec<u8>);
+
+/// Signatures of `todo` (hash, policy bytes) by the signing threads, in order.
 async fn local_signatures(
     state: &AppState,
     signer: &Arc<cfsign::Signer>,
-    todo: &[(usize, HashAlgorithm, Vec<u8>)],
-) -> Result<Vec<Vec<u8>>, ApiError> {
+    todo: Vec<(HashAlgorithm, Vec<u8>)>,
+) -> Result<Vec<Signed>, ApiError> {
     let jobs = todo
-        .iter()
-        .map(|(_, hash, policy)| Job {
+        .into_iter()
+        .map(|(hash, policy)| Job {
             signer: Arc::clone(signer),
-            hash: *hash,
-            policy: policy.clone(),
+            hash,
+            policy,
         })
         .collect();
     let signed = state.shared.signing.sign(jobs).await.map_err(|e| match e {
@@ -161,7 +168,10 @@ async fn local_signatures(
              server.max_queue); retry after a second"
         )),
     })?;
-    Ok(signed.into_iter().map(|(_, signature)| signature).collect())
+    Ok(signed
+        .into_iter()
+        .map(|(job, signature)| (job.hash, job.policy, signature))
+        .collect())
 }
 
 /// Signatures of `todo` by `kms:Sign`, in order: the calls run concurrently on the async
@@ -172,38 +182,39 @@ async fn local_signatures(
 async fn kms_signatures(
     state: &AppState,
     signer: &Arc<cfsign_aws::KmsSigner>,
-    todo: &[(usize, HashAlgorithm, Vec<u8>)],
-) -> Result<Vec<Vec<u8>>, ApiError> {
+    todo: Vec<(HashAlgorithm, Vec<u8>)>,
+) -> Result<Vec<Signed>, ApiError> {
+    let count = todo.len();
     let mut calls = tokio::task::JoinSet::new();
-    for (position, (_, hash, policy)) in todo.iter().enumerate() {
+    for (position, (hash, policy)) in todo.into_iter().enumerate() {
         let signer = Arc::clone(signer);
         let state = state.clone();
-        let (hash, policy) = (*hash, policy.clone());
         calls.spawn(async move {
             let key = (signer.key_pair_id().to_string(), hash, policy.clone());
+            let message = policy.clone();
             let (outcome, ran) = state
                 .shared
                 .kms_in_flight
                 .run(
                     key,
-                    || async move { signer.key().sign(hash, &policy).await },
+                    || async move { signer.key().sign(hash, &message).await },
                 )
                 .await;
             if ran {
                 state.shared.remote.kms_call(outcome.is_ok());
             }
-            (position, outcome)
+            (position, hash, policy, outcome)
         });
     }
-    let mut signed: Vec<Option<Vec<u8>>> = vec![None; todo.len()];
+    let mut signed: Vec<Option<Signed>> = vec![None; count];
     let mut failure = None;
     while let Some(joined) = calls.join_next().await {
-        let (position, result) =
+        let (position, hash, policy, result) =
             joined.map_err(|e| ApiError::internal(format!("a KMS signing task failed: {e}")))?;
         match result {
             Ok(signature) => {
                 if let Some(slot) = signed.get_mut(position) {
-                    *slot = Some(signature);
+                    *slot = Some((hash, policy, signature));
                 }
             }
             Err(err) => failure = Some(err),

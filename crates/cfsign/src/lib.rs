@@ -48,6 +48,7 @@ mod pem;
 mod policy;
 mod resource;
 mod sign;
+pub mod stream;
 mod time;
 mod undocumented;
 mod url;

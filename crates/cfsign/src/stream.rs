@@ -510,6 +510,7 @@ pub fn sign_manifest(
     } = scan(manifest, manifest_url)?;
     sites.sort_by_key(|s| s.span.start);
     let query = params.query().replace('&', amp);
+    let scope = Scope::new(&params.resource);
     let lines = Lines::new(&text);
     let mut out = String::with_capacity(text.len() + sites.len() * (query.len() + 1));
     let mut at = 0;
@@ -521,10 +522,7 @@ pub fn sign_manifest(
             Ok(targets) if targets.iter().any(Base::has_signing_params) => {
                 Err(SkipReason::AlreadySigned)
             }
-            Ok(targets)
-                if targets.is_empty()
-                    || !targets.iter().all(|t| params.resource.matches(&t.as_url())) =>
-            {
+            Ok(targets) if targets.is_empty() || !targets.iter().all(|t| scope.covers(t)) => {
                 Err(SkipReason::OutsideResource)
             }
             Ok(_) => Ok(()),
@@ -549,6 +547,38 @@ pub fn sign_manifest(
         signed,
         skipped,
     })
+}
+
+/// The policy's resource as a matcher, with a fast path for the usual stream pattern.
+struct Scope<'a> {
+    resource: &'a Resource,
+    /// For a pattern `scheme://host/path/*` without other wildcards: everything before the `*`.
+    /// A URL that starts with it matches (the trailing `*` in the path covers any rest and any
+    /// query string); any other URL goes through [`Resource::matches`].
+    literal_prefix: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(resource: &'a Resource) -> Scope<'a> {
+        let pattern = resource.as_str();
+        let literal_prefix = pattern.strip_suffix('*').filter(|prefix| {
+            let path_start = prefix
+                .find("://")
+                .and_then(|i| prefix[i + 3..].find('/').map(|j| i + 3 + j));
+            path_start.is_some() && !prefix.contains(['*', '?', '\\'])
+        });
+        Scope {
+            resource,
+            literal_prefix,
+        }
+    }
+
+    fn covers(&self, target: &Base) -> bool {
+        let url = target.as_url();
+        self.literal_prefix
+            .is_some_and(|prefix| url.starts_with(prefix))
+            || self.resource.matches(&url)
+    }
 }
 
 fn skipped_entry(site: &Site, lines: &Lines, reason: SkipReason) -> Skipped {

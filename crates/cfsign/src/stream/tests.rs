@@ -301,3 +301,39 @@ fn params_and_cookies_share_one_signature() {
     .unwrap_err();
     assert!(err.to_string().contains("needs a Resource"), "{err}");
 }
+
+#[test]
+fn scope_fast_path_agrees_with_resource_matching() {
+    let patterns = [
+        "https://d1.example.net/videos/123/*",
+        "https://d1.example.net/videos/12*",
+        "https://d1.example.net*",
+        "https://d1.example.net/v/*/hd/*",
+        "https://d1.example.net/v?/*",
+        "*",
+    ];
+    let base = Base::parse("https://d1.example.net/videos/123/i.m3u8", "t").unwrap();
+    let refs = [
+        "a.ts",
+        "a.ts?x=1",
+        "../1234/a.ts",
+        "/videos/12/a.ts",
+        "HTTPS://D1.EXAMPLE.NET/videos/123/a.ts",
+        "https://d1.example.net.evil.com/videos/123/a.ts",
+        "//other/videos/123/a.ts",
+        "/v/x/hd/a.ts",
+        "/v1/a.ts",
+    ];
+    for pattern in patterns {
+        let resource = Resource::new(pattern).unwrap();
+        let scope = Scope::new(&resource);
+        for reference in refs {
+            let target = base.resolve(reference).unwrap();
+            assert_eq!(
+                scope.covers(&target),
+                resource.matches(&target.as_url()),
+                "{pattern} {reference}"
+            );
+        }
+    }
+}

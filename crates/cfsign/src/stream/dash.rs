@@ -4,7 +4,7 @@
 //! The document is read with `quick-xml` for byte spans only; nothing is re-serialised. Elements
 //! outside the structure below (and everything inside them) are opaque.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use quick_xml::Reader;
@@ -112,6 +112,10 @@ struct Node {
     kind: Kind,
     parent: Option<usize>,
     children: Vec<usize>,
+    /// The first child of each kind (at most one entry per kind).
+    first: Vec<(Kind, usize)>,
+    /// The `BaseURL` children, in order.
+    base_urls: Vec<usize>,
     attrs: Vec<Attr>,
     /// A `BaseURL`'s text: its span and value (`None` when it holds markup or unknown entities).
     text: Option<(Range<usize>, Option<String>)>,
@@ -186,12 +190,21 @@ fn parse(text: &str) -> Result<Vec<Node>, Error> {
                     kind,
                     parent,
                     children: Vec::new(),
+                    first: Vec::new(),
+                    base_urls: Vec::new(),
                     attrs: attributes(text, element, kind)?,
                     text: None,
                     self_closing: empty,
                 });
                 if let Some(parent) = parent {
-                    nodes[parent].children.push(id);
+                    let parent = &mut nodes[parent];
+                    parent.children.push(id);
+                    if !parent.first.iter().any(|(k, _)| *k == kind) {
+                        parent.first.push((kind, id));
+                    }
+                    if kind == Kind::BaseUrl {
+                        parent.base_urls.push(id);
+                    }
                 }
                 if kind == Kind::BaseUrl {
                     if empty {
@@ -284,10 +297,14 @@ struct Resolver<'a> {
     manifest: Bases,
     sites: Vec<Site>,
     /// (node, attribute index) → site; `BaseURL` node → site.
-    attr_sites: std::collections::HashMap<(usize, usize), usize>,
-    base_sites: std::collections::HashMap<usize, usize>,
+    attr_sites: HashMap<(usize, usize), usize>,
+    base_sites: HashMap<usize, usize>,
     /// (site, bases source) pairs already resolved.
     done: HashSet<(usize, Option<usize>)>,
+    /// (segment information element, bases source) pairs already resolved.
+    done_info: HashSet<(usize, Option<usize>)>,
+    /// Per `SegmentList`: whether every `SegmentURL` has `media`.
+    list_media: HashMap<usize, bool>,
 }
 
 impl<'a> Resolver<'a> {
@@ -302,12 +319,7 @@ impl<'a> Resolver<'a> {
                 Some(parent) => bases[parent].clone(),
                 None => manifest.clone(),
             };
-            let own: Vec<&Node> = node
-                .children
-                .iter()
-                .map(|&c| &nodes[c])
-                .filter(|c| c.kind == Kind::BaseUrl)
-                .collect();
+            let own: Vec<&Node> = node.base_urls.iter().map(|&c| &nodes[c]).collect();
             if !node.kind.is_container() || own.is_empty() {
                 bases.push(inherited);
                 continue;
@@ -344,9 +356,11 @@ impl<'a> Resolver<'a> {
             bases,
             manifest,
             sites: Vec::new(),
-            attr_sites: std::collections::HashMap::new(),
-            base_sites: std::collections::HashMap::new(),
+            attr_sites: HashMap::new(),
+            base_sites: HashMap::new(),
             done: HashSet::new(),
+            done_info: HashSet::new(),
+            list_media: HashMap::new(),
         };
         for (id, node) in nodes.iter().enumerate() {
             for (index, attr) in node.attrs.iter().enumerate() {
@@ -392,10 +406,10 @@ impl<'a> Resolver<'a> {
     /// The child of `container` of `kind`, if any (the first).
     fn child(&self, container: usize, kind: Kind) -> Option<usize> {
         self.nodes[container]
-            .children
+            .first
             .iter()
-            .copied()
-            .find(|&c| self.nodes[c].kind == kind)
+            .find(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
     }
 
     /// `node` and its container ancestors, innermost first.
@@ -464,28 +478,45 @@ impl<'a> Resolver<'a> {
             let Some(info) = containers.iter().find_map(|&c| self.child(c, kind)) else {
                 continue;
             };
-            let mut urls = 0;
-            let mut with_media = 0;
+            if kind == Kind::SegmentList {
+                list_all_media = Some(self.all_have_media(info));
+            }
+            // Representations that share their bases share the outcome: resolve once.
+            if !self.done_info.insert((info, bases.source)) {
+                continue;
+            }
             for child in self.nodes[info].children.clone() {
-                let node = &self.nodes[child];
-                if node.kind == Kind::SegmentUrl {
-                    urls += 1;
-                    with_media += usize::from(node.attrs.iter().any(|a| a.name == "media"));
-                }
-                for index in 0..node.attrs.len() {
+                for index in 0..self.nodes[child].attrs.len() {
                     if let Some(&site) = self.attr_sites.get(&(child, index)) {
                         self.apply(site, &bases);
                     }
                 }
-            }
-            if kind == Kind::SegmentList {
-                list_all_media = Some(urls > 0 && urls == with_media);
             }
         }
         // Without a media template or a full SegmentList, the media is the BaseURL itself.
         if !template_media && list_all_media != Some(true) {
             self.media_base_url(&chain);
         }
+    }
+
+    /// Whether the `SegmentList` `list` has `SegmentURL`s, all with `media` (else the media is
+    /// the `BaseURL` itself, read by byte ranges).
+    fn all_have_media(&mut self, list: usize) -> bool {
+        if let Some(&known) = self.list_media.get(&list) {
+            return known;
+        }
+        let mut urls = 0usize;
+        let mut with_media = 0usize;
+        for &child in &self.nodes[list].children {
+            let node = &self.nodes[child];
+            if node.kind == Kind::SegmentUrl {
+                urls += 1;
+                with_media += usize::from(node.attrs.iter().any(|a| a.name == "media"));
+            }
+        }
+        let all = urls > 0 && urls == with_media;
+        self.list_media.insert(list, all);
+        all
     }
 
     /// Makes the innermost `BaseURL`s of `chain` sites: they are what the player requests.
@@ -500,12 +531,7 @@ impl<'a> Resolver<'a> {
             Some(parent) => self.bases[parent].clone(),
             None => self.manifest.clone(),
         };
-        let base_urls: Vec<usize> = self.nodes[level]
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| self.nodes[c].kind == Kind::BaseUrl)
-            .collect();
+        let base_urls = self.nodes[level].base_urls.clone();
         for b in base_urls {
             let site = match self.base_sites.get(&b) {
                 Some(&site) => site,

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use cfsign::stream::{SignedParams, manifest_uris, sign_manifest};
+use cfsign::stream::{Options, SignedParams, manifest_uris, sign_manifest, sign_manifest_with};
 use cfsign::{CustomPolicy, HashAlgorithm, KeyPairId, Resource, UnixTime};
 use libfuzzer_sys::fuzz_target;
 
@@ -37,4 +37,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(before.len(), out.signed() + out.skipped().len());
     let after = manifest_uris(out.as_str().as_bytes(), URL).expect("a rewrite stays readable");
     assert_eq!(before.len(), after.len());
+    // Absolute URIs: as many sites, still readable from another URL.
+    let absolute = sign_manifest_with(data, URL, params, &Options::new().with_absolute_uris())
+        .expect("the input was read once already");
+    assert_eq!(before.len(), absolute.signed() + absolute.skipped().len());
+    let moved = manifest_uris(absolute.as_str().as_bytes(), "https://app.example.com/w/1")
+        .expect("an absolute rewrite stays readable");
+    assert_eq!(before.len(), moved.len());
 });

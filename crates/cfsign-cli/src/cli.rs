@@ -352,6 +352,10 @@ pub(crate) struct StreamManifestArgs {
     /// Fail (exit 1, nothing written) if any URI is left unsigned.
     #[arg(long)]
     pub(crate) require_all: bool,
+    /// Write every URI as the absolute URL it resolves to (against --url), so the manifest can be
+    /// served from another place, such as your app's own URL.
+    #[arg(long)]
+    pub(crate) absolute_uris: bool,
     #[command(flatten)]
     pub(crate) key: KeyArgs,
     #[command(flatten)]

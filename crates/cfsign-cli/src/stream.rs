@@ -4,7 +4,7 @@
 use std::io::Read as _;
 
 use anyhow::{Context as _, Result, bail};
-use cfsign::stream::{SignedParams, sign_manifest};
+use cfsign::stream::{Options, SignedParams, sign_manifest_with};
 use cfsign::{Backend, SameSite};
 
 use crate::cli::{StreamCommand, StreamCookieFormat, StreamCookiesArgs, StreamManifestArgs};
@@ -93,8 +93,13 @@ fn manifest(args: &StreamManifestArgs, out: &mut Out) -> Result<Outcome> {
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read `{}`", args.input))?
     };
-    let rewritten =
-        sign_manifest(&bytes, &args.url, &params).with_context(|| format!("`{}`", args.input))?;
+    let options = if args.absolute_uris {
+        Options::new().with_absolute_uris()
+    } else {
+        Options::new()
+    };
+    let rewritten = sign_manifest_with(&bytes, &args.url, &params, &options)
+        .with_context(|| format!("`{}`", args.input))?;
     for skipped in rewritten.skipped() {
         eprintln!("warning: left unsigned: {skipped}");
     }

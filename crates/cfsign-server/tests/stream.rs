@@ -96,6 +96,23 @@ async fn manifest_is_signed_for_its_directory() {
     )
     .await;
     assert_eq!(again["manifest"], body["manifest"]);
+
+    // Absolute URIs, for a manifest the app serves from its own URL.
+    let (status, body, _) = post(
+        &state,
+        "/v1/stream/manifest",
+        WEB_TOKEN,
+        &json!({"manifest": PLAYLIST, "manifest_url": url, "ttl": 600, "absolute_uris": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let manifest = body["manifest"].as_str().unwrap();
+    let segment = manifest.lines().nth(3).unwrap();
+    assert!(
+        segment.starts_with("https://d1.example.net/media/v1/hd/seg-1.m4s?Policy="),
+        "{manifest}"
+    );
+    assert!(granted(segment, None));
 }
 
 #[tokio::test]

@@ -486,13 +486,48 @@ impl Lines {
     }
 }
 
+/// How [`sign_manifest_with`] writes URIs.
+///
+/// ```
+/// use cfsign::stream::Options;
+/// assert!(!Options::new().absolute_uris());
+/// assert!(Options::new().with_absolute_uris().absolute_uris());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    absolute_uris: bool,
+}
+
+impl Options {
+    /// The default: URIs stay as written (relative stays relative).
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Writes every URI that resolves as the absolute URL it resolves to, signed or not, so the
+    /// manifest can be served from another place (an app's own URL) and still point at the same
+    /// objects. A DASH URI that resolves to several URLs (several `BaseURL` alternatives, or an
+    /// inherited template under Representations with different `BaseURL`s) cannot be written as
+    /// one URL: it is left as written and reported as [`SkipReason::NotUnderstood`].
+    pub fn with_absolute_uris(mut self) -> Options {
+        self.absolute_uris = true;
+        self
+    }
+
+    /// Whether URIs are written absolute.
+    pub fn absolute_uris(&self) -> bool {
+        self.absolute_uris
+    }
+}
+
 /// Appends the signing parameters of `params` to every URI of `manifest` (HLS or DASH, told
 /// apart by [`ManifestKind::detect`]) that resolves, against `manifest_url`, inside the
 /// policy's resource. See the [module documentation](self) for the rules.
 ///
 /// `manifest_url` is the URL the manifest is served from, without signing parameters: relative
 /// URIs resolve against it, as the player resolves them. Serve the rewritten manifest from that
-/// same URL's directory, or relative URIs will point elsewhere.
+/// same URL's directory, or relative URIs will point elsewhere (or use [`sign_manifest_with`]
+/// and [`Options::with_absolute_uris`]).
 ///
 /// Errors: [`Error::InvalidManifest`] for input that is not a playlist or an MPD (or not UTF-8,
 /// or not well-formed XML), [`Error::InvalidUrl`] for a manifest URL that is not absolute
@@ -501,6 +536,31 @@ pub fn sign_manifest(
     manifest: &[u8],
     manifest_url: &str,
     params: &SignedParams,
+) -> Result<Rewritten, Error> {
+    sign_manifest_with(manifest, manifest_url, params, &Options::new())
+}
+
+/// [`sign_manifest`] with [`Options`].
+///
+/// ```
+/// use cfsign::stream::{Options, SignedParams, sign_manifest_with};
+/// # use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+/// # let signer = Signer::new("K2JCJMDEHXQW5F".parse()?, PrivateKey::generate(KeyKind::P256, &mut rand::rng())?);
+/// # let policy = CustomPolicy::new(Resource::new("https://d1.example.net/v/1/*")?, UnixTime::from_secs(1767225600)?);
+/// let params = SignedParams::sign(&signer, &policy)?;
+/// let absolute = Options::new().with_absolute_uris();
+/// let out = sign_manifest_with(b"#EXTM3U\nhd/a.ts\n../2/b.ts\n", "https://d1.example.net/v/1/index.m3u8", &params, &absolute)?;
+/// assert_eq!(
+///     out.as_str(),
+///     format!("#EXTM3U\nhttps://d1.example.net/v/1/hd/a.ts?{}\nhttps://d1.example.net/v/2/b.ts\n", params.query())
+/// );
+/// # Ok::<(), cfsign::Error>(())
+/// ```
+pub fn sign_manifest_with(
+    manifest: &[u8],
+    manifest_url: &str,
+    params: &SignedParams,
+    options: &Options,
 ) -> Result<Rewritten, Error> {
     let Scan {
         kind,
@@ -517,7 +577,7 @@ pub fn sign_manifest(
     let mut signed = 0;
     let mut skipped = Vec::new();
     for site in sites {
-        let decision = match &site.targets {
+        let mut decision = match &site.targets {
             Err(reason) => Err(*reason),
             Ok(targets) if targets.iter().any(Base::has_signing_params) => {
                 Err(SkipReason::AlreadySigned)
@@ -529,14 +589,37 @@ pub fn sign_manifest(
         };
         // Spans never overlap (each is one attribute value or one line); a bug must not
         // duplicate text, so an overlapping site is left alone.
+        let in_order = site.span.start >= at && site.span.end <= text.len();
+        if !in_order {
+            decision = Err(SkipReason::NotUnderstood);
+        }
+        // The URI as it will be written, before the parameters: as written, or absolute.
+        let written = match (&site.targets, options.absolute_uris) {
+            (Ok(targets), true) if in_order => match sorted_urls(targets).as_slice() {
+                [one] => Some(escape_for(kind, one)),
+                _ => {
+                    decision = Err(SkipReason::NotUnderstood);
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some(written) = &written
+            && decision.is_err()
+        {
+            // Not signed, but still pointing at the same object from anywhere.
+            out.push_str(&text[at..site.span.start]);
+            out.push_str(written);
+            at = site.span.end;
+        }
         match decision {
-            Ok(()) if site.span.start >= at && site.span.end <= text.len() => {
+            Ok(()) => {
+                let reference = written.as_deref().unwrap_or(&text[site.span.clone()]);
                 out.push_str(&text[at..site.span.start]);
-                out.push_str(&uri::append_query(&text[site.span.clone()], &query, amp));
+                out.push_str(&uri::append_query(reference, &query, amp));
                 at = site.span.end;
                 signed += 1;
             }
-            Ok(()) => skipped.push(skipped_entry(&site, &lines, SkipReason::NotUnderstood)),
             Err(reason) => skipped.push(skipped_entry(&site, &lines, reason)),
         }
     }
@@ -547,6 +630,14 @@ pub fn sign_manifest(
         signed,
         skipped,
     })
+}
+
+/// `url` as the manifest writes it: XML-escaped in an MPD.
+fn escape_for(kind: ManifestKind, url: &str) -> String {
+    match kind {
+        ManifestKind::Hls => url.to_owned(),
+        ManifestKind::Dash => quick_xml::escape::escape(url).into_owned(),
+    }
 }
 
 /// The policy's resource as a matcher, with a fast path for the usual stream pattern.

@@ -7,7 +7,10 @@
 
 mod common;
 
-use cfsign::stream::{ManifestKind, SignedParams, SkipReason, manifest_uris, sign_manifest};
+use cfsign::stream::{
+    ManifestKind, Options, SignedParams, SkipReason, manifest_uris, sign_manifest,
+    sign_manifest_with,
+};
 use cfsign::{
     CustomPolicy, HashAlgorithm, KeyPairId, Request, Resource, Signer, TrustedKeys, UnixTime,
     verify,
@@ -170,8 +173,13 @@ fn assert_only_insertions(original: &str, rewritten: &str, query: &str) {
 /// The player-visible URIs of `rewritten` are those of `original` with the query appended
 /// (signed) or unchanged (skipped).
 fn assert_same_uris(original: &str, rewritten: &str, url: &str, query: &str) {
+    assert_same_uris_from(original, url, rewritten, url, query);
+}
+
+/// As [`assert_same_uris`], with `rewritten` served from `served_at`.
+fn assert_same_uris_from(original: &str, url: &str, rewritten: &str, served_at: &str, query: &str) {
     let before = manifest_uris(original.as_bytes(), url).unwrap();
-    let after = manifest_uris(rewritten.as_bytes(), url).unwrap();
+    let after = manifest_uris(rewritten.as_bytes(), served_at).unwrap();
     assert_eq!(before.len(), after.len(), "{original}\n---\n{rewritten}");
     for (x, y) in before.iter().zip(&after) {
         assert_eq!(x.line(), y.line());
@@ -320,6 +328,19 @@ proptest! {
         assert_same_uris(&doc, out.as_str(), &url, params.query());
         let uris = manifest_uris(doc.as_bytes(), &url).unwrap();
         prop_assert_eq!(out.signed() + out.skipped().len(), uris.len());
+    }
+
+    #[test]
+    fn hls_absolute_rewrite_points_at_the_same_objects_from_anywhere(
+        lines in prop::collection::vec(hls_line(), 0..30),
+        dir in prop::sample::select(vec!["", "a/", "a/b/"]),
+    ) {
+        let doc = format!("#EXTM3U\n{}", lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+        let url = format!("{PREFIX}{dir}index.m3u8");
+        let params = fake_params();
+        let options = Options::new().with_absolute_uris();
+        let out = sign_manifest_with(doc.as_bytes(), &url, &params, &options).unwrap();
+        assert_same_uris_from(&doc, &url, out.as_str(), "https://app.example.com/watch/42", params.query());
     }
 
     #[test]

@@ -126,6 +126,27 @@ fn manifest_is_signed_for_its_directory_and_verifies() {
     dir.run(&args)
         .fails(1, &["1 URIs would be left unsigned", "--require-all"]);
     assert!(!dir.path("none.m3u8").exists());
+
+    // --absolute-uris: the manifest can be served from anywhere.
+    let mut args = vec![
+        "stream",
+        "manifest",
+        "index.m3u8",
+        "--url",
+        &url,
+        "--expires-in",
+        "1h",
+        "--absolute-uris",
+    ];
+    args.extend(key_flags());
+    let text = dir.run(&args).ok().to_owned();
+    let segment = text.split("\r\n").nth(5).unwrap();
+    assert!(
+        segment.starts_with(&format!("{BASE}seg-1.m4s?Policy=")),
+        "{segment}"
+    );
+    assert_eq!(verify(&dir, segment, None), 0, "{segment}");
+    assert!(text.contains("\r\nhttps://ads.example.com/ad.ts\r\n"));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use cfsign::stream::{SignedParams, SkipReason, sign_manifest};
+use cfsign::stream::{Options, SignedParams, SkipReason, sign_manifest_with};
 use cfsign::{CookieAttributes, SameSite};
 
 use super::no_store;
@@ -60,8 +60,18 @@ pub(crate) async fn manifest(
         issue::sign_policy(&state, key, client, "manifest", &policy, plan.hash()).await?;
     let params = SignedParams::from_signature(&policy, &signature, key.key_pair_id(), plan.hash())
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let rewritten = sign_manifest(request.manifest.as_bytes(), &request.manifest_url, &params)
-        .map_err(invalid_manifest)?;
+    let options = if request.absolute_uris {
+        Options::new().with_absolute_uris()
+    } else {
+        Options::new()
+    };
+    let rewritten = sign_manifest_with(
+        request.manifest.as_bytes(),
+        &request.manifest_url,
+        &params,
+        &options,
+    )
+    .map_err(invalid_manifest)?;
     let body = SignedManifestBody {
         kind: rewritten.kind().as_str().to_ascii_lowercase(),
         signed: rewritten.signed() as u64,

@@ -37,6 +37,10 @@ pub struct StreamManifestRequest {
     /// `sha1` (default) or `sha256`.
     #[serde(default)]
     pub hash_algorithm: HashName,
+    /// Write every URI as the absolute URL it resolves to (against `manifest_url`), so the
+    /// manifest can be served from the app's own URL (default false: URIs stay as written).
+    #[serde(default)]
+    pub absolute_uris: bool,
 }
 
 /// A URI the rewriter left alone.

@@ -337,3 +337,44 @@ fn scope_fast_path_agrees_with_resource_matching() {
         }
     }
 }
+
+#[test]
+fn absolute_uris() {
+    let params = params();
+    let absolute = Options::new().with_absolute_uris();
+    let q = params.query();
+    let hls = "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\nhd/a.ts?x=1#t\n../999/b.ts\nskd://k\n";
+    let out = sign_manifest_with(hls.as_bytes(), URL, &params, &absolute).unwrap();
+    assert_eq!(
+        out.as_str(),
+        format!(
+            "#EXTM3U\n#EXT-X-MAP:URI=\"https://d1.example.net/videos/123/init.mp4?{q}\"\nhttps://d1.example.net/videos/123/hd/a.ts?x=1&{q}\nhttps://d1.example.net/videos/999/b.ts\nskd://k\n"
+        )
+    );
+    // From anywhere, the rewritten URIs are the originals with the parameters.
+    let before = manifest_uris(hls.as_bytes(), URL).unwrap();
+    let after = manifest_uris(out.as_str().as_bytes(), "https://app.example.com/watch/1").unwrap();
+    assert_eq!(
+        after[0].resolved().unwrap(),
+        [format!("{}?{q}", before[0].resolved().unwrap()[0])]
+    );
+    assert_eq!(after[2].resolved(), before[2].resolved());
+
+    let xq = q.replace('&', "&amp;");
+    let mpd = r#"<MPD><BaseURL>v/</BaseURL><Period><AdaptationSet><SegmentTemplate media="$Number$.m4s?a=1&amp;b=2"/><Representation id="1"/></AdaptationSet><AdaptationSet><BaseURL>x/</BaseURL><BaseURL>y/</BaseURL><SegmentTemplate media="$Number$.m4s"/><Representation id="2"/></AdaptationSet></Period></MPD>"#;
+    let out = sign_manifest_with(mpd.as_bytes(), MPD_URL, &params, &absolute).unwrap();
+    assert!(
+        out.as_str().contains(&format!(
+            r#"media="https://d1.example.net/videos/123/v/$Number$.m4s?a=1&amp;b=2&amp;{xq}""#
+        )),
+        "{}",
+        out.as_str()
+    );
+    // Two BaseURL alternatives: one URL cannot say both; left as written and reported.
+    assert!(
+        out.as_str()
+            .contains(r#"<SegmentTemplate media="$Number$.m4s"/>"#)
+    );
+    assert_eq!(out.skipped()[0].reason(), SkipReason::NotUnderstood);
+    assert_eq!(out.signed(), 1);
+}

@@ -135,7 +135,10 @@ pub(crate) fn scan(text: &str, base: &Base) -> Result<Vec<Site>, Error> {
 
 /// The known elements of the document, parents before children.
 fn parse(text: &str) -> Result<Vec<Node>, Error> {
-    let mut reader = Reader::from_str(text);
+    // quick-xml skips a UTF-8 byte order mark without counting it in its positions: read the
+    // text after it, and shift positions back into `text`.
+    let shift = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut reader = Reader::from_str(&text[shift..]);
     let mut nodes: Vec<Node> = Vec::new();
     // One entry per open element: its node, or `None` for an element the rewriter does not read.
     let mut stack: Vec<Option<usize>> = Vec::new();
@@ -143,14 +146,19 @@ fn parse(text: &str) -> Result<Vec<Node>, Error> {
     let mut text_starts: Vec<(usize, usize)> = Vec::new();
     let mut root_seen = false;
     loop {
-        let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let position = |reader: &Reader<&[u8]>| {
+            usize::try_from(reader.buffer_position())
+                .unwrap_or(usize::MAX)
+                .saturating_add(shift)
+        };
+        let before = position(&reader);
         let event = reader.read_event().map_err(|e| {
             invalid(format!(
                 "the MPD is not well-formed XML (near byte {}): {e}",
                 reader.error_position()
             ))
         })?;
-        let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let after = position(&reader);
         let (element, empty) = match &event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),

@@ -378,3 +378,12 @@ fn absolute_uris() {
     assert_eq!(out.skipped()[0].reason(), SkipReason::NotUnderstood);
     assert_eq!(out.signed(), 1);
 }
+
+#[test]
+fn dash_with_a_byte_order_mark() {
+    // Found by the fuzzer: quick-xml skips a UTF-8 BOM, so its positions must be shifted back.
+    let mpd = "\u{feff}<MPD><Period><AdaptationSet><Representation id=\"1\"><BaseURL>a.mp4</BaseURL><SegmentBase/></Representation></AdaptationSet></Period></MPD>";
+    let (out, skipped) = rewrite(mpd, MPD_URL);
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert_eq!(out, mpd.replace("a.mp4<", "a.mp4?«QX»<"));
+}

@@ -344,7 +344,8 @@ proptest! {
     }
 
     #[test]
-    fn dash_rewrite_keeps_uris_and_other_bytes(doc in dash_doc()) {
+    fn dash_rewrite_keeps_uris_and_other_bytes(doc in dash_doc(), bom in any::<bool>()) {
+        let doc = if bom { format!("\u{feff}{doc}") } else { doc };
         let url = format!("{PREFIX}manifest.mpd");
         let params = fake_params();
         let out = sign_manifest(doc.as_bytes(), &url, &params).unwrap();

@@ -83,6 +83,32 @@ pub(crate) async fn sign_cookies(
     Ok(cookies)
 }
 
+/// Signs one custom policy for a stream (`what`: `manifest` or `stream_cookies`) with `key`: the
+/// signature, from the cache when possible.
+pub(crate) async fn sign_policy(
+    state: &AppState,
+    key: &SigningKey,
+    client: &Client,
+    what: &str,
+    policy: &cfsign::CustomPolicy,
+    hash: HashAlgorithm,
+) -> Result<Arc<[u8]>, ApiError> {
+    let signature = signatures(state, key, vec![(hash, policy.to_json().into_bytes())])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no signature"))?;
+    let resource = policy.resource().map_or("*", |r| r.as_str());
+    audit(
+        client,
+        what,
+        resource,
+        policy.date_less_than(),
+        key.key_pair_id().as_str(),
+    );
+    state.shared.metrics.signatures_issued(1);
+    Ok(signature)
+}
+
 /// The audit line of an issued signature (target `cfsign_server::audit`).
 fn audit(client: &Client, what: &str, resource: &str, expires: UnixTime, key_id: &str) {
     tracing::info!(

@@ -95,6 +95,56 @@ pub(crate) fn cookies(
     })
 }
 
+/// The policy terms of a stream request (`/v1/stream/manifest`, `/v1/stream/cookies`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamTerms<'a> {
+    pub(crate) starts_at: Option<&'a Time>,
+    pub(crate) source_ip: Option<&'a str>,
+    pub(crate) ttl: Option<&'a Ttl>,
+    pub(crate) expires: Option<&'a Time>,
+    pub(crate) hash: Option<HashName>,
+}
+
+/// Plans the one custom policy of a stream for `prefix` (a URL ending in `/`, which gets a `*`, or
+/// a pattern with `*`): the same checks as cookies for a pattern (scope, `max_ttl`, the custom
+/// policy permission), without the cookie permission. Returns the plan and its policy.
+pub(crate) fn stream(
+    prefix: &str,
+    terms: StreamTerms<'_>,
+    client: &Client,
+    limits: &Limits,
+    now: u64,
+) -> Result<(Plan, CustomPolicy), ApiError> {
+    let pattern = if prefix.ends_with('/') {
+        format!("{prefix}*")
+    } else if prefix.contains('*') {
+        prefix.to_owned()
+    } else {
+        return Err(ApiError::bad_request(
+            "invalid_prefix",
+            format!(
+                "the prefix `{prefix}` must end in `/` (the stream's folder, e.g. \
+                 https://media.example.com/videos/123/) or contain `*`"
+            ),
+        ));
+    };
+    let target = Target::Cookies { resource: &pattern };
+    let terms = Terms {
+        policy: Some(PolicyKind::Custom),
+        starts_at: terms.starts_at,
+        source_ip: terms.source_ip,
+        ttl: terms.ttl,
+        expires: terms.expires,
+        hash: terms.hash,
+    };
+    let plan = plan(&target, &terms, PolicyKind::Custom, client, limits, now)?;
+    let policy = plan
+        .custom
+        .clone()
+        .ok_or_else(|| ApiError::internal("a custom plan without its policy"))?;
+    Ok((plan, policy))
+}
+
 /// The policy a request gets: checked against the client's scope, permissions and maximum TTL.
 #[derive(Debug)]
 pub(crate) struct Plan {

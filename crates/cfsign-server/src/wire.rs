@@ -1,6 +1,7 @@
 //! The API's request and response bodies, with their OpenAPI schemas: what clients send and get.
 
 mod schema;
+mod stream;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,6 +14,11 @@ use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
+
+pub use self::stream::{
+    SameSiteName, SignedManifestBody, SkippedUri, StreamCookiesBody, StreamCookiesRequest,
+    StreamManifestRequest,
+};
 
 /// The longest `url` `POST /v1/verify` reads, in characters: twice CloudFront's limit, so that a
 /// URL CloudFront would refuse for its length still gets an explanation.

@@ -1,4 +1,5 @@
-//! Fuzzes cfsign-server's API (JSON bodies of `/v1/sign`, `/v1/cookies`, `/v1/verify`, the query
+//! Fuzzes cfsign-server's API (JSON bodies of `/v1/sign`, `/v1/cookies`, `/v1/verify`,
+//! `/v1/stream/manifest`, `/v1/stream/cookies`, the query
 //! of `/v1/redirect` and its raw-path form, which go through the scope normaliser) in process: never a panic or
 //! a 5xx, and never a signature for a URL outside the client's scope.
 #![no_main]
@@ -39,11 +40,13 @@ fn outside_scope(signed: &str) -> bool {
 
 fuzz_target!(|input: (u8, &str)| {
     let (which, text) = input;
-    let request = match which % 5 {
+    let request = match which % 7 {
         0 => ("POST", "/v1/sign".to_owned(), text.as_bytes().to_vec()),
         1 => ("POST", "/v1/cookies".to_owned(), text.as_bytes().to_vec()),
         2 => ("POST", "/v1/verify".to_owned(), text.as_bytes().to_vec()),
         3 => ("GET", format!("/v1/redirect?url={text}"), Vec::new()),
+        5 => ("POST", "/v1/stream/manifest".to_owned(), text.as_bytes().to_vec()),
+        6 => ("POST", "/v1/stream/cookies".to_owned(), text.as_bytes().to_vec()),
         // The raw-path form: the viewer's path and query, byte for byte.
         _ => ("GET", format!("/v1/redirect/d1.example.net/{text}"), Vec::new()),
     };
@@ -67,7 +70,13 @@ fuzz_target!(|input: (u8, &str)| {
     if let Some(location) = location {
         assert!(!outside_scope(&location), "redirect outside the scope: {location}");
     }
-    if which % 5 == 0 && status.is_success() {
+    if matches!(which % 7, 5 | 6) && status.is_success() {
+        // A stream's one policy: its resource must lie in the scope.
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let resource = json["resource"].as_str().expect("a resource");
+        assert!(!outside_scope(resource), "stream signed outside the scope: {resource}");
+    }
+    if which % 7 == 0 && status.is_success() {
         let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
         let mut urls = Vec::new();
         collect_urls(&json, &mut urls);

@@ -22,6 +22,7 @@
 pub mod build;
 pub mod http;
 pub mod media;
+pub mod moto;
 pub mod proc;
 pub mod stack;
 

@@ -2,7 +2,8 @@
 //! `docs/architecture.md` that a compiler does not check, checked on every `cargo test`.
 //!
 //! - Dependency arrows: the core pulls in no async runtime, HTTP stack or AWS SDK; only
-//!   `cfsign-provision` (and a documented, non-default feature elsewhere) links an AWS SDK.
+//!   `cfsign-provision` and `cfsign-aws` link an AWS SDK (the server only through its non-default
+//!   `aws` feature).
 //! - No import cycles between the top-level modules of a crate.
 //! - Every source file says what it is for (`//!`), and every member inherits the workspace lints
 //!   (among them `missing_docs`, which CI's clippy `-D warnings` turns into an error).
@@ -84,6 +85,7 @@ fn dependency_arrows_hold() {
         "aws-sdk-secretsmanager",
         "aws-sdk-ssm",
         "aws-smithy-runtime",
+        "cfsign-aws",
     ];
     let core = dependency_names("cfsign", &[]);
     let bad = forbidden(
@@ -103,10 +105,22 @@ fn dependency_arrows_hold() {
         let bad = forbidden(&names, &aws);
         assert!(
             bad.is_empty(),
-            "{package} links an AWS SDK in its default build: {bad:?}; only cfsign-provision (and documented \
-             non-default features) may"
+            "{package} links an AWS SDK in its default build: {bad:?}; only cfsign-provision and cfsign-aws \
+             (and the server's non-default `aws` feature) may"
         );
     }
+    // The server's `aws` feature is the one way it links the SDK, through cfsign-aws.
+    let server_aws = dependency_names("cfsign-server", &["--features", "aws"]);
+    assert!(
+        server_aws.contains("cfsign-aws") && server_aws.contains("aws-sdk-kms"),
+        "the check itself is broken: cfsign-server --features aws: {server_aws:?}"
+    );
+    let aws_crate = dependency_names("cfsign-aws", &[]);
+    let bad = forbidden(&aws_crate, &["axum", "cfsign-server", "cfsign-provision"]);
+    assert!(
+        bad.is_empty(),
+        "cfsign-aws is a library of key sources under the binaries, not above them: {bad:?}"
+    );
     let provision = dependency_names("cfsign-provision", &[]);
     assert!(
         provision.contains("aws-sdk-cloudfront"),

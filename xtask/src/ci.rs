@@ -1,4 +1,4 @@
-//! `cargo xtask ci`: what CI runs — fmt, clippy, the workspace tests, the core without OpenSSL, bounded fuzzing, e2e. Every step runs even
+//! `cargo xtask ci`: what CI runs — fmt, clippy (also the server without its aws feature), the workspace tests, the core without OpenSSL, bounded fuzzing, e2e. Every step runs even
 //! when an earlier one failed, so one run shows every problem; the exit status is non-zero if any
 //! step failed.
 
@@ -28,6 +28,22 @@ pub(crate) fn run(options: Options) -> Result<()> {
     ]))
     .map_err(String::from);
     results.push(("cargo clippy -D warnings", clippy));
+
+    // The workspace build turns the server's `aws` feature on (tests/ dev-dependency); its default
+    // build (no AWS SDK) must be warning-free too.
+    println!("== ci: cargo clippy -p cfsign-server (default features, without aws)");
+    let server = run_inherit(cargo().args([
+        "clippy",
+        "-p",
+        "cfsign-server",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .map_err(String::from);
+    results.push(("cargo clippy -p cfsign-server (no aws)", server));
 
     println!("== ci: cargo test");
     let test = run_inherit(cargo().args(["test", "--workspace", "--locked"])).map_err(String::from);

@@ -2,8 +2,8 @@
 //!
 //! Bring-up (mock, distribution, `cfsign-provision setup`, server), then the grant matrix, the
 //! P-256 key, the denial matrix with CloudFront's exact 403 codes (each cross-checked with
-//! `cfsign verify`), rotation with hot reload under load, and the independent
-//! verify-signature harness over every signature issued.
+//! `cfsign verify`), rotation with hot reload under load, keys held in AWS KMS (`kms.rs`), and
+//! the independent verify-signature harness over every signature issued.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+use crate::edge::expect_served;
 use crate::harness::{self, Issued, cf_b64_encode, issued_from_cookies, issued_from_url};
 use cfsign_tests::http;
 use cfsign_tests::proc::{capture, describe, truncate};
@@ -116,6 +117,7 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
     p256(&mut ctx, report, &rsa_id);
     denials(&mut ctx, report, &rsa_id, &rsa_key);
     rotation(&mut ctx, report, &rsa_id, &rsa_key);
+    crate::kms::leg(&ctx.stack, report, &mut ctx.issued, &mut ctx.public_keys);
     harness::verify_all(
         report,
         &ctx.issued,
@@ -410,36 +412,6 @@ fn xml_body(code: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"#
     )
-}
-
-/// GET through the edge, expecting 200 and exactly the origin file's bytes.
-fn expect_served(url: &str, cookie: Option<&str>, origin_path: &str) -> Result<String> {
-    let expected = stack::origin_files()
-        .into_iter()
-        .find(|(p, _)| *p == origin_path)
-        .map(|(_, b)| b)
-        .ok_or_else(|| format!("no origin file {origin_path}"))?;
-    let mut req = http::get(url);
-    if let Some(c) = cookie {
-        req = req.cookie(c);
-    }
-    let resp = req.send()?;
-    if resp.status != 200 {
-        return Err(format!(
-            "expected 200, got {} {} for {}",
-            resp.status,
-            truncate(&resp.text(), 200),
-            truncate(url, 200)
-        ));
-    }
-    if resp.body != expected {
-        return Err(format!(
-            "200 but the body differs from origin/{origin_path} ({} bytes vs {})",
-            resp.body.len(),
-            expected.len()
-        ));
-    }
-    Ok(format!("200, {} bytes match", resp.body.len()))
 }
 
 /// GET through the edge, expecting 403 with `code`, `text/xml` and CloudFront's exact body.

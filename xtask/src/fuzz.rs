@@ -86,12 +86,17 @@ pub(crate) fn run(seconds: u64, only: Option<&str>) -> Result<()> {
     for target in &targets {
         let corpus = fuzz_dir().join("corpus").join(target);
         std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        // Committed seeds (`fuzz/seeds/<target>`), read but never written: libFuzzer adds what
+        // it finds to the first directory only.
+        let seeds = fuzz_dir().join("seeds").join(target);
         println!("== fuzz: {target} for {seconds} s");
+        let mut run = cargo_fuzz();
+        run.args(["run", "-O", target]).arg(&corpus);
+        if seeds.is_dir() {
+            run.arg(&seeds);
+        }
         let out = capture(
-            cargo_fuzz()
-                .args(["run", "-O", target])
-                .arg(&corpus)
-                .arg("--")
+            run.arg("--")
                 .arg(format!("-max_total_time={seconds}"))
                 .arg("-rss_limit_mb=2048"),
             None,

@@ -14,7 +14,8 @@ Quick start:
 Exit codes:
   0  success (for `verify`: CloudFront would serve the request)
   1  `verify`: CloudFront would answer 403; bulk `sign`: some lines failed;
-     `inspect`: parts are missing or undecodable
+     `inspect`: parts are missing or undecodable;
+     `stream manifest --require-all`: some URIs would be left unsigned
   2  usage or input error (bad flag, key, URL or time)
 
 Environment:
@@ -87,6 +88,25 @@ A resource with *, or any of --starts-at/--ip/--custom, gets a custom policy (as
 and the JS signer decide); otherwise, even with a query string, a canned policy (which covers only
 that URL). --policy FILE signs a policy document you wrote, byte for byte.")]
     Cookies(CookiesArgs),
+
+    /// Private HLS/DASH streams: sign a manifest's URIs for the stream's prefix, or print its cookies.
+    #[command(after_help = "\
+Examples:
+  # Every URI of the playlist gets one signature for https://media.example.com/videos/123/*:
+  cfsign stream manifest index.m3u8 --url https://media.example.com/videos/123/index.m3u8 \\
+      --expires-in 2h -o index.signed.m3u8
+  curl -s \"$ORIGIN/videos/123/manifest.mpd\" | cfsign stream manifest - \\
+      --url https://media.example.com/videos/123/manifest.mpd --expires-in 2h
+  # Cookies for the prefix, in the form each player needs:
+  cfsign stream cookies https://media.example.com/videos/123/ --expires-in 2h --domain example.com
+  ffmpeg -headers \"$(cfsign stream cookies https://media.example.com/videos/123/ --expires-in 2h \\
+      --format ffmpeg)\" -i https://media.example.com/videos/123/index.m3u8 -c copy out.mp4
+
+One custom policy covers the stream's prefix (the manifest's directory by default, or --prefix),
+so one signature serves every playlist, key and segment. URIs outside the prefix are left alone
+and listed on stderr (--require-all makes that an error).")]
+    #[command(subcommand)]
+    Stream(StreamCommand),
 
     /// Decide whether CloudFront would serve a signed URL (or cookies), and explain a 403.
     #[command(after_help = "\
@@ -265,21 +285,111 @@ pub(crate) struct CookiesArgs {
     /// Use a custom policy even for an exact URL.
     #[arg(long)]
     pub(crate) custom: bool,
-    /// The cookies' Domain attribute (your alternate domain name, e.g. media.example.com).
+    #[command(flatten)]
+    pub(crate) attributes: CookieAttributeArgs,
+    /// Output: Set-Cookie headers (one per line), one Cookie request header, or JSON.
+    #[arg(long, value_enum, default_value_t = CookieFormat::SetCookie)]
+    pub(crate) format: CookieFormat,
+}
+
+/// The attributes of `Set-Cookie` headers.
+#[derive(Debug, Args)]
+pub(crate) struct CookieAttributeArgs {
+    /// The cookies' Domain attribute (your alternate domain name, e.g. media.example.com, or a
+    /// parent domain your site shares with it, e.g. example.com).
     #[arg(long, value_name = "DOMAIN")]
     pub(crate) domain: Option<String>,
-    /// The cookies' Path attribute.
-    #[arg(long, value_name = "PATH", default_value = "/")]
-    pub(crate) path: String,
+    /// The cookies' Path attribute [default: `cookies`: /; `stream cookies`: the prefix's path].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) path: Option<String>,
+    /// The cookies' SameSite attribute [default: `cookies`: none written; `stream cookies`: lax].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub(crate) same_site: Option<SameSiteArg>,
     /// Leave out the Secure attribute, so browsers also send the cookies over plain http (local tests only).
     #[arg(long)]
     pub(crate) insecure_no_secure: bool,
     /// Leave out the HttpOnly attribute, so page scripts can read the cookies.
     #[arg(long)]
     pub(crate) no_http_only: bool,
-    /// Output: Set-Cookie headers (one per line), one Cookie request header, or JSON.
-    #[arg(long, value_enum, default_value_t = CookieFormat::SetCookie)]
-    pub(crate) format: CookieFormat,
+}
+
+/// `SameSite` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SameSiteArg {
+    /// Only requests from the same site.
+    Strict,
+    /// Same-site requests and top-level navigations.
+    Lax,
+    /// Every request, cross-site too (needs Secure; blocked by browsers that block third-party cookies).
+    None,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StreamCommand {
+    /// Append the signing parameters of one custom policy to every URI of an HLS playlist or
+    /// DASH MPD, and write the manifest.
+    Manifest(StreamManifestArgs),
+    /// Print the signed cookies for a stream's prefix: Set-Cookie headers, a Cookie header, the
+    /// ffmpeg -headers value, or JSON with all of them.
+    Cookies(StreamCookiesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StreamManifestArgs {
+    /// The manifest file (.m3u8 or .mpd), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub(crate) input: String,
+    /// The URL the manifest is served from: relative URIs in it resolve against it.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+    /// The stream's prefix: a URL ending in `/` (`*` is added) or a pattern ending in `*`
+    /// [default: the directory of --url].
+    #[arg(long, value_name = "URL|PATTERN")]
+    pub(crate) prefix: Option<String>,
+    /// Write the manifest here instead of stdout.
+    #[arg(long, short, value_name = "PATH")]
+    pub(crate) output: Option<PathBuf>,
+    /// Fail (exit 1, nothing written) if any URI is left unsigned.
+    #[arg(long)]
+    pub(crate) require_all: bool,
+    /// Write every URI as the absolute URL it resolves to (against --url), so the manifest can be
+    /// served from another place, such as your app's own URL.
+    #[arg(long)]
+    pub(crate) absolute_uris: bool,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StreamCookiesArgs {
+    /// The stream's prefix: a URL ending in `/` (`*` is added) or a pattern ending in `*`.
+    #[arg(value_name = "PREFIX")]
+    pub(crate) prefix: String,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(crate) attributes: CookieAttributeArgs,
+    /// Output: Set-Cookie headers, one Cookie header (native players, curl -H), ffmpeg's
+    /// -headers value (with CRLF), or JSON with every form.
+    #[arg(long, value_enum, default_value_t = StreamCookieFormat::SetCookie)]
+    pub(crate) format: StreamCookieFormat,
+}
+
+/// Output formats of `stream cookies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StreamCookieFormat {
+    /// `Set-Cookie:` response headers, one per line.
+    SetCookie,
+    /// One `Cookie:` request header.
+    Header,
+    /// ffmpeg's `-headers` value: `Cookie: …` and CRLF.
+    Ffmpeg,
+    /// A JSON object with every form.
+    Json,
 }
 
 /// Output formats of `cookies`.

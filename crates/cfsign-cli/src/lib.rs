@@ -8,7 +8,7 @@
 //!
 //! - `0`: success (`verify`: CloudFront would serve the request);
 //! - `1`: `verify`: CloudFront would answer 403; bulk `sign`: some lines failed; `inspect`: parts are
-//!   missing or undecodable;
+//!   missing or undecodable; `stream manifest --require-all`: some URIs would be left unsigned;
 //! - `2`: usage or input error (bad flag, key, URL, time, unreadable file).
 //!
 //! A closed output pipe (`cfsign sign - < urls | head`) is not an error.
@@ -17,6 +17,7 @@ mod cli;
 mod keys;
 mod output;
 mod sign;
+mod stream;
 mod times;
 mod verify;
 
@@ -72,6 +73,7 @@ fn run(command: &Command, out: &mut Out) -> anyhow::Result<Outcome> {
         Command::Pubkey(args) => keys::pubkey(args, out).map(|()| Outcome::Success),
         Command::Sign(args) => sign::sign(args, out),
         Command::Cookies(args) => sign::cookies(args, out),
+        Command::Stream(command) => stream::stream(command, out),
         Command::Verify(args) => verify::verify(args, out),
         Command::Inspect(args) => verify::inspect(args, out),
         Command::Completions(args) => {

@@ -4,10 +4,14 @@ use std::io::{self, BufRead as _, IsTerminal as _};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result, bail};
-use cfsign::{Backend, CookieAttributes, CustomPolicy, Resource, Signer, SourceIp, UnixTime};
+use cfsign::{
+    Backend, CookieAttributes, CustomPolicy, Resource, SameSite, Signer, SourceIp, UnixTime,
+};
 use serde::Deserialize;
 
-use crate::cli::{CookieFormat, CookiesArgs, PolicyArgs, SignArgs, SignFormat};
+use crate::cli::{
+    CookieAttributeArgs, CookieFormat, CookiesArgs, PolicyArgs, SameSiteArg, SignArgs, SignFormat,
+};
 use crate::output::Out;
 use crate::times::{self, parse_time};
 use crate::{Outcome, keys};
@@ -222,6 +226,11 @@ impl Plan {
             // botocore writes the URL itself as the resource; so do we, byte for byte.
             None => Resource::new(url)?,
         };
+        self.policy_for(resource).map(Some)
+    }
+
+    /// The custom policy for `resource` with this plan's conditions.
+    fn policy_for(&self, resource: Resource) -> Result<CustomPolicy> {
         let mut policy = CustomPolicy::new(resource, self.expires);
         if let Some(ip) = self.ip {
             policy = policy.with_source_ip(ip);
@@ -229,7 +238,7 @@ impl Plan {
         if let Some(starts) = self.starts {
             policy = policy.with_starts_at(starts)?;
         }
-        Ok(Some(policy))
+        Ok(policy)
     }
 
     fn sign_url(&self, signer: &Signer, url: &str) -> Result<String> {
@@ -514,6 +523,50 @@ impl Bulk<'_> {
     }
 }
 
+/// The `Set-Cookie` attributes from the flags, with the command's defaults for `Path` and
+/// `SameSite`.
+pub(crate) fn cookie_attributes(
+    args: &CookieAttributeArgs,
+    default_path: &str,
+    default_same_site: Option<SameSite>,
+) -> Result<CookieAttributes> {
+    let mut attrs = CookieAttributes::new()
+        .with_path(args.path.as_deref().unwrap_or(default_path))?
+        .with_secure(!args.insecure_no_secure)
+        .with_http_only(!args.no_http_only);
+    if let Some(domain) = &args.domain {
+        attrs = attrs.with_domain(domain)?;
+    }
+    let same_site = match args.same_site {
+        Some(SameSiteArg::Strict) => Some(SameSite::Strict),
+        Some(SameSiteArg::Lax) => Some(SameSite::Lax),
+        Some(SameSiteArg::None) => Some(SameSite::None),
+        None => default_same_site,
+    };
+    if let Some(same_site) = same_site {
+        if same_site == SameSite::None && args.insecure_no_secure {
+            bail!(
+                "--same-site none needs the Secure attribute (browsers drop SameSite=None cookies without it); \
+                 leave out --insecure-no-secure"
+            );
+        }
+        attrs = attrs.with_same_site(same_site);
+    }
+    Ok(attrs)
+}
+
+/// The custom policy for a resource pattern (a stream's prefix) from the policy flags: expiry,
+/// start and source IP.
+pub(crate) fn prefix_policy(
+    args: &PolicyArgs,
+    resource: &str,
+    now: UnixTime,
+) -> Result<CustomPolicy> {
+    Spec::from_args(args, Some(resource))
+        .plan(now, args.allow_expired, &FLAG_NAMES)?
+        .policy_for(Resource::new(resource)?)
+}
+
 /// `cfsign cookies`.
 pub(crate) fn cookies(args: &CookiesArgs, out: &mut Out) -> Result<Outcome> {
     let now = times::now()?;
@@ -538,14 +591,7 @@ pub(crate) fn cookies(args: &CookiesArgs, out: &mut Out) -> Result<Outcome> {
             plan.custom |= wildcard || args.custom;
             plan.resource = Some(resource.clone());
             let cookies = if plan.custom {
-                let mut policy = CustomPolicy::new(Resource::new(resource)?, plan.expires);
-                if let Some(ip) = plan.ip {
-                    policy = policy.with_source_ip(ip);
-                }
-                if let Some(starts) = plan.starts {
-                    policy = policy.with_starts_at(starts)?;
-                }
-                signer.custom_cookies(&policy)?
+                signer.custom_cookies(&plan.policy_for(Resource::new(resource)?)?)?
             } else {
                 signer.canned_cookies(resource, plan.expires)?
             };
@@ -555,13 +601,7 @@ pub(crate) fn cookies(args: &CookiesArgs, out: &mut Out) -> Result<Outcome> {
             "give the resource (a URL or a pattern such as https://media.example.com/videos/*), or --policy FILE"
         ),
     };
-    let mut attrs = CookieAttributes::new()
-        .with_path(&args.path)?
-        .with_secure(!args.insecure_no_secure)
-        .with_http_only(!args.no_http_only);
-    if let Some(domain) = &args.domain {
-        attrs = attrs.with_domain(domain)?;
-    }
+    let attrs = cookie_attributes(&args.attributes, "/", None)?;
     let set_cookie = cookies.set_cookie_headers(&attrs);
     match args.format {
         CookieFormat::SetCookie => {

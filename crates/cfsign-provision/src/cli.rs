@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{
     Behaviors, ConnectOptions, Error, KeySource, Provisioner, RotateOptions, SetupOptions,
-    read_public_key,
+    kms_key_source, read_public_key, secret_key_source,
 };
 
 /// Exit code: success.
@@ -62,8 +62,13 @@ enum Command {
         #[arg(long)]
         name: String,
         /// The public key: SPKI PEM, RSA-2048 or P-256.
-        #[arg(long, value_name = "FILE")]
-        public_key: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "kms_key_id")]
+        public_key: Option<PathBuf>,
+        /// Upload the public key of this AWS KMS key (ID, ARN or alias; RSA_2048 or
+        /// ECC_NIST_P256, SIGN_VERIFY), checked before CloudFront is called. KMS is reached
+        /// through the AWS chain (AWS_ENDPOINT_URL_KMS overrides --endpoint-url for it).
+        #[arg(long, value_name = "KEY_ID", conflicts_with = "public_key")]
+        kms_key_id: Option<String>,
     },
     /// Manage key groups.
     KeyGroup {
@@ -103,7 +108,7 @@ enum Command {
         #[arg(long)]
         key_group: String,
         /// Remove this key ID from the group, then delete it.
-        #[arg(long, value_name = "OLD_ID", conflicts_with_all = ["key_name", "public_key", "private_key_out", "key_type"])]
+        #[arg(long, value_name = "OLD_ID", conflicts_with_all = ["key_name", "public_key", "private_key_out", "key_type", "kms_key_id", "store_secret"])]
         retire: Option<String>,
         /// The new public key's name [default: <key group name>-<unix time>].
         #[arg(long)]
@@ -164,6 +169,18 @@ struct KeyArgs {
     /// Upload this existing public key instead of generating a key pair.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["private_key_out", "key_type"])]
     public_key: Option<PathBuf>,
+    /// Use this AWS KMS key (ID, ARN or alias; RSA_2048 or ECC_NIST_P256, SIGN_VERIFY): its
+    /// public key is uploaded, the private key never leaves KMS. Checked before CloudFront is
+    /// called; KMS is reached through the AWS chain (AWS_ENDPOINT_URL_KMS overrides
+    /// --endpoint-url for it).
+    #[arg(long, value_name = "KEY_ID", conflicts_with_all = ["public_key", "private_key_out", "key_type"])]
+    kms_key_id: Option<String>,
+    /// Keep the private key in this AWS Secrets Manager secret (PKCS#8 PEM) instead of a file:
+    /// reused if the secret holds one, else generated (--key-type) and stored in a new secret,
+    /// never written to disk. Secrets Manager is reached through the AWS chain
+    /// (AWS_ENDPOINT_URL_SECRETS_MANAGER overrides --endpoint-url for it).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["public_key", "private_key_out", "kms_key_id"])]
+    store_secret: Option<String>,
     /// Where to write the generated private key (mode 0600) [default: <key name>.pem]; an
     /// existing file there is reused.
     #[arg(long, value_name = "PATH")]
@@ -174,7 +191,15 @@ struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn source(&self) -> Result<KeySource, Error> {
+    async fn source(&self) -> Result<KeySource, Error> {
+        if let Some(key_id) = &self.kms_key_id {
+            return kms_key_source(key_id).await;
+        }
+        if let Some(name) = &self.store_secret {
+            let kind =
+                cfsign::KeyKind::parse(&self.key_type).map_err(|e| Error::key("--key-type", e))?;
+            return secret_key_source(name, kind).await;
+        }
         match &self.public_key {
             Some(path) => Ok(KeySource::PublicKeyFile(path.clone())),
             None => Ok(KeySource::Generate {
@@ -264,9 +289,26 @@ fn print_out(output: &Output) {
 
 async fn run(cli: Cli) -> Result<Output, Error> {
     let g = &cli.global;
-    // Validate local input before touching the network.
+    // Validate the key (a local file, or a KMS key's spec and usage) before touching CloudFront.
     let local_key = match &cli.command {
-        Command::UploadKey { public_key, .. } => Some(read_public_key(public_key)?),
+        Command::UploadKey {
+            public_key: Some(path),
+            ..
+        } => Some(read_public_key(path)?),
+        Command::UploadKey {
+            kms_key_id: Some(key_id),
+            ..
+        } => match kms_key_source(key_id).await? {
+            KeySource::Kms { public_key, .. } => Some(public_key),
+            _ => None,
+        },
+        _ => None,
+    };
+    let key_source = match &cli.command {
+        Command::Setup { key, .. }
+        | Command::Rotate {
+            key, retire: None, ..
+        } => Some(key.source().await?),
         _ => None,
     };
     let options = ConnectOptions::new()
@@ -300,13 +342,15 @@ async fn run(cli: Cli) -> Result<Output, Error> {
             path_patterns,
             key_group_name,
             key_name,
-            key,
+            key: _,
         } => {
             let mut o = SetupOptions::new(&distribution_id);
             o.behaviors = Behaviors::from_patterns(path_patterns);
             o.key_group_name = key_group_name;
             o.key_name = key_name;
-            o.key = key.source()?;
+            if let Some(source) = key_source {
+                o.key = source;
+            }
             p.plan_setup(&o).await?
         }
         Command::Rotate {
@@ -318,11 +362,13 @@ async fn run(cli: Cli) -> Result<Output, Error> {
             key_group,
             retire: None,
             key_name,
-            key,
+            key: _,
         } => {
             let mut o = RotateOptions::new(&key_group);
             o.key_name = key_name;
-            o.key = key.source()?;
+            if let Some(source) = key_source {
+                o.key = source;
+            }
             p.plan_rotate(&o).await?
         }
     };

@@ -213,6 +213,14 @@ impl Provisioner {
                 options.key_group,
                 path.display()
             ),
+            KeySource::Secret { name, .. } => format!(
+                "cfsign-provision rotate --key-group {} --key-name {key_name} --store-secret {name}",
+                options.key_group,
+            ),
+            KeySource::Kms { key_id, .. } => format!(
+                "cfsign-provision rotate --key-group {} --key-name {key_name} --kms-key-id {key_id}",
+                options.key_group,
+            ),
         };
         let public_key = plan_key_pair(&mut plan, &keys, &key_name, &options.key)?;
         let key = plan_public_key(&mut plan, &keys, &key_name, &public_key)?;

@@ -203,6 +203,10 @@ pub enum Error {
         /// The core crate's description.
         source: cfsign::Error,
     },
+    /// A key held in AWS (KMS, Secrets Manager) could not be read or stored, or cannot sign for
+    /// CloudFront.
+    #[error("{0}")]
+    Aws(#[from] cfsign_aws::Error),
     /// Bad input on the command line.
     #[error("{0}")]
     Usage(String),
@@ -272,6 +276,8 @@ impl Error {
             Error::PrivateKeyMissing { .. } => "private_key_missing",
             Error::EtagConflict { .. } => "etag_conflict",
             Error::Key { .. } => "invalid_key",
+            Error::Aws(cfsign_aws::Error::UnsuitableKmsKey { .. }) => "unsuitable_kms_key",
+            Error::Aws(_) => "aws",
             Error::Usage(_) => "usage",
             Error::Io { .. } => "io",
             Error::Api { .. } => "api",

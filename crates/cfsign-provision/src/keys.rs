@@ -52,6 +52,17 @@ pub(crate) fn plan_key_pair(
     const ACTION: &str = "write private key";
     let (kind, out) = match source {
         KeySource::PublicKeyFile(path) => return read_public_key(path),
+        KeySource::Kms {
+            arn, public_key, ..
+        } => {
+            plan.report.kms_key_arn = Some(arn.clone());
+            return Ok(public_key.clone());
+        }
+        KeySource::Secret {
+            name,
+            kind,
+            existing,
+        } => return plan_secret(plan, keys, key_name, name, *kind, existing.as_ref()),
         KeySource::Generate {
             kind,
             private_key_out,
@@ -98,6 +109,49 @@ pub(crate) fn plan_key_pair(
         .map_err(|e| Error::key("generating a key", e))?;
     let public = key.public_key();
     plan.change(ACTION, Change::WritePrivateKey { path: out, key });
+    Ok(public)
+}
+
+/// Plans the key pair kept in Secrets Manager secret `secret`: the key already there (in
+/// place), or a new key stored by a step of the plan.
+fn plan_secret(
+    plan: &mut Plan,
+    keys: &[KeyInfo],
+    key_name: &str,
+    secret: &str,
+    kind: cfsign::KeyKind,
+    existing: Option<&PublicKey>,
+) -> Result<PublicKey, Error> {
+    const ACTION: &str = "store private key";
+    plan.report.private_key_secret = Some(secret.to_owned());
+    if let Some(public) = existing {
+        public
+            .check_accepted_by_key_groups()
+            .map_err(|e| Error::key(format!("the private key in secret `{secret}`"), e))?;
+        plan.in_place(
+            ACTION,
+            format!("reusing the private key in Secrets Manager secret `{secret}`"),
+        );
+        return Ok(public.clone());
+    }
+    // A key of this name whose private key is not in the secret: refuse rather than make a second.
+    if let Some(existing) = keys.iter().find(|k| k.name == key_name) {
+        return Err(Error::Usage(format!(
+            "public key `{key_name}` ({}) exists in CloudFront, but secret `{secret}` does not: its private key \
+             is elsewhere. Pass another --key-name, or the secret that holds it",
+            existing.id
+        )));
+    }
+    let key = PrivateKey::generate(kind, &mut rand::rng())
+        .map_err(|e| Error::key("generating a key", e))?;
+    let public = key.public_key();
+    plan.change(
+        ACTION,
+        Change::StoreSecret {
+            name: secret.to_owned(),
+            key,
+        },
+    );
     Ok(public)
 }
 

@@ -29,6 +29,7 @@ mod edits;
 mod error;
 mod groups;
 mod keys;
+mod kms;
 mod name;
 mod options;
 mod pages;
@@ -44,6 +45,7 @@ pub use crate::api::{ConnectOptions, DEFAULT_MAX_ATTEMPTS, Provisioner};
 pub use crate::edits::MAX_KEYS_PER_GROUP;
 pub use crate::error::Error;
 pub use crate::keys::read_public_key;
+pub use crate::kms::{kms_key_source, secret_key_source};
 pub use crate::options::{Behaviors, KeySource, RotateOptions, SetupOptions};
 pub use crate::plan::Plan;
 pub use crate::report::{

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cfsign::KeyKind;
+use cfsign::{KeyKind, PublicKey};
 
 /// Which cache behaviours of a distribution a command changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,31 @@ pub enum KeySource {
     },
     /// Upload this existing public key (PEM file); the private key stays where it is.
     PublicKeyFile(PathBuf),
+    /// Upload the public key of this AWS KMS key (read and checked with [`kms_key_source`]:
+    /// `RSA_2048` or `ECC_NIST_P256`, `SIGN_VERIFY`, enabled); the private key never leaves KMS.
+    ///
+    /// [`kms_key_source`]: crate::kms_key_source
+    Kms {
+        /// The key ID, ARN or alias as given.
+        key_id: String,
+        /// The key's ARN.
+        arn: String,
+        /// Its public key (from `kms:GetPublicKey`).
+        public_key: PublicKey,
+    },
+    /// Keep the private key in AWS Secrets Manager secret `name` (PKCS#8 PEM), read with
+    /// [`secret_key_source`]: reuse the key already there, or generate one of `kind` and store it
+    /// in a new secret, so it never touches disk.
+    ///
+    /// [`secret_key_source`]: crate::secret_key_source
+    Secret {
+        /// The secret's name.
+        name: String,
+        /// Which key to generate when the secret does not exist.
+        kind: KeyKind,
+        /// The public key of the private key already in the secret, if it exists.
+        existing: Option<PublicKey>,
+    },
 }
 
 /// The private key file of a generated key pair: `--private-key-out`, else `<key name>.pem`.

@@ -45,6 +45,10 @@ impl Provisioner {
                 write_private_key(path, &key.to_pkcs8_pem())?;
                 Ok(Outcome::done())
             }
+            Change::StoreSecret { name, key } => {
+                crate::kms::store_secret(name, key).await?;
+                Ok(Outcome::done())
+            }
             Change::CreatePublicKey { name, key } => {
                 let id = self.create_public_key(name, &key.to_pem(), COMMENT).await?;
                 made.key_id = Some(id);

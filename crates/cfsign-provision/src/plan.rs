@@ -107,6 +107,13 @@ pub(crate) enum Change {
         /// The key.
         key: PrivateKey,
     },
+    /// Store a generated private key in a new Secrets Manager secret.
+    StoreSecret {
+        /// The secret's name; it does not exist yet.
+        name: String,
+        /// The key.
+        key: PrivateKey,
+    },
     /// Upload a public key.
     CreatePublicKey {
         /// Its name.
@@ -196,6 +203,11 @@ impl Change {
                     " (mode 0600)"
                 }
             ),
+            Change::StoreSecret { name, key } => format!(
+                "{} a new {} private key in Secrets Manager secret `{name}`",
+                verb("store", "stored"),
+                key.algorithm(),
+            ),
             Change::CreatePublicKey { name, key } => {
                 let id = made.key_id.as_deref().map(|id| format!(": {id}"));
                 format!(
@@ -272,6 +284,7 @@ impl Change {
             Change::UpdateKeyGroup { .. } => "the key group",
             Change::DeletePublicKey { .. } => "the public key",
             Change::WritePrivateKey { .. }
+            | Change::StoreSecret { .. }
             | Change::CreatePublicKey { .. }
             | Change::CreateKeyGroup { .. } => "the resource",
         }

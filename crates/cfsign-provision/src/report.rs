@@ -123,6 +123,12 @@ pub struct Report {
     /// Where the private key is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key_path: Option<PathBuf>,
+    /// The Secrets Manager secret that holds the private key, when it is kept there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key_secret: Option<String>,
+    /// The AWS KMS key that holds the private key (its ARN), when the key is held in KMS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
     /// Environment variables an application sets to sign with the key.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
@@ -200,6 +206,18 @@ impl fmt::Display for Report {
         }
         if let Some(id) = &self.key_group_id {
             writeln!(f, "Key group: {id}")?;
+        }
+        if let Some(secret) = &self.private_key_secret {
+            writeln!(
+                f,
+                "Private key: in Secrets Manager secret `{secret}` (it never touched disk)"
+            )?;
+        }
+        if let Some(arn) = &self.kms_key_arn {
+            writeln!(
+                f,
+                "Private key: held in AWS KMS, {arn} (it never leaves KMS)"
+            )?;
         }
         if let Some(path) = &self.private_key_path {
             writeln!(

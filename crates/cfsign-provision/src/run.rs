@@ -222,7 +222,30 @@ fn signer_env(report: &mut Report) {
         .as_deref()
         .unwrap_or(NEW_KEY_ID)
         .to_owned();
-    report.env.insert("AWS_CLOUDFRONT_KEY_ID".to_owned(), id);
+    report
+        .env
+        .insert("AWS_CLOUDFRONT_KEY_ID".to_owned(), id.clone());
+    if let Some(arn) = &report.kms_key_arn {
+        report.next_steps.push(format!(
+            "Sign with cfsign-server (built with `--features aws`): [[keys]] id = \"{id}\" kms_key_id = \"{arn}\" \
+             (SHA-256 signatures; the server needs kms:Sign, kms:GetPublicKey and kms:DescribeKey on the key)"
+        ));
+        return;
+    }
+    if let Some(secret) = &report.private_key_secret {
+        report.next_steps.push(format!(
+            "Sign with cfsign-server (built with `--features aws`): [[keys]] id = \"{id}\" secret = \"{secret}\" \
+             (the server needs secretsmanager:GetSecretValue on it)"
+        ));
+        report.env.insert(
+            "AWS_CLOUDFRONT_KEY".to_owned(),
+            format!(
+                "\"$(aws secretsmanager get-secret-value --secret-id {} --query SecretString --output text)\"",
+                shell_quote(secret)
+            ),
+        );
+        return;
+    }
     let key = match &report.private_key_path {
         Some(path) => format!("\"$(cat {})\"", shell_quote(&path.display().to_string())),
         None => "\"<the PEM of the private key matching the uploaded public key>\"".to_owned(),

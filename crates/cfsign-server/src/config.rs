@@ -31,6 +31,34 @@ pub struct Config {
     /// The clients allowed to ask for signatures.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// Keys held in AWS (`kms_key_id`, `secret`, `ssm_parameter` in `[[keys]]`; the `aws`
+    /// feature): how often they are read again, and how patiently AWS is called.
+    #[serde(default)]
+    pub aws: AwsSection,
+}
+
+/// `[aws]`: refreshing keys held in AWS, and the retries and timeouts of AWS calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsSection {
+    /// Seconds between reads of every key held in AWS (besides each reload); 0: only on reload.
+    /// A failed read keeps the last good key.
+    pub refresh_secs: u64,
+    /// Attempts per AWS call (retried with exponential backoff and jitter), the first included.
+    pub max_attempts: u32,
+    /// Seconds one AWS call may take, retries included (a KMS signature holds its request up to
+    /// this long).
+    pub timeout_secs: u64,
+}
+
+impl Default for AwsSection {
+    fn default() -> Self {
+        AwsSection {
+            refresh_secs: 300,
+            max_attempts: 3,
+            timeout_secs: 5,
+        }
+    }
 }
 
 /// `[server]`: listening, limits and logging.
@@ -222,6 +250,37 @@ pub struct KeyConfig {
     /// For an encrypted key: the environment variable holding its passphrase (used as it is).
     /// Not with `passphrase_file`.
     pub passphrase_env: Option<String>,
+    /// An AWS KMS key that signs (ID, ARN or alias; `RSA_2048` or `ECC_NIST_P256`,
+    /// `SIGN_VERIFY`): the private key never leaves KMS, and signatures are SHA-256. Needs the
+    /// `aws` feature.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// A Secrets Manager secret (name or ARN) holding the PEM private key. Needs the `aws`
+    /// feature.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// With `secret`: the field of the JSON secret that holds the PEM text.
+    #[serde(default)]
+    pub json_field: Option<String>,
+    /// With `secret`: the version stage to read (default `AWSCURRENT`; `AWSPENDING` during a
+    /// rotation).
+    #[serde(default)]
+    pub version_stage: Option<String>,
+    /// With `secret`: one version by ID, instead of a stage.
+    #[serde(default)]
+    pub version_id: Option<String>,
+    /// An SSM Parameter Store `SecureString` parameter holding the PEM private key. Needs the
+    /// `aws` feature.
+    #[serde(default)]
+    pub ssm_parameter: Option<String>,
+}
+
+impl KeyConfig {
+    /// Whether the key is held in AWS (KMS, Secrets Manager or SSM) rather than in a file or
+    /// variable.
+    pub fn in_aws(&self) -> bool {
+        self.kms_key_id.is_some() || self.secret.is_some() || self.ssm_parameter.is_some()
+    }
 }
 
 /// `[[clients]]`: one client and its scope.
@@ -613,7 +672,7 @@ mod tests {
         );
         // A passphrase value in the config itself is not a key: only a file or a variable.
         let err = Config::from_toml(
-            "[[keys]]\nid = \"K1\"\nfile = \"k.pem\"\npassphrase = \"secret\"\n",
+            "[[keys]]\nid = \"K1\"\nfile = \"k.pem\"\npassphrase = \"hunter2\"\n",
             Path::new("c.toml"),
         )
         .unwrap_err();
@@ -622,7 +681,7 @@ mod tests {
             err.contains("line 4, column 1 (`passphrase`): unknown field `passphrase`"),
             "{err}"
         );
-        assert!(!err.contains("secret"), "the value is echoed: {err}");
+        assert!(!err.contains("hunter2"), "the value is echoed: {err}");
     }
 
     #[test]

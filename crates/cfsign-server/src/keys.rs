@@ -1,16 +1,25 @@
 //! Loading the signing keys of `[[keys]]` (or `AWS_CLOUDFRONT_KEY`): files and variables, plain or
-//! encrypted with a passphrase; each key is parsed once into the one [`Signer`] that signs with
-//! either hash.
+//! encrypted with a passphrase, and keys held in AWS as last read into [`RemoteKeys`]; each
+//! local key is parsed once into the one [`Signer`] that signs with either hash.
+
+use std::sync::Arc;
 
 use cfsign::{Backend, KeyPairId, PrivateKey, Signer};
 use zeroize::Zeroizing;
 
 use crate::config::{Config, ConfigError, EnvLookup, KeyConfig};
+use crate::remote::{self, Material, RemoteKeys};
+use crate::signing_key::SigningKey;
 
 /// The keys `config` names, in order, read from their files or the key environment variables
-/// (`AWS_CLOUDFRONT_KEY` alone when no `[[keys]]` are configured); at least one, each ID once.
-pub(crate) fn load(config: &Config, env: EnvLookup<'_>) -> Result<Vec<Signer>, ConfigError> {
-    let mut keys: Vec<Signer> = Vec::new();
+/// (`AWS_CLOUDFRONT_KEY` alone when no `[[keys]]` are configured), or for keys held in AWS taken
+/// from `remote`; at least one, each ID once.
+pub(crate) fn load(
+    config: &Config,
+    env: EnvLookup<'_>,
+    remote: &RemoteKeys,
+) -> Result<Vec<SigningKey>, ConfigError> {
+    let mut keys: Vec<SigningKey> = Vec::new();
     let mut key_configs = config.keys.clone();
     if key_configs.is_empty() && env("AWS_CLOUDFRONT_KEY").is_some() {
         // As the `cfsign` CLI does, an encrypted key's passphrase may sit beside it.
@@ -23,10 +32,20 @@ pub(crate) fn load(config: &Config, env: EnvLookup<'_>) -> Result<Vec<Signer>, C
             from_env: true,
             passphrase_file: None,
             passphrase_env,
+            kms_key_id: None,
+            secret: None,
+            json_field: None,
+            version_stage: None,
+            version_id: None,
+            ssm_parameter: None,
         });
     }
     for (index, key) in key_configs.iter().enumerate() {
-        let signer = load_key(index, key, env)?;
+        let signer = if key.in_aws() {
+            load_remote(index, key, remote)?
+        } else {
+            SigningKey::Local(Arc::new(load_key(index, key, env)?))
+        };
         if keys.iter().any(|k| k.key_pair_id() == signer.key_pair_id()) {
             return Err(ConfigError::invalid(format!(
                 "key `{}` is configured twice; give each [[keys]] entry its own id",
@@ -41,6 +60,70 @@ pub(crate) fn load(config: &Config, env: EnvLookup<'_>) -> Result<Vec<Signer>, C
         ));
     }
     Ok(keys)
+}
+
+/// The key of `[[keys]]` entry `index` (from 0) held in AWS, as last read into `remote`.
+fn load_remote(
+    index: usize,
+    key: &KeyConfig,
+    remote: &RemoteKeys,
+) -> Result<SigningKey, ConfigError> {
+    let label = format!("[[keys]] entry {}", index + 1);
+    let sources = [
+        key.file.is_some(),
+        key.from_env,
+        key.kms_key_id.is_some(),
+        key.secret.is_some(),
+        key.ssm_parameter.is_some(),
+    ];
+    if sources.iter().filter(|s| **s).count() != 1 {
+        return Err(ConfigError::invalid(format!(
+            "{label}: give exactly one of `file`, `from_env = true`, `kms_key_id`, `secret` or `ssm_parameter`"
+        )));
+    }
+    if key.passphrase_file.is_some() || key.passphrase_env.is_some() {
+        return Err(ConfigError::invalid(format!(
+            "{label}: `passphrase_file` and `passphrase_env` apply to `file` and `from_env` keys; store the key \
+             in AWS unencrypted (the secret or parameter is encrypted by AWS)"
+        )));
+    }
+    if key.secret.is_none()
+        && (key.json_field.is_some() || key.version_stage.is_some() || key.version_id.is_some())
+    {
+        return Err(ConfigError::invalid(format!(
+            "{label}: `json_field`, `version_stage` and `version_id` apply to `secret` only"
+        )));
+    }
+    let id = key.id.as_deref().ok_or_else(|| {
+        ConfigError::invalid(format!(
+            "{label}: `id` is missing; set it to the CloudFront public key ID (K…) of this key"
+        ))
+    })?;
+    let id =
+        KeyPairId::new(id.trim()).map_err(|e| ConfigError::invalid(format!("{label}: {e}")))?;
+    let source = remote::label(key).unwrap_or_default();
+    if !cfg!(feature = "aws") {
+        return Err(ConfigError::invalid(format!(
+            "{label}: `{source}` is a key held in AWS, and this cfsign-server was built without the `aws` \
+             feature; build it with `cargo install cfsign-server --features aws`, or use a key file"
+        )));
+    }
+    match remote.material(&source) {
+        Ok(Material::Private(der)) => {
+            let private = PrivateKey::from_der(&der)
+                .map_err(|e| ConfigError::invalid(format!("{label}: {source}: {e}")))?;
+            Ok(SigningKey::Local(Arc::new(Signer::with_backend(
+                id,
+                private,
+                Backend::fastest(),
+            ))))
+        }
+        #[cfg(feature = "aws")]
+        Ok(Material::Kms(kms)) => Ok(SigningKey::Kms(Arc::new(cfsign_aws::KmsSigner::new(
+            id, *kms,
+        )))),
+        Err(why) => Err(ConfigError::invalid(format!("{label}: {source} {why}"))),
+    }
 }
 
 /// The variable the passphrase of `AWS_CLOUDFRONT_KEY` is read from when no `[[keys]]` are
@@ -112,6 +195,11 @@ enum KeyText {
 /// Loads `[[keys]]` entry `index` (from 0) into its signer.
 fn load_key(index: usize, key: &KeyConfig, env: EnvLookup<'_>) -> Result<Signer, ConfigError> {
     let label = format!("[[keys]] entry {}", index + 1);
+    if key.json_field.is_some() || key.version_stage.is_some() || key.version_id.is_some() {
+        return Err(ConfigError::invalid(format!(
+            "{label}: `json_field`, `version_stage` and `version_id` apply to `secret` only"
+        )));
+    }
     let passphrase = key_passphrase(&label, key, env)?;
     let (text, id, source) = match (&key.file, key.from_env) {
         (Some(path), false) => {

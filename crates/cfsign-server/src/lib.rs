@@ -32,12 +32,16 @@
 //! See the crate README for the configuration file and the API.
 
 mod app;
+#[cfg(feature = "aws")]
+mod aws_keys;
 mod cache;
 mod client;
 mod config;
 mod error;
 mod extract;
 mod handlers;
+#[cfg(feature = "aws")]
+mod inflight;
 mod issue;
 mod keys;
 mod limits;
@@ -45,23 +49,26 @@ pub mod loadgen;
 mod metrics;
 mod plan;
 mod pool;
+mod remote;
 mod routes;
 mod run;
 mod scope;
+mod signing_key;
 mod state;
 mod wire;
 
 pub use crate::app::app;
 pub use crate::config::{
-    CacheConfig, ClientConfig, Config, ConfigError, Duration as ConfigDuration, EnvLookup,
-    KeyConfig, LogFormat, QueueFull, ServerConfig, process_env,
+    AwsSection, CacheConfig, ClientConfig, Config, ConfigError, Duration as ConfigDuration,
+    EnvLookup, KeyConfig, LogFormat, QueueFull, ServerConfig, process_env,
 };
 pub use crate::error::{ApiError, ErrorBody};
 pub use crate::routes::openapi;
 pub use crate::run::{init_tracing, reload_from_file, run, serve, shutdown_signal, spawn_reloader};
 pub use crate::state::{AppState, Clock};
 pub use crate::wire::{
-    CookiePair, CookiesRequest, HashName, PolicyFields, PolicyKind, SignBatch, SignBody,
-    SignRequest, SignResponse, SignedBatch, SignedCookiesBody, SignedUrl, Status, Time, Ttl,
-    UndocumentedNote, VerifyRequest, VerifyResponse,
+    CookiePair, CookiesRequest, HashName, KeySourceStatus, PolicyFields, PolicyKind, SameSiteName,
+    SignBatch, SignBody, SignRequest, SignResponse, SignedBatch, SignedCookiesBody,
+    SignedManifestBody, SignedUrl, SkippedUri, Status, StreamCookiesBody, StreamCookiesRequest,
+    StreamManifestRequest, Time, Ttl, UndocumentedNote, VerifyRequest, VerifyResponse,
 };

@@ -13,6 +13,9 @@ pub(crate) struct Limits {
     pub(crate) default_ttl: u64,
     /// TTL-based expiries are rounded to a multiple of this (0 or 1: not rounded).
     pub(crate) expiry_granularity: u64,
+    /// The active key signs SHA-256 only (a KMS key): SHA-1 requests are refused, and a request
+    /// that names no hash gets SHA-256.
+    pub(crate) sha256_only: bool,
 }
 
 impl Limits {
@@ -29,6 +32,7 @@ impl Limits {
             max_url_bytes: server.max_url_bytes,
             default_ttl: server.default_ttl.0.max(1),
             expiry_granularity: config.cache.expiry_granularity_secs,
+            sha256_only: false,
         })
     }
 }

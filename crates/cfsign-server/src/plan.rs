@@ -95,6 +95,56 @@ pub(crate) fn cookies(
     })
 }
 
+/// The policy terms of a stream request (`/v1/stream/manifest`, `/v1/stream/cookies`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamTerms<'a> {
+    pub(crate) starts_at: Option<&'a Time>,
+    pub(crate) source_ip: Option<&'a str>,
+    pub(crate) ttl: Option<&'a Ttl>,
+    pub(crate) expires: Option<&'a Time>,
+    pub(crate) hash: Option<HashName>,
+}
+
+/// Plans the one custom policy of a stream for `prefix` (a URL ending in `/`, which gets a `*`, or
+/// a pattern with `*`): the same checks as cookies for a pattern (scope, `max_ttl`, the custom
+/// policy permission), without the cookie permission. Returns the plan and its policy.
+pub(crate) fn stream(
+    prefix: &str,
+    terms: StreamTerms<'_>,
+    client: &Client,
+    limits: &Limits,
+    now: u64,
+) -> Result<(Plan, CustomPolicy), ApiError> {
+    let pattern = if prefix.ends_with('/') {
+        format!("{prefix}*")
+    } else if prefix.contains('*') {
+        prefix.to_owned()
+    } else {
+        return Err(ApiError::bad_request(
+            "invalid_prefix",
+            format!(
+                "the prefix `{prefix}` must end in `/` (the stream's folder, e.g. \
+                 https://media.example.com/videos/123/) or contain `*`"
+            ),
+        ));
+    };
+    let target = Target::Cookies { resource: &pattern };
+    let terms = Terms {
+        policy: Some(PolicyKind::Custom),
+        starts_at: terms.starts_at,
+        source_ip: terms.source_ip,
+        ttl: terms.ttl,
+        expires: terms.expires,
+        hash: terms.hash,
+    };
+    let plan = plan(&target, &terms, PolicyKind::Custom, client, limits, now)?;
+    let policy = plan
+        .custom
+        .clone()
+        .ok_or_else(|| ApiError::internal("a custom plan without its policy"))?;
+    Ok((plan, policy))
+}
+
 /// The policy a request gets: checked against the client's scope, permissions and maximum TTL.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -198,7 +248,7 @@ struct Terms<'a> {
     source_ip: Option<&'a str>,
     ttl: Option<&'a Ttl>,
     expires: Option<&'a Time>,
-    hash: HashName,
+    hash: Option<HashName>,
 }
 
 /// The decision from a request's terms to its policy, once its kind is known: `ttl` and
@@ -215,6 +265,7 @@ fn plan(
     now: u64,
 ) -> Result<Plan, ApiError> {
     let max_bytes = limits.max_url_bytes;
+    let hash = hash(terms.hash, limits)?;
     let ttl = terms.ttl.map(Ttl::secs).transpose()?;
     let expires_at = terms.expires.map(|t| t.parse("expires")).transpose()?;
     if let Target::Cookies { resource } = target {
@@ -230,9 +281,24 @@ fn plan(
     };
     Ok(Plan {
         custom,
-        hash: terms.hash,
+        hash,
         expires,
     })
+}
+
+/// The hash a request gets: what it asks for, SHA-1 by default; with a key that signs SHA-256
+/// only (a KMS key), SHA-256 by default and SHA-1 refused with the reason.
+fn hash(asked: Option<HashName>, limits: &Limits) -> Result<HashName, ApiError> {
+    match (asked, limits.sha256_only) {
+        (Some(HashName::Sha1), true) => Err(ApiError::bad_request(
+            "sha1_unavailable",
+            "the signing key is held in AWS KMS, which signs with SHA-256 only (KMS has no SHA-1 signing \
+             algorithm); ask for hash_algorithm `sha256` or leave it out",
+        )),
+        (None, true) => Ok(HashName::Sha256),
+        (asked, false) => Ok(asked.unwrap_or_default()),
+        (Some(HashName::Sha256), true) => Ok(HashName::Sha256),
+    }
 }
 
 /// The policy kind asked for, or implied: a resource pattern (for URLs), a `*` (for cookies),
@@ -429,6 +495,7 @@ mod tests {
             max_url_bytes: 100,
             default_ttl: 300,
             expiry_granularity: granularity,
+            sha256_only: false,
         }
     }
 
@@ -734,5 +801,25 @@ mod tests {
         assert_eq!(planned.plan().hash_name(), HashName::Sha256);
         assert_eq!(planned.resource(), MEDIA);
         assert_eq!(planned.unsigned().url(), A);
+    }
+
+    #[test]
+    fn a_kms_key_forces_sha256() {
+        let web = media_client(true);
+        let mut limits = limits(0);
+        limits.sha256_only = true;
+        let plan = |request: Value| {
+            let request: SignRequest = serde_json::from_value(request).unwrap();
+            url(request, &web, &limits, NOW)
+        };
+        let planned = plan(json!({"url": A})).unwrap();
+        assert_eq!(planned.plan().hash_name(), HashName::Sha256);
+        let planned = plan(json!({"url": A, "hash_algorithm": "sha256"})).unwrap();
+        assert_eq!(planned.plan().hash_name(), HashName::Sha256);
+        let Err(err) = plan(json!({"url": A, "hash_algorithm": "sha1"})) else {
+            panic!("SHA-1 was planned for a KMS key");
+        };
+        assert_eq!(err.code(), "sha1_unavailable");
+        assert!(err.message().contains("KMS has no SHA-1"), "{err}");
     }
 }

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ErrorBody;
-use crate::handlers::{cookies, ops, redirect, sign, verify};
+use crate::handlers::{cookies, ops, redirect, sign, stream, verify};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -49,6 +49,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sign::sign_urls))
         .routes(routes!(cookies::cookies))
+        .routes(routes!(stream::manifest))
+        .routes(routes!(stream::cookies))
         .routes(routes!(redirect::redirect))
         // Described in `ApiDoc`: its catch-all has no OpenAPI spelling.
         .route(redirect::RAW_ROUTE, get(redirect::redirect_raw))

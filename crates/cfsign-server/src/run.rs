@@ -348,7 +348,53 @@ fn fingerprint(path: &Path) -> Vec<(PathBuf, Option<SystemTime>, Option<u64>)> {
         .collect()
 }
 
-/// Reloads on SIGHUP and whenever the config file or a key file changes (polled every second).
+/// Reads the keys held in AWS again (feature `aws`) for the configuration at `path`, so a reload
+/// picks up a rotated secret or KMS key; returns whether any changed. The AWS clients are made
+/// from the environment the first time a configuration names such a key (also one added by a
+/// reload). A failed read keeps the last good key (and shows in `/readyz` and `/metrics`).
+#[cfg(feature = "aws")]
+async fn refresh_aws_keys(state: &AppState, path: &Path) -> bool {
+    let Ok(config) = Config::load(path, &process_env) else {
+        return false;
+    };
+    if !config.keys.iter().any(crate::config::KeyConfig::in_aws) {
+        return false;
+    }
+    let aws = match state.shared.aws.get() {
+        Some(aws) => aws.clone(),
+        None => {
+            let aws = cfsign_aws::Aws::from_env(&crate::aws_keys::settings(&config.aws)).await;
+            let _ = state.shared.aws.set(aws.clone());
+            aws
+        }
+    };
+    crate::aws_keys::refresh(&state.shared.remote, &aws, &config, state.now()).await
+}
+
+/// Reloads `path` after reading the keys held in AWS again.
+async fn reload_with_aws_keys(state: &AppState, path: &Path) {
+    #[cfg(feature = "aws")]
+    refresh_aws_keys(state, path).await;
+    reload_from_file(state, path);
+}
+
+/// Seconds between reads of the keys held in AWS (`[aws] refresh_secs`), when the config at
+/// `path` holds any and the state can read them.
+fn aws_refresh_period(state: &AppState, path: &Path) -> Option<Duration> {
+    #[cfg(feature = "aws")]
+    if state.shared.aws.get().is_some()
+        && let Ok(config) = Config::load(path, &process_env)
+        && config.aws.refresh_secs > 0
+        && config.keys.iter().any(crate::config::KeyConfig::in_aws)
+    {
+        return Some(Duration::from_secs(config.aws.refresh_secs));
+    }
+    let _ = (state, path);
+    None
+}
+
+/// Reloads on SIGHUP and whenever the config file or a key file changes (polled every second),
+/// reading keys held in AWS again each time and every `[aws] refresh_secs` (read at start).
 /// The SIGHUP handler is installed before this returns, so a SIGHUP sent from then on reloads
 /// (and never takes the default action, which would end the process).
 pub fn spawn_reloader(state: AppState, path: PathBuf) -> tokio::task::JoinHandle<()> {
@@ -364,7 +410,18 @@ pub fn spawn_reloader(state: AppState, path: PathBuf) -> tokio::task::JoinHandle
         let mut seen = fingerprint(&path);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let period = aws_refresh_period(&state, &path);
+        let mut refresh = tokio::time::interval(period.unwrap_or(Duration::from_secs(3600)));
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is now: the keys were just read.
+        refresh.tick().await;
         loop {
+            let refresh_due = async {
+                match period {
+                    Some(_) => refresh.tick().await,
+                    None => std::future::pending().await,
+                }
+            };
             #[cfg(unix)]
             let hup = async {
                 match hangup.as_mut() {
@@ -377,15 +434,22 @@ pub fn spawn_reloader(state: AppState, path: PathBuf) -> tokio::task::JoinHandle
             tokio::select! {
                 _ = hup => {
                     tracing::info!("SIGHUP: reloading the configuration");
-                    reload_from_file(&state, &path);
+                    reload_with_aws_keys(&state, &path).await;
                     seen = fingerprint(&path);
                 }
                 _ = tick.tick() => {
                     let now = fingerprint(&path);
                     if now != seen {
                         tracing::info!("configuration or key file changed: reloading");
-                        reload_from_file(&state, &path);
+                        reload_with_aws_keys(&state, &path).await;
                         seen = now;
+                    }
+                }
+                _ = refresh_due => {
+                    #[cfg(feature = "aws")]
+                    if refresh_aws_keys(&state, &path).await {
+                        tracing::info!("a key held in AWS changed: reloading");
+                        reload_from_file(&state, &path);
                     }
                 }
             }
@@ -501,6 +565,17 @@ fn bind(addr: std::net::SocketAddr) -> io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// The state for `config`: with the `aws` feature and keys held in AWS, the AWS clients come
+/// from the environment (credentials chain, `AWS_REGION`, `AWS_ENDPOINT_URL`) and read them first.
+async fn state_for(config: &Config) -> Result<AppState, crate::config::ConfigError> {
+    #[cfg(feature = "aws")]
+    if config.keys.iter().any(crate::config::KeyConfig::in_aws) {
+        let aws = cfsign_aws::Aws::from_env(&crate::aws_keys::settings(&config.aws)).await;
+        return AppState::from_config_with_aws(config, &process_env, aws).await;
+    }
+    AppState::from_config(config, &process_env)
+}
+
 /// Runs the server: loads `config_path`, listens on `listen` (or the config's address), prints
 /// `cfsign-server listening on http://ADDR`, reloads on SIGHUP and file change, and on SIGTERM or
 /// Ctrl-C drains and stops as [`serve`] describes; a second signal stops at once.
@@ -512,7 +587,7 @@ pub async fn run(config_path: &Path, listen: Option<&str>) -> anyhow::Result<()>
     }
     init_tracing(config.server.log_format);
     let addr = config.listen_addr()?;
-    let state = AppState::from_config(&config, &process_env)?;
+    let state = state_for(&config).await?;
     let listener = bind(addr)
         .with_context(|| format!("cannot listen on {addr}; is another process using it?"))?;
     let local = listener.local_addr()?;

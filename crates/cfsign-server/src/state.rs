@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use cfsign::{Backend, Signer, TrustedKeys};
+use cfsign::{Backend, TrustedKeys};
 
 use crate::cache::SignatureCache;
 use crate::client::{self, Client};
@@ -15,11 +15,13 @@ use crate::keys;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pool::{QueueLimit, SigningPool};
+use crate::remote::RemoteKeys;
+use crate::signing_key::SigningKey;
 
 /// Everything a reload replaces at once.
 pub(crate) struct Runtime {
-    /// The key that signs (one signer for both hashes).
-    pub(crate) active: Arc<Signer>,
+    /// The key that signs (a local signer for both hashes, or a KMS key for SHA-256).
+    pub(crate) active: SigningKey,
     /// Every configured key, for `/v1/verify`.
     pub(crate) trusted: TrustedKeys,
     /// The clients, in configuration order.
@@ -29,10 +31,15 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// Builds a runtime from a config, reading key files and the key environment variables.
-    pub(crate) fn build(config: &Config, env: EnvLookup<'_>) -> Result<Runtime, ConfigError> {
+    /// Builds a runtime from a config, reading key files and the key environment variables, and
+    /// taking keys held in AWS from `remote` (as last read).
+    pub(crate) fn build(
+        config: &Config,
+        env: EnvLookup<'_>,
+        remote: &RemoteKeys,
+    ) -> Result<Runtime, ConfigError> {
         config.server.check()?;
-        let mut keys = keys::load(config, env)?;
+        let mut keys = keys::load(config, env, remote)?;
         let trusted: TrustedKeys = keys
             .iter()
             .map(|k| (k.key_pair_id().clone(), k.public_key()))
@@ -59,9 +66,10 @@ impl Runtime {
                 key_ids.join(", ")
             )));
         };
-        let active = Arc::new(keys.swap_remove(position));
+        let active = keys.swap_remove(position);
         let clients = client::load(&config.clients)?;
-        let limits = Limits::from_config(config)?;
+        let mut limits = Limits::from_config(config)?;
+        limits.sha256_only = active.sha256_only();
         Ok(Runtime {
             active,
             trusted,
@@ -137,6 +145,14 @@ pub(crate) struct Shared {
     pub(crate) fixed: Fixed,
     /// The signing threads (one per core unless `[server] signing_threads` says otherwise).
     pub(crate) signing: SigningPool,
+    /// Keys held in AWS, as last read, and their status.
+    pub(crate) remote: Arc<RemoteKeys>,
+    /// The AWS clients that read and sign with keys held in AWS (none without AWS key sources).
+    #[cfg(feature = "aws")]
+    pub(crate) aws: std::sync::OnceLock<cfsign_aws::Aws>,
+    /// The `kms:Sign` calls under way, shared by requests for the same policy.
+    #[cfg(feature = "aws")]
+    pub(crate) kms_in_flight: crate::inflight::InFlight,
 }
 
 /// The state shared by every request: cheap to clone.
@@ -151,7 +167,31 @@ impl AppState {
     /// Builds the state from a config: loads the keys (from files, or `AWS_CLOUDFRONT_KEY` /
     /// `AWS_CLOUDFRONT_KEY_ID` through `env`) and the clients.
     pub fn from_config(config: &Config, env: EnvLookup<'_>) -> Result<AppState, ConfigError> {
-        let runtime = Runtime::build(config, env)?;
+        AppState::build(config, env, Arc::new(RemoteKeys::default()))
+    }
+
+    /// Builds the state from a config whose keys may be held in AWS (`kms_key_id`, `secret`,
+    /// `ssm_parameter`): reads them with `aws` first. A source that cannot be read is an error
+    /// here, at start; later refreshes keep the last good key instead.
+    #[cfg(feature = "aws")]
+    pub async fn from_config_with_aws(
+        config: &Config,
+        env: EnvLookup<'_>,
+        aws: cfsign_aws::Aws,
+    ) -> Result<AppState, ConfigError> {
+        let remote = Arc::new(RemoteKeys::default());
+        crate::aws_keys::refresh(&remote, &aws, config, system_clock()).await;
+        let state = AppState::build(config, env, remote)?;
+        let _ = state.shared.aws.set(aws);
+        Ok(state)
+    }
+
+    fn build(
+        config: &Config,
+        env: EnvLookup<'_>,
+        remote: Arc<RemoteKeys>,
+    ) -> Result<AppState, ConfigError> {
+        let runtime = Runtime::build(config, env, &remote)?;
         let server = &config.server;
         let fixed = Fixed::from_config(server);
         let metrics = Metrics::new();
@@ -173,6 +213,11 @@ impl AppState {
                     ConfigError::invalid(format!("cannot start the signing threads: {e}"))
                 })?,
                 fixed,
+                remote,
+                #[cfg(feature = "aws")]
+                aws: std::sync::OnceLock::new(),
+                #[cfg(feature = "aws")]
+                kms_in_flight: crate::inflight::InFlight::default(),
             }),
             clock: Arc::new(system_clock),
         })
@@ -187,7 +232,7 @@ impl AppState {
     /// Replaces keys, clients and limits with those of `config`; on error the current ones stay.
     /// Requests in flight finish with the runtime they started with.
     pub fn reload(&self, config: &Config, env: EnvLookup<'_>) -> Result<(), ConfigError> {
-        let result = Runtime::build(config, env);
+        let result = Runtime::build(config, env, &self.shared.remote);
         let metrics = &self.shared.metrics;
         match result {
             Ok(runtime) => {
@@ -287,14 +332,21 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Runtime::build(&config(dir, keys), &|name| env.get(name).cloned())
+        Runtime::build(
+            &config(dir, keys),
+            &|name| env.get(name).cloned(),
+            &RemoteKeys::default(),
+        )
     }
 
     /// The URL the active key signs, with both hash algorithms (one signer for both).
     fn signed(runtime: &Runtime) -> [String; 2] {
         let unsigned =
             UnsignedUrl::canned(URL, UnixTime::from_secs(1_767_225_600).unwrap()).unwrap();
-        let signer = &runtime.active;
+        #[allow(irrefutable_let_patterns)] // Without the `aws` feature every key is local.
+        let SigningKey::Local(signer) = &runtime.active else {
+            panic!("not a local key")
+        };
         [HashAlgorithm::Sha1, HashAlgorithm::Sha256].map(|hash| {
             let signature = signer
                 .sign_bytes_with(hash, unsigned.policy_bytes())
@@ -406,6 +458,45 @@ mod tests {
             err.contains("cannot read") && err.contains("missing.txt"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn aws_key_entries_are_checked() {
+        let dir = config_dir();
+        let dir = dir.path();
+        let not_read = if cfg!(feature = "aws") {
+            "kms:alias/cdn has not been read"
+        } else {
+            "built without the `aws` feature"
+        };
+        let cases: [(&str, &str); 6] = [
+            (
+                "[[keys]]\nid = \"K1\"\nfile = \"test-key-a.pem\"\njson_field = \"pem\"",
+                "apply to `secret` only",
+            ),
+            (
+                "[[keys]]\nid = \"K1\"\nssm_parameter = \"/k\"\nversion_stage = \"AWSPENDING\"",
+                "apply to `secret` only",
+            ),
+            (
+                "[[keys]]\nid = \"K1\"\nkms_key_id = \"alias/cdn\"\nfile = \"test-key-a.pem\"",
+                "exactly one of `file`, `from_env = true`, `kms_key_id`, `secret` or `ssm_parameter`",
+            ),
+            ("[[keys]]\nkms_key_id = \"alias/cdn\"", "`id` is missing"),
+            (
+                "[[keys]]\nid = \"K1\"\nsecret = \"s\"\npassphrase_env = \"P\"",
+                "apply to `file` and `from_env` keys",
+            ),
+            (
+                "[[keys]]\nid = \"K1\"\nkms_key_id = \"alias/cdn\"",
+                not_read,
+            ),
+        ];
+        for (keys, needle) in cases {
+            let err = build(dir, keys, &[]).err().unwrap().to_string();
+            assert!(err.contains(needle), "{keys}: no `{needle}` in {err}");
+            assert!(err.contains("[[keys]] entry 1"), "{err}");
+        }
     }
 
     #[test]

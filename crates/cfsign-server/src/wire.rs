@@ -1,6 +1,7 @@
 //! The API's request and response bodies, with their OpenAPI schemas: what clients send and get.
 
 mod schema;
+mod stream;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,6 +14,11 @@ use utoipa::openapi::{RefOr, Required, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
+
+pub use self::stream::{
+    SameSiteName, SignedManifestBody, SkippedUri, StreamCookiesBody, StreamCookiesRequest,
+    StreamManifestRequest,
+};
 
 /// The longest `url` `POST /v1/verify` reads, in characters: twice CloudFront's limit, so that a
 /// URL CloudFront would refuse for its length still gets an explanation.
@@ -201,9 +207,9 @@ pub struct PolicyFields {
     /// Absolute expiry, instead of `ttl`.
     #[serde(default)]
     pub expires: Option<Time>,
-    /// `sha1` (default) or `sha256`.
+    /// `sha1` (default) or `sha256`; with a key held in AWS KMS, `sha256` (the default then) only.
     #[serde(default)]
-    pub hash_algorithm: HashName,
+    pub hash_algorithm: Option<HashName>,
 }
 
 /// One URL to sign.
@@ -321,9 +327,9 @@ pub struct CookiesRequest {
     /// Absolute expiry, instead of `ttl`.
     #[serde(default)]
     pub expires: Option<Time>,
-    /// `sha1` (default) or `sha256`.
+    /// `sha1` (default) or `sha256`; with a key held in AWS KMS, `sha256` (the default then) only.
     #[serde(default)]
-    pub hash_algorithm: HashName,
+    pub hash_algorithm: Option<HashName>,
     /// `Domain` attribute (your alternate domain name, never `*.cloudfront.net`).
     #[serde(default)]
     #[schema(schema_with = schema::cookie_domain)]
@@ -378,7 +384,7 @@ pub(crate) struct RedirectParams {
     pub url: String,
     /// Lifetime in seconds or with units; default: the server's default TTL.
     pub ttl: Option<String>,
-    /// `sha1` (default) or `sha256`.
+    /// `sha1` (default) or `sha256`; with a key held in AWS KMS, `sha256` (the default then) only.
     pub hash_algorithm: Option<HashName>,
 }
 
@@ -478,6 +484,27 @@ pub struct Status {
     /// The key that signs (readiness only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active_key: Option<String>,
+    /// Readiness only, when keys are held in AWS: each source's last read. A failed read keeps
+    /// the last good key, so the server stays ready while it has one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_sources: Vec<KeySourceStatus>,
+}
+
+/// The state of one key held in AWS (`kms:…`, `secret:…`, `ssm:…`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeySourceStatus {
+    /// The source, e.g. `kms:arn:aws:kms:…` or `secret:cdn-key#private_key@AWSCURRENT`.
+    pub source: String,
+    /// Whether a key from it is loaded (the last good one, if the last read failed).
+    pub loaded: bool,
+    /// Why the last read failed; absent when it succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Failed reads since the server started.
+    pub refresh_failures: u64,
+    /// When the last read succeeded (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<u64>,
 }
 
 #[cfg(test)]

@@ -846,6 +846,8 @@ async fn openapi_lists_every_route() {
     let routes = [
         ("post", "/v1/sign"),
         ("post", "/v1/cookies"),
+        ("post", "/v1/stream/manifest"),
+        ("post", "/v1/stream/cookies"),
         ("get", "/v1/redirect"),
         ("get", "/v1/redirect/{host}/{path}"),
         ("post", "/v1/verify"),

@@ -22,6 +22,36 @@ pub struct CookieAttributes {
     path: String,
     secure: bool,
     http_only: bool,
+    same_site: Option<SameSite>,
+}
+
+/// The `SameSite` cookie attribute: when browsers send the cookie on requests that a page of
+/// another site starts.
+///
+/// A player page on `www.example.com` fetching segments from `media.example.com` is *same-site*
+/// (one registrable domain), so `Lax` and `Strict` cookies are sent with its requests; a page on
+/// another site needs `None` (and `Secure`), which browsers that block third-party cookies
+/// (Safari, Firefox) ignore anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SameSite {
+    /// Sent only when the request comes from the same site.
+    Strict,
+    /// Also sent on top-level navigations from other sites (browsers' default).
+    Lax,
+    /// Sent on every request, cross-site too; needs `Secure`.
+    None,
+}
+
+impl SameSite {
+    /// `Strict`, `Lax` or `None`, as written in `Set-Cookie`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
 }
 
 impl Default for CookieAttributes {
@@ -31,6 +61,7 @@ impl Default for CookieAttributes {
             path: "/".to_owned(),
             secure: true,
             http_only: true,
+            same_site: None,
         }
     }
 }
@@ -118,6 +149,24 @@ impl CookieAttributes {
     pub fn with_http_only(mut self, http_only: bool) -> CookieAttributes {
         self.http_only = http_only;
         self
+    }
+
+    /// Sets `SameSite` (not written by default: browsers then apply `Lax`). `SameSite=None`
+    /// needs `Secure`, or browsers drop the cookie.
+    ///
+    /// ```
+    /// use cfsign::{CookieAttributes, SameSite};
+    /// let attrs = CookieAttributes::new().with_same_site(SameSite::Strict);
+    /// assert_eq!(attrs.same_site(), Some(SameSite::Strict));
+    /// ```
+    pub fn with_same_site(mut self, same_site: SameSite) -> CookieAttributes {
+        self.same_site = Some(same_site);
+        self
+    }
+
+    /// The `SameSite` attribute, if set.
+    pub fn same_site(&self) -> Option<SameSite> {
+        self.same_site
     }
 
     /// The `Domain` attribute, if set.
@@ -218,6 +267,10 @@ impl SignedCookies {
                 }
                 if attrs.http_only {
                     header.push_str("; HttpOnly");
+                }
+                if let Some(same_site) = attrs.same_site {
+                    header.push_str("; SameSite=");
+                    header.push_str(same_site.as_str());
                 }
                 header
             })

@@ -170,6 +170,13 @@ pub enum Error {
         /// What was found, e.g. "`-----BEGIN RSA PRIVATE KEY-----` with Proc-Type: 4,ENCRYPTED".
         found: String,
     },
+    /// A manifest given to [`stream::sign_manifest`](crate::stream::sign_manifest) is not an
+    /// HLS playlist or a DASH MPD (or not UTF-8, or not well-formed XML).
+    #[error("invalid manifest: {reason}")]
+    InvalidManifest {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
 }
 
 impl Error {

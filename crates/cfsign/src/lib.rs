@@ -27,6 +27,12 @@
 //! lower case, the `DateGreaterThan` second, …) the [`Decision`] carries an [`Undocumented`] note
 //! saying what was decided and why; [`Decision::strict`] keeps only what the documentation promises.
 //!
+//! # Streaming
+//!
+//! [`stream::sign_manifest`] makes every URI of an HLS playlist or DASH MPD carry the parameters
+//! of one custom policy for the stream's prefix ([`stream::SignedParams`]), so one signature
+//! covers a whole stream; the same signature also works as cookies.
+//!
 //! # Backends
 //!
 //! RSA signatures come from RustCrypto's `rsa` by default; the `native` feature switches to
@@ -48,13 +54,14 @@ mod pem;
 mod policy;
 mod resource;
 mod sign;
+pub mod stream;
 mod time;
 mod undocumented;
 mod url;
 mod verify;
 
 pub use crate::backend::Backend;
-pub use crate::cookie::{CookieAttributes, SignedCookies, UnsignedCookies};
+pub use crate::cookie::{CookieAttributes, SameSite, SignedCookies, UnsignedCookies};
 pub use crate::decision::{Decision, Denial, DenyReason, Grant};
 pub use crate::deny_code::DenyCode;
 pub use crate::error::Error;

@@ -7,5 +7,6 @@ mod conformance;
 mod keys;
 mod passphrase;
 mod sign;
+mod stream;
 mod util;
 mod verify;

@@ -1,10 +1,11 @@
-//! The endpoint handlers, one module per family: signing URLs, cookies, redirects, verifying, and
-//! the operations endpoints.
+//! The endpoint handlers, one module per family: signing URLs, cookies, redirects, streams,
+//! verifying, and the operations endpoints.
 
 pub(crate) mod cookies;
 pub(crate) mod ops;
 pub(crate) mod redirect;
 pub(crate) mod sign;
+pub(crate) mod stream;
 pub(crate) mod verify;
 
 use axum::http::{HeaderValue, header};

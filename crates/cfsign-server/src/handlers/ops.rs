@@ -15,10 +15,12 @@ pub(crate) async fn healthz() -> Json<Status> {
     Json(Status {
         status: "ok".to_owned(),
         active_key: None,
+        key_sources: Vec::new(),
     })
 }
 
-/// Readiness: a key is loaded and the server is not shutting down.
+/// Readiness: a key is loaded and the server is not shutting down; with keys held in AWS, each
+/// source's last read (a failed refresh keeps the last good key, and the server stays ready).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
@@ -29,6 +31,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
         Json(Status {
             status: "ready".to_owned(),
             active_key: Some(state.active_key_id()),
+            key_sources: state.shared.remote.statuses(),
         })
         .into_response()
     } else {
@@ -37,6 +40,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
             Json(Status {
                 status: "shutting_down".to_owned(),
                 active_key: None,
+                key_sources: Vec::new(),
             }),
         )
             .into_response()
@@ -52,7 +56,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        state.shared.metrics.render(state.shared.signing.stats()),
+        {
+            let mut text = state.shared.metrics.render(state.shared.signing.stats());
+            state.shared.remote.render(&mut text);
+            text
+        },
     )
         .into_response()
 }

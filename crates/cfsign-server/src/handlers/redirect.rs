@@ -45,7 +45,7 @@ pub(crate) async fn redirect(
         fields: PolicyFields {
             policy: Some(PolicyKind::Canned),
             ttl: params.ttl.map(Ttl::Text),
-            hash_algorithm: params.hash_algorithm.unwrap_or_default(),
+            hash_algorithm: params.hash_algorithm,
             ..PolicyFields::default()
         },
     };

@@ -1,6 +1,6 @@
 """schemathesis hooks for crates/cfsign-server/tests/schemathesis.rs.
 
-1. Requests the schema accepts, to the signing endpoints, are moved into the test client's scope
+1. Requests the schema accepts, to the signing and streaming endpoints, are moved into the test client's scope
    (`https://d1.example.net/media/...`, see tests/common/mod.rs): otherwise nearly every generated
    URL is refused with 403 `out_of_scope` before the server reads the other fields. The rest of
    the generated URL (path, query) stays as generated.
@@ -44,6 +44,10 @@ def before_call(ctx, case, **kwargs):
     elif path == "/v1/redirect/{host}/{path}" and isinstance(case.path_parameters, dict):
         rest = case.path_parameters.get("path", "")
         case.path_parameters = {**case.path_parameters, "host": IN_SCOPE_HOST, "path": f"media/{rest}"}
+    elif path in ("/v1/stream/manifest", "/v1/stream/cookies") and isinstance(case.body, dict):
+        for field in ("manifest_url", "prefix"):
+            if field in case.body:
+                case.body[field] = _in_scope(case.body[field])
     elif path in ("/v1/sign", "/v1/cookies") and isinstance(case.body, dict):
         items = case.body.get("requests")
         for item in items if isinstance(items, list) else [case.body]:

@@ -15,6 +15,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cfsign::stream::{SignedParams, sign_manifest};
 use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
 use cfsign_mock::{Clock, MockConfig};
 use cfsign_tests::media;
@@ -52,6 +53,18 @@ fn browser_ready() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A query-parameter value: everything but unreserved characters percent-encoded.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn t(secs: u64) -> UnixTime {
@@ -92,7 +105,7 @@ fn alias_distribution(caller: &str, alias: &str, origin: &str, private: &str) ->
 
 struct Fixture {
     _m: Mock,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     signer: Signer,
     media: String,
     page: String,
@@ -151,7 +164,7 @@ fn fixture() -> Option<Fixture> {
     }
     Some(Fixture {
         _m: m,
-        _dir: dir,
+        dir,
         signer: Signer::new(key_id.parse().unwrap(), key),
         media,
         page,
@@ -193,17 +206,40 @@ impl Fixture {
                 })
             })
             .collect();
+        let src = format!("{}/private/v1/{manifest}", self.media);
+        self.run(page, &src, &cookies, shot)
+    }
+
+    /// Rewrites every playlist of the stream in place with one signature for `/private/v1/*`
+    /// (as the app serving them would); returns the query for the first manifest's URL.
+    fn rewrite(&self) -> String {
+        let resource = Resource::new(&format!("{}/private/v1/*", self.media)).unwrap();
+        let params =
+            SignedParams::sign(&self.signer, &CustomPolicy::new(resource, t(NOW + 600))).unwrap();
+        let dir = self.dir.path().join("media/private/v1");
+        for name in [media::HLS_MASTER, media::HLS_MEDIA, media::DASH_MPD] {
+            let path = dir.join(name);
+            let url = format!("{}/private/v1/{name}", self.media);
+            let rewritten = sign_manifest(&std::fs::read(&path).unwrap(), &url, &params).unwrap();
+            assert!(rewritten.skipped().is_empty(), "{name}");
+            std::fs::write(&path, rewritten.as_str()).unwrap();
+        }
+        params.query().to_owned()
+    }
+
+    /// Opens the player page on `page` for the manifest URL `src` with `cookies` in the browser.
+    fn run(&self, page: &str, src: &str, cookies: &[serde_json::Value], shot: &str) -> Run {
         let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-{shot}.png"));
-        let page = format!(
-            "{page}/player.html?src={}/private/v1/{manifest}",
-            self.media
-        );
+        let page = format!("{page}/player.html?src={}", percent_encode(src));
         let out = Command::new("node")
             .current_dir(browser_dir())
             .env("CFSIGN_CHROMIUM", chromium())
             .arg("play.mjs")
             .args(["--page", &page])
-            .args(["--cookies", &serde_json::Value::from(cookies).to_string()])
+            .args([
+                "--cookies",
+                &serde_json::Value::from(cookies.to_vec()).to_string(),
+            ])
             .arg("--screenshot")
             .arg(&screenshot)
             .output()
@@ -320,4 +356,33 @@ fn chromium_blocks_the_media_for_a_page_the_policy_does_not_name() {
         run.raw
     );
     assert!(!run.media_statuses(&f.media).contains(&403), "{}", run.raw);
+}
+
+#[test]
+fn chromium_plays_rewritten_manifests_without_cookies() {
+    let Some(f) = fixture() else { return };
+    let query = f.rewrite();
+    for (manifest, shot) in [
+        (media::HLS_MASTER, "hls-rewritten"),
+        (media::DASH_MPD, "dash-rewritten"),
+    ] {
+        let src = format!("{}/private/v1/{manifest}?{query}", f.media);
+        let run = f.run(&f.page, &src, &[], shot);
+        let statuses = run.media_statuses(&f.media);
+        assert!(
+            run.current_time > 2.0,
+            "{manifest}: playback stalled\n{}",
+            run.raw
+        );
+        assert!(!statuses.contains(&403), "{manifest}: {statuses:?}");
+        // Every media request carried the signature in its query.
+        assert!(
+            run.responses
+                .iter()
+                .filter(|(u, _)| u.starts_with(&f.media))
+                .all(|(u, _)| u.contains("Signature=")),
+            "{}",
+            run.raw
+        );
+    }
 }

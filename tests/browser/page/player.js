@@ -5,13 +5,14 @@
 
 const params = new URLSearchParams(location.search);
 const src = params.get('src') || '';
-const kind = params.get('kind') || (src.endsWith('.mpd') ? 'dash' : 'hls');
+const kind = params.get('kind') || (/\.mpd$/.test(src.split('?')[0]) ? 'dash' : 'hls');
 const video = document.getElementById('video');
 const state = { currentTime: 0, failed: null, requests: [], playing: false };
 window.cfsignPlayer = state;
 
 document.getElementById('kind').textContent = kind.toUpperCase();
-document.getElementById('src').textContent = src;
+document.getElementById('src').textContent =
+  src.split('?')[0] + (/[?&]Signature=/.test(src) ? ' ?Policy=…&Signature=…&Key-Pair-Id=…' : '');
 document.getElementById('page-origin').textContent = location.origin;
 
 function setStatus(text, cls) {
@@ -64,7 +65,8 @@ video.addEventListener('timeupdate', () => {
   document.getElementById('time').textContent = video.currentTime.toFixed(1);
   if (video.currentTime > 0 && !state.failed) {
     state.playing = true;
-    setStatus(`▶ playing a private ${kind.toUpperCase()} stream with signed cookies`, 'ok');
+    const how = /[?&]Signature=/.test(src) ? 'a signed manifest' : 'signed cookies';
+    setStatus(`▶ playing a private ${kind.toUpperCase()} stream with ${how}`, 'ok');
   }
 });
 video.addEventListener('ended', () => {

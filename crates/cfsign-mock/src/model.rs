@@ -27,7 +27,7 @@ pub(crate) struct Store {
 }
 
 /// A saved custom response headers policy; `config` is the `ResponseHeadersPolicyConfig` as sent
-/// (checked by [`HeadersPolicy::parse`](crate::headers_policy::HeadersPolicy::parse)).
+/// (checked by `HeadersPolicy::parse` in `ops/headers_policy.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ResponseHeadersPolicyRec {
     /// The ID, a UUID.

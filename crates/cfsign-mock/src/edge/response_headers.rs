@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use crate::headers_policy::{Cors, HeadersPolicy};
+use crate::ops::headers_policy::{Cors, HeadersPolicy};
 
 /// Whether a request is a CORS preflight: `OPTIONS` with `Origin` and
 /// `Access-Control-Request-Method` (Fetch standard §3.2.2).
@@ -109,7 +109,7 @@ fn put(response: &mut HeaderMap, name: &str, value: &str, override_origin: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::managed_policies::{CORS_AND_SECURITY, CORS_WITH_PREFLIGHT, managed_policy};
+    use crate::ops::managed_policies::{CORS_AND_SECURITY, CORS_WITH_PREFLIGHT, managed_policy};
 
     fn policy(id: &str) -> HeadersPolicy {
         HeadersPolicy::parse(&managed_policy(id).unwrap().config).unwrap()

@@ -9,8 +9,8 @@ use cfsign::{KeyPairId, PublicKey, TrustedKeys};
 
 use crate::edge::forwarding::Forwarding;
 use crate::edge::grants::GrantCache;
-use crate::headers_policy::HeadersPolicy;
 use crate::model::{Store, behaviours, origins as config_origins, trusted_key_groups};
+use crate::ops::headers_policy::HeadersPolicy;
 use crate::origin::{OriginSource, Origins};
 
 /// What the edge knows, rebuilt after every control-plane change so requests never parse PEM.

@@ -5,8 +5,10 @@
 pub(crate) mod distribution_config;
 pub(crate) mod distributions;
 pub(crate) mod fields;
+pub(crate) mod headers_policy;
 pub(crate) mod if_match;
 pub(crate) mod key_groups;
+pub(crate) mod managed_policies;
 pub(crate) mod origin_access_controls;
 pub(crate) mod public_keys;
 pub(crate) mod response_headers_policies;

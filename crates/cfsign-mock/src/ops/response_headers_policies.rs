@@ -3,13 +3,13 @@
 //! managed policies beside the custom ones.
 
 use crate::api_error::ApiError;
-use crate::headers_policy::HeadersPolicy;
 use crate::ids::{new_etag, new_response_headers_policy_id};
-use crate::managed_policies::{
+use crate::model::{ResponseHeadersPolicyRec, Store};
+use crate::ops::headers_policy::HeadersPolicy;
+use crate::ops::if_match::check_if_match;
+use crate::ops::managed_policies::{
     MANAGED_ETAG, MANAGED_LAST_MODIFIED_MS, managed_policies, managed_policy,
 };
-use crate::model::{ResponseHeadersPolicyRec, Store};
-use crate::ops::if_match::check_if_match;
 use crate::xml::Element;
 
 /// Custom response headers policies per account (CloudFront's default quota).

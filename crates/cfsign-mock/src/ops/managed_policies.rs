@@ -118,7 +118,7 @@ pub(crate) fn managed_policy(id: &str) -> Option<Managed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::headers_policy::HeadersPolicy;
+    use crate::ops::headers_policy::HeadersPolicy;
 
     #[test]
     fn every_managed_policy_is_a_valid_config() {

@@ -1,6 +1,6 @@
 //! `cargo xtask demo`: a local CloudFront with private media, provisioned by cfsign-provision,
-//! the signing server holding the key, a signed link and the same link unsigned; runs until
-//! Ctrl-C.
+//! the signing server holding the key, a signed link and the same link unsigned, and a player page
+//! playing a private HLS/DASH stream from another origin with signed cookies; runs until Ctrl-C.
 
 use std::thread;
 use std::time::Duration;
@@ -56,6 +56,18 @@ pub(crate) fn run(options: Options) -> Result<()> {
     let signed_status = http::get(&signed).send()?.status;
     let unsigned = http::get(&image).send()?;
     let pattern = stack.edge_url("/private/*");
+    println!("== demo: a private HLS/DASH stream and the player page");
+    let stream = match crate::stream_demo::start(&stack, &work) {
+        Ok(d) => format!(
+            " Private stream (cookies for /private/stream/, CORS for the player page's origin):
+   HLS  {}
+   DASH {}
+   headless Chromium: {}
+",
+            d.hls_page, d.dash_page, d.headless
+        ),
+        Err(why) => format!(" Private stream: skipped ({why})\n"),
+    };
 
     println!(
         r#"
@@ -74,6 +86,7 @@ pub(crate) fn run(options: Options) -> Result<()> {
  The same link unsigned (the edge answered {unsigned_status} {unsigned_code}):
    curl -i '{image}'
 
+{stream}
  More to try:
    curl -s -H 'Authorization: Bearer {token}' -H 'content-type: application/json' -d '{{"url":"{hello}","ttl":"10m"}}' {server}/v1/sign
    curl -s -H 'Authorization: Bearer {token}' -H 'content-type: application/json' -d '{{"resource":"{pattern}"}}' {server}/v1/cookies

@@ -13,6 +13,7 @@ mod report;
 mod s3;
 mod signals;
 mod stack;
+mod stream_demo;
 
 use std::process::ExitCode;
 
@@ -25,9 +26,11 @@ cargo xtask <TASK> [OPTIONS]
 Tasks:
   ci      cargo fmt --check, clippy -D warnings, cargo test --workspace, then e2e
   e2e     build the binaries and run the whole system end to end (mock CloudFront, provisioning,
-          signing server, CLI) with an independent verify-signature harness (openssl, botocore)
+          signing server, CLI) with an independent verify-signature harness (openssl, botocore),
+          and real players (ffmpeg, headless Chromium) on a private stream
   demo    start a local CloudFront with private media, provision it, start the signing server,
-          print a signed link and the same link unsigned; runs until Ctrl-C (--s3: the media
+          print a signed link and the same link unsigned, and a player page playing a private
+          HLS/DASH stream (needs ffmpeg and `npm ci` in tests/browser); runs until Ctrl-C (--s3: the media
           in moto's S3 behind an origin access control instead of the sample directory)
   bench   run the benchmarks and refresh the anchors section of docs/benchmarks.md
   fuzz    run every fuzz target of fuzz/ for a bounded time (needs cargo-fuzz; stable toolchain

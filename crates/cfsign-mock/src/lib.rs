@@ -1,6 +1,7 @@
 //! A local, faithful Amazon CloudFront for tests and laptops: the control plane for public keys,
-//! key groups and distributions (REST-XML under `/2020-05-31/`, as aws-sdk-cloudfront and boto3
-//! speak it) plus an edge that enforces trusted key groups with [`cfsign::verify`].
+//! key groups, origin access controls, response headers policies and distributions (REST-XML
+//! under `/2020-05-31/`, as aws-sdk-cloudfront and boto3 speak it) plus an edge that enforces
+//! trusted key groups with [`cfsign::verify`] and applies response headers policies (CORS).
 //!
 //! # Starting it in-process
 //!

@@ -4,6 +4,18 @@
 'use strict';
 
 const params = new URLSearchParams(location.search);
+
+// `cargo xtask demo` hands the signed cookies over in the URL's fragment (never sent to a server):
+// `#cookies=<Cookie header>&domain=<parent domain>`. A real app sets them with `Set-Cookie`
+// (HttpOnly) from its own server instead.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get('cookies')) {
+  const domain = fragment.get('domain') || location.hostname;
+  for (const pair of fragment.get('cookies').split(/;\s*/)) {
+    document.cookie = `${pair}; domain=${domain}; path=/private/; SameSite=Lax`;
+  }
+  history.replaceState(null, '', location.pathname + location.search);
+}
 const src = params.get('src') || '';
 const kind = params.get('kind') || (/\.mpd$/.test(src.split('?')[0]) ? 'dash' : 'hls');
 const video = document.getElementById('video');

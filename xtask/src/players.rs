@@ -40,6 +40,14 @@ pub(crate) fn leg(options: Options, report: &mut Report) {
                             .lines()
                             .filter_map(|l| l.strip_prefix("screenshot: "))
                             .collect();
+                        let measured: Vec<&str> = out
+                            .stderr
+                            .lines()
+                            .filter_map(|l| l.strip_prefix("measured: "))
+                            .collect();
+                        for m in &measured {
+                            println!("  measured: {m}");
+                        }
                         if shots.is_empty() {
                             "played; every frame decoded, 403s where CloudFront denies".to_owned()
                         } else {

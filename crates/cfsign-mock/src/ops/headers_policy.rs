@@ -513,6 +513,49 @@ mod tests {
         assert_eq!(e.code, "InconsistentQuantities");
     }
 
+    proptest::proptest! {
+        /// Any text in any field of a full config is accepted or refused, never a panic; an
+        /// accepted origin list always answers a lookup.
+        #[test]
+        fn parse_never_panics(
+            fields in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("true".to_owned()),
+                    proptest::strategy::Just("false".to_owned()),
+                    proptest::strategy::Just("ALL".to_owned()),
+                    proptest::strategy::Just("*".to_owned()),
+                    proptest::strategy::Just("DENY".to_owned()),
+                    proptest::strategy::Just("600".to_owned()),
+                    proptest::strategy::Just("X-Player".to_owned()),
+                    proptest::strategy::Just("https://*.example.org".to_owned()),
+                    "\\PC{0,12}",
+                ],
+                12,
+            ),
+            origin in "\\PC{0,20}",
+        ) {
+            let f = |i: usize| crate::xml::escape(&fields[i]);
+            let body = format!(
+                "<ResponseHeadersPolicyConfig><Name>{}</Name><CorsConfig>\
+                 <AccessControlAllowOrigins><Quantity>1</Quantity><Items><Origin>{}</Origin></Items></AccessControlAllowOrigins>\
+                 <AccessControlAllowHeaders><Quantity>1</Quantity><Items><Header>{}</Header></Items></AccessControlAllowHeaders>\
+                 <AccessControlAllowMethods><Quantity>1</Quantity><Items><Method>{}</Method></Items></AccessControlAllowMethods>\
+                 <AccessControlAllowCredentials>{}</AccessControlAllowCredentials><AccessControlMaxAgeSec>{}</AccessControlMaxAgeSec>\
+                 <OriginOverride>false</OriginOverride></CorsConfig><SecurityHeadersConfig>\
+                 <FrameOptions><Override>true</Override><FrameOption>{}</FrameOption></FrameOptions>\
+                 <StrictTransportSecurity><Override>{}</Override><AccessControlMaxAgeSec>{}</AccessControlMaxAgeSec></StrictTransportSecurity>\
+                 </SecurityHeadersConfig><CustomHeadersConfig><Quantity>1</Quantity><Items><ResponseHeadersPolicyCustomHeader>\
+                 <Header>{}</Header><Value>{}</Value><Override>true</Override></ResponseHeadersPolicyCustomHeader></Items></CustomHeadersConfig>\
+                 <RemoveHeadersConfig><Quantity>1</Quantity><Items><ResponseHeadersPolicyRemoveHeader><Header>{}</Header></ResponseHeadersPolicyRemoveHeader></Items></RemoveHeadersConfig>\
+                 </ResponseHeadersPolicyConfig>",
+                f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7), f(8), f(9), f(10), f(11)
+            );
+            if let Ok(HeadersPolicy { cors: Some(cors), .. }) = HeadersPolicy::parse(&parse(&body).unwrap()) {
+                let _ = cors.allow_origin_for(&origin);
+            }
+        }
+    }
+
     #[test]
     fn security_values() {
         let p = check("<ResponseHeadersPolicyConfig><Name>p</Name><SecurityHeadersConfig>\

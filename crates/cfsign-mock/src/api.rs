@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 
 use crate::api_error::ApiError;
+use crate::console;
 use crate::edge::{self, EdgeRequest};
 use crate::ids::new_etag;
 use crate::model::{DistributionRec, KeyGroupRec, OriginAccessControlRec, PublicKeyRec, Store};
@@ -56,6 +57,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         return edge::serve(
             shared.clock,
             shared.edge_options,
+            &shared.requests,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -66,6 +68,10 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
             },
         )
         .await;
+    }
+    // The mock's own endpoints and console (after host names, so a distribution's paths stay its own).
+    if path.starts_with(console::CONSOLE_PREFIX) || path == "/_cfsign" {
+        return console::handle(&shared, &parts.method, &parts.uri, client_ip);
     }
     // 2. The path-prefix mode: /_edge/<distribution id or domain>/<path>.
     if let Some(rest) = path.strip_prefix(EDGE_PREFIX) {
@@ -84,6 +90,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         return edge::serve(
             shared.clock,
             shared.edge_options,
+            &shared.requests,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -131,6 +138,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         return edge::serve(
             shared.clock,
             shared.edge_options,
+            &shared.requests,
             EdgeRequest {
                 dist,
                 method: &parts.method,

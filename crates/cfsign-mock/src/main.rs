@@ -68,17 +68,37 @@ struct Args {
     /// `Hash-Algorithm=sha256` in lower case); without it they are served with a warning in the log.
     #[arg(long)]
     strict: bool,
+    /// Add an `x-cfsign-reason` header with the edge's explanation to every edge answer (off by
+    /// default, so answers stay byte-identical to CloudFront's; one request can ask for it with
+    /// the request header `x-cfsign-explain: 1`).
+    #[arg(long)]
+    explain: bool,
+    /// Log format on stderr: `text` or `json` (one JSON object per line; every edge request is
+    /// logged at info level with its decision, so set CFSIGN_MOCK_LOG=info to see them).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// How many edge requests GET /_cfsign/requests and the console keep (0 keeps none).
+    #[arg(long, value_name = "N", default_value_t = cfsign_mock::DEFAULT_REQUEST_LOG_ENTRIES)]
+    request_log_entries: usize,
+    /// Let viewers that are not on loopback read /_cfsign/ (the request log, with every URL, and
+    /// the console). Off by default.
+    #[arg(long)]
+    insecure_remote_console: bool,
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CFSIGN_MOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let subscriber = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CFSIGN_MOCK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
-    match run(Args::parse()) {
+        .with_env_filter(filter);
+    if args.log_format == "json" {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cfsign-mock: error: {e:#}");
@@ -91,7 +111,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     let mut config = MockConfig::new()
         .with_port(args.port)
         .with_host(args.host)
-        .with_strict(args.strict);
+        .with_strict(args.strict)
+        .with_explain(args.explain)
+        .with_request_log_entries(args.request_log_entries)
+        .with_insecure_remote_console(args.insecure_remote_console);
     if let (Ok(id), Ok(secret)) = (
         std::env::var("AWS_ACCESS_KEY_ID"),
         std::env::var("AWS_SECRET_ACCESS_KEY").map(zeroize::Zeroizing::new),

@@ -22,6 +22,10 @@ pub(crate) struct EdgeView {
 /// A distribution as the edge sees it.
 #[derive(Debug)]
 pub(crate) struct EdgeDist {
+    /// The distribution's ID.
+    pub(crate) id: String,
+    /// The distribution's domain name.
+    pub(crate) domain: String,
     /// Whether the distribution is enabled.
     pub(super) enabled: bool,
     /// The `DefaultRootObject` without a leading `/` (empty: none).
@@ -121,6 +125,8 @@ impl EdgeView {
             }
             list.extend(default);
             let dist = Arc::new(EdgeDist {
+                id: d.id.clone(),
+                domain: d.domain.clone(),
                 enabled: d.enabled(),
                 default_root_object: config
                     .child_text("DefaultRootObject")
@@ -154,6 +160,13 @@ impl EdgeView {
     /// The distribution for an ID or a domain name.
     pub(crate) fn for_id_or_domain(&self, key: &str) -> Option<Arc<EdgeDist>> {
         self.by_id.get(key).cloned().or_else(|| self.for_host(key))
+    }
+}
+
+impl EdgeBehaviour {
+    /// The path pattern, `*` for the default behaviour.
+    pub(super) fn pattern_or_default(&self) -> &str {
+        self.pattern.as_deref().unwrap_or("*")
     }
 }
 

@@ -389,7 +389,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                     } else {
                         s.create_distribution(&body, now)?
                     };
-                    let doc = distribution(s, &rec);
+                    let doc = distribution(s, &rec, deploy_status(shared, &rec, now));
                     Ok((rec, doc))
                 })?;
                 Ok(created(
@@ -401,7 +401,12 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             Method::GET => {
                 let (marker, max) = ctx.paging()?;
                 Ok(ok(
-                    &shared.read(|s| distribution_list(s, marker.as_deref(), max)),
+                    &shared.read(|s| {
+                        let now = shared.clock.now_ms();
+                        distribution_list(s, marker.as_deref(), max, |rec| {
+                            deploy_status(shared, rec, now)
+                        })
+                    }),
                     None,
                 ))
             }
@@ -411,7 +416,8 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             Method::GET => {
                 let (rec, doc) = shared.read(|s| {
                     let rec = s.get_distribution(id)?;
-                    let doc = distribution(s, &rec);
+                    let now = shared.clock.now_ms();
+                    let doc = distribution(s, &rec, deploy_status(shared, &rec, now));
                     Ok::<_, ApiError>((rec, doc))
                 })?;
                 Ok(ok(&doc, Some(&rec.etag)))
@@ -431,7 +437,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 let body = ctx.xml_body()?;
                 let (rec, doc) = shared.mutate(|s, now| {
                     let rec = s.update_distribution(id, ctx.if_match(), &body, now)?;
-                    let doc = distribution(s, &rec);
+                    let doc = distribution(s, &rec, deploy_status(shared, &rec, now));
                     Ok((rec, doc))
                 })?;
                 Ok(ok(&doc, Some(&rec.etag)))
@@ -675,13 +681,23 @@ fn origin_access_control_list(store: &Store, marker: Option<&str>, max: usize) -
     )
 }
 
-fn distribution(store: &Store, rec: &DistributionRec) -> Element {
+/// A distribution's `Status`: `InProgress` for the configured deployment time after each change
+/// (as CloudFront, where a change takes minutes to reach every edge location), else `Deployed`.
+fn deploy_status(shared: &Shared, rec: &DistributionRec, now_ms: u64) -> &'static str {
+    if now_ms < rec.last_modified_ms.saturating_add(shared.deployment_ms) {
+        "InProgress"
+    } else {
+        "Deployed"
+    }
+}
+
+fn distribution(store: &Store, rec: &DistributionRec, status: &'static str) -> Element {
     Element::node(
         "Distribution",
         vec![
             Element::text("Id", rec.id.clone()),
             Element::text("ARN", tagging::distribution_arn(&rec.id)),
-            Element::text("Status", "Deployed"),
+            Element::text("Status", status),
             Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),
             Element::text("InProgressInvalidationBatches", "0"),
             Element::text("DomainName", rec.domain.clone()),
@@ -792,7 +808,12 @@ const SUMMARY_FIELDS: &[&str] = &[
     "Staging",
 ];
 
-fn distribution_list(store: &Store, marker: Option<&str>, max: usize) -> Element {
+fn distribution_list(
+    store: &Store,
+    marker: Option<&str>,
+    max: usize,
+    status: impl Fn(&DistributionRec) -> &'static str,
+) -> Element {
     let (page, next) = page(&store.distributions, |d| &d.id, marker, max);
     let summaries = page
         .iter()
@@ -801,7 +822,7 @@ fn distribution_list(store: &Store, marker: Option<&str>, max: usize) -> Element
                 Element::text("Id", rec.id.clone()),
                 Element::text("ARN", tagging::distribution_arn(&rec.id)),
                 Element::text("ETag", rec.etag.clone()),
-                Element::text("Status", "Deployed"),
+                Element::text("Status", status(rec)),
                 Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),
                 Element::text("DomainName", rec.domain.clone()),
             ];

@@ -33,6 +33,7 @@ pub struct MockConfig {
     pub(crate) explain: bool,
     pub(crate) request_log_entries: usize,
     pub(crate) console_remote: bool,
+    pub(crate) deployment_secs: u64,
     pub(crate) s3_endpoint: Option<HttpTarget>,
     pub(crate) s3_credentials: Option<Credentials>,
 }
@@ -54,6 +55,7 @@ impl Default for MockConfig {
             explain: false,
             request_log_entries: DEFAULT_REQUEST_LOG_ENTRIES,
             console_remote: false,
+            deployment_secs: 0,
             s3_endpoint: None,
             s3_credentials: None,
         }
@@ -202,6 +204,14 @@ impl MockConfig {
     /// listens on a non-loopback address; the console shows every logged URL to whoever asks.
     pub fn with_insecure_remote_console(mut self, allow: bool) -> MockConfig {
         self.console_remote = allow;
+        self
+    }
+
+    /// How long a distribution's `Status` stays `InProgress` after it is created or changed, by
+    /// the mock's clock (default 0: always `Deployed`). The edge applies changes at once either
+    /// way; this only lets tools see what CloudFront reports while a change propagates.
+    pub fn with_deployment_secs(mut self, secs: u64) -> MockConfig {
+        self.deployment_secs = secs;
         self
     }
 

@@ -84,6 +84,10 @@ struct Args {
     /// the console). Off by default.
     #[arg(long)]
     insecure_remote_console: bool,
+    /// Report a distribution as `InProgress` for this many seconds after each change, as
+    /// CloudFront does while a change propagates (the edge applies it at once).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    deployment_secs: u64,
 }
 
 fn main() -> ExitCode {
@@ -114,7 +118,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         .with_strict(args.strict)
         .with_explain(args.explain)
         .with_request_log_entries(args.request_log_entries)
-        .with_insecure_remote_console(args.insecure_remote_console);
+        .with_insecure_remote_console(args.insecure_remote_console)
+        .with_deployment_secs(args.deployment_secs);
     if let (Ok(id), Ok(secret)) = (
         std::env::var("AWS_ACCESS_KEY_ID"),
         std::env::var("AWS_SECRET_ACCESS_KEY").map(zeroize::Zeroizing::new),

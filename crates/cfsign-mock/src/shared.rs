@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) edge_options: EdgeOptions,
     /// Every edge request with its decision, newest kept.
     pub(crate) requests: RequestLog,
+    /// How long a distribution reports `InProgress` after a change, in milliseconds.
+    pub(crate) deployment_ms: u64,
     /// Whether `/_cfsign/` answers viewers that are not on loopback.
     pub(crate) console_remote: bool,
     /// The distribution (ID or domain name) served for requests no other route takes.
@@ -55,6 +57,7 @@ impl Shared {
             },
             requests: RequestLog::new(config.request_log_entries),
             console_remote: config.console_remote,
+            deployment_ms: config.deployment_secs.saturating_mul(1000),
             default_distribution: config.default_distribution.clone(),
         })
     }

@@ -70,8 +70,21 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         .await;
     }
     // The mock's own endpoints and console (after host names, so a distribution's paths stay its own).
-    if path.starts_with(console::CONSOLE_PREFIX) || path == "/_cfsign" {
-        return console::handle(&shared, &parts.method, &parts.uri, client_ip);
+    if path == "/_cfsign" {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
+        r.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/_cfsign/"));
+        return r;
+    }
+    if path.starts_with(console::CONSOLE_PREFIX) {
+        return console::handle(
+            &shared,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            client_ip,
+        );
     }
     // 2. The path-prefix mode: /_edge/<distribution id or domain>/<path>.
     if let Some(rest) = path.strip_prefix(EDGE_PREFIX) {

@@ -232,3 +232,118 @@ fn control_plane_and_unknown_console_paths_are_not_logged() {
     let r = f.m.req("POST", "/_cfsign/requests").send();
     assert_eq!(r.status, 405);
 }
+
+#[test]
+fn the_console_json_lists_state_and_verifies_pasted_urls() {
+    let f = fixture(MockConfig::default());
+    let state: serde_json::Value = serde_json::from_str(&f.m.get("/_cfsign/state").text()).unwrap();
+    let d = &state["distributions"][0];
+    assert_eq!(d["id"], f.dist_id.as_str());
+    assert_eq!(d["behaviors"][0]["path_pattern"], "/private/*");
+    assert_eq!(d["behaviors"][0]["restricted"], true);
+    assert_eq!(d["behaviors"][1]["default"], true);
+    assert_eq!(state["public_keys"][0]["algorithm"], "ECDSA P-256");
+    assert_eq!(state["now"], "2027-01-15T08:00:00Z");
+
+    let verify = |url: &str| -> (u16, serde_json::Value) {
+        let q: String = url
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let r = f.m.get(&format!("/_cfsign/verify?url={q}"));
+        (r.status, serde_json::from_str(&r.text()).unwrap())
+    };
+    let base = format!("http://{}", f.host());
+    let (status, v) = verify(&format!("{base}{}", f.signed("/private/a.txt", NOW - 60)));
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            v["decision"].as_str(),
+            v["code"].as_str(),
+            v["reason"].as_str()
+        ),
+        (Some("denied"), Some("AccessDenied"), Some("expired"))
+    );
+    assert_eq!(
+        v["inspection"]["key_pair_id"],
+        f.signer.key_pair_id().as_str()
+    );
+    assert!(
+        v["inspection"]["policy_json"]
+            .as_str()
+            .unwrap()
+            .contains("DateLessThan")
+    );
+    let (_, v) = verify(&format!("{base}{}", f.signed("/private/a.txt", NOW + 60)));
+    assert_eq!(v["decision"], "granted", "{v}");
+    let (_, v) = verify(&format!("{base}/public/a.txt"));
+    assert_eq!(v["decision"], "public");
+    // The /_edge/ form works too; nothing is logged by verifying.
+    let (_, v) = verify(&format!(
+        "{}/_edge/{}/private/a.txt",
+        f.m.endpoint(),
+        f.dist_id
+    ));
+    assert_eq!(
+        (v["decision"].as_str(), v["code"].as_str()),
+        (Some("denied"), Some("MissingKey"))
+    );
+    assert!(f.requests("").is_empty());
+    let (status, v) = verify("http://nowhere.example/a");
+    assert_eq!(status, 400);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no distribution"),
+        "{v}"
+    );
+    // The page and its files.
+    let page = f.m.get("/_cfsign/");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.text().contains("Verify a URL"));
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(f.m.get("/_cfsign/console.js").status, 200);
+    assert_eq!(f.m.get("/_cfsign").header("location"), Some("/_cfsign/"));
+}
+
+#[test]
+fn the_console_answers_only_loopback_viewers_by_default() {
+    use std::net::SocketAddr;
+    use tower::ServiceExt as _;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = |config: MockConfig, from: [u8; 4]| -> u16 {
+        let app = cfsign_mock::router(&config).unwrap();
+        let mut request = axum::http::Request::get("/_cfsign/requests")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(SocketAddr::from((from, 5000))));
+        rt.block_on(app.oneshot(request)).unwrap().status().as_u16()
+    };
+    assert_eq!(status(MockConfig::default(), [127, 0, 0, 1]), 200);
+    assert_eq!(status(MockConfig::default(), [192, 0, 2, 7]), 403);
+    assert_eq!(
+        status(
+            MockConfig::default().with_insecure_remote_console(true),
+            [192, 0, 2, 7]
+        ),
+        200
+    );
+}

@@ -191,6 +191,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         // Handlers first, so a SIGTERM right after the ready line is a clean shutdown.
         let stop = shutdown_signal();
+        eprintln!(
+            "console: {}/_cfsign/ (every edge request with its decision and why; verify a URL)",
+            mock.endpoint()
+        );
         // The one line on stdout, once ready.
         println!("cfsign-mock listening on {}", mock.endpoint());
         stop.await;

@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use crate::api_error::ApiError;
 use crate::console;
-use crate::edge::{self, EdgeRequest};
+use crate::edge::{self, EDGE_PREFIX, EdgeRequest};
 use crate::ids::new_etag;
 use crate::model::{DistributionRec, KeyGroupRec, OriginAccessControlRec, PublicKeyRec, Store};
 use crate::ops::fields::expect_root;
@@ -25,8 +25,6 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The API version prefix.
 const PREFIX: &str = "/2020-05-31/";
-/// The path prefix that reaches a distribution without a special host name.
-pub(crate) const EDGE_PREFIX: &str = "/_edge/";
 /// The default `MaxItems` of list operations.
 const DEFAULT_MAX_ITEMS: usize = 100;
 

@@ -7,8 +7,7 @@ use std::net::IpAddr;
 use cfsign::{Decision, Inspection, Request, UnixTime, inspect_cookies, inspect_url};
 use serde_json::{Value, json};
 
-use crate::api::EDGE_PREFIX;
-use crate::edge::{EdgeView, percent_decode};
+use crate::edge::{EDGE_PREFIX, EdgeView, percent_decode};
 
 /// What the console asks to verify.
 pub(super) struct VerifyInput<'a> {

@@ -26,6 +26,9 @@ use crate::requests::{Explanation, LoggedRequest, RequestLog, Verdict, redact_ur
 
 pub(crate) use crate::edge::view::{EdgeDist, EdgeView};
 
+/// The path prefix that reaches a distribution without a special host name.
+pub(crate) const EDGE_PREFIX: &str = "/_edge/";
+
 /// How the edge decides, set once at start.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EdgeOptions {

@@ -273,9 +273,12 @@ pub(crate) fn config_problems(facts: &Facts, expect_private: &[String]) -> Vec<P
                 code: "expected_private_is_public",
                 behavior: Some(b.label().to_owned()),
                 message: format!(
-                    "`{pattern}` should be private, but a path like {sample} lands on cache behaviour `{}`, which needs no signature: restrict that behaviour (`cfsign-provision attach --key-group G --path-pattern '{}'`) or add a restricted behaviour for `{pattern}` before it",
+                    "`{pattern}` should be private, but a path like {sample} lands on cache behaviour `{}`, which needs no signature: restrict that behaviour (`cfsign-provision attach --key-group G {}`) or add a restricted behaviour for `{pattern}` before it",
                     b.label(),
-                    b.label()
+                    match &b.pattern {
+                        Some(p) => format!("--path-pattern '{p}'"),
+                        None => "--default-behavior".to_owned(),
+                    }
                 ),
             });
         }

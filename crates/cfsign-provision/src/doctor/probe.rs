@@ -1,6 +1,7 @@
 //! The probes of `doctor`: a GET of each `--probe` URL, unsigned and (with a key) signed, each
 //! compared with what the distribution's configuration says a healthy edge answers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Empty};
@@ -19,12 +20,16 @@ const MAX_BODY: usize = 64 * 1024;
 /// What came back from a GET.
 pub(crate) struct Answer {
     pub(crate) status: u16,
+    /// The `Location` header of a redirect.
+    pub(crate) location: Option<String>,
     pub(crate) body: String,
 }
 
 /// The parts of a probe URL the request needs.
 #[derive(Debug)]
 struct Target {
+    /// `https://`.
+    tls: bool,
     host: String,
     port: u16,
     /// The `Host` header: host and port as written.
@@ -44,13 +49,12 @@ pub(crate) fn url_path(url: &str) -> Option<String> {
 }
 
 fn parse(url: &str) -> Result<Target, String> {
-    let Some(rest) = url.strip_prefix("http://") else {
-        if url.starts_with("https://") {
-            return Err(
-                "https:// probes are not supported by this build: probe the http:// URL (CloudFront answers both unless the behaviour's ViewerProtocolPolicy is https-only), or check with `curl -i`".to_owned(),
-            );
-        }
-        return Err("not an http:// URL".to_owned());
+    let (tls, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else {
+        return Err("not an http:// or https:// URL".to_owned());
     };
     let (authority, path_and_query) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -63,12 +67,13 @@ fn parse(url: &str) -> Result<Target, String> {
                 .map_err(|_| format!("port `{p}` is not a number"))?;
             (h.trim_start_matches('[').trim_end_matches(']'), port)
         }
-        _ => (authority, 80),
+        _ => (authority, if tls { 443 } else { 80 }),
     };
     if host.is_empty() {
         return Err("the URL has no host".to_owned());
     }
     Ok(Target {
+        tls,
         host: host.to_owned(),
         port,
         authority: authority.to_owned(),
@@ -96,7 +101,46 @@ async fn get_target(target: &Target) -> Result<Answer, String> {
     let stream = TcpStream::connect((connect_host, target.port))
         .await
         .map_err(|e| format!("cannot connect to {}:{}: {e}", target.host, target.port))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    if target.tls {
+        let server_name = rustls::pki_types::ServerName::try_from(target.host.clone())
+            .map_err(|e| format!("`{}` is not a TLS server name: {e}", target.host))?;
+        let tls = tls_connector()?
+            .connect(server_name, stream)
+            .await
+            .map_err(|e| format!("TLS with {} failed: {e}", target.host))?;
+        exchange(tls, target).await
+    } else {
+        exchange(stream, target).await
+    }
+}
+
+/// A TLS client with the system's root certificates (rustls with aws-lc-rs, as the AWS SDK).
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        return Err(
+            "no root certificates found on this system (install ca-certificates)".to_owned(),
+        );
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("cannot set up TLS: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// One GET over an open connection.
+async fn exchange<S>(io: S, target: &Target) -> Result<Answer, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| format!("HTTP handshake failed: {e}"))?;
     tokio::spawn(async move {
@@ -112,6 +156,11 @@ async fn get_target(target: &Target) -> Result<Answer, String> {
         .await
         .map_err(|e| format!("no HTTP answer: {e}"))?;
     let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(hyper::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut body = Vec::new();
     let mut incoming = response.into_body();
     while body.len() < MAX_BODY {
@@ -127,6 +176,7 @@ async fn get_target(target: &Target) -> Result<Answer, String> {
     }
     Ok(Answer {
         status,
+        location,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
@@ -136,6 +186,16 @@ pub(crate) fn error_code(body: &str) -> Option<String> {
     let start = body.find("<Code>")? + "<Code>".len();
     let end = body[start..].find("</Code>")? + start;
     Some(body[start..end].trim().to_owned())
+}
+
+/// The explanation of a redirect: nothing about signatures can be concluded from it.
+fn redirected(location: Option<&str>) -> String {
+    match location {
+        Some(to) => format!(
+            "redirected to {to} (the behaviour's viewer protocol policy, or the origin): nothing was checked; probe that URL instead"
+        ),
+        None => "redirected: nothing was checked; probe the final URL instead".to_owned(),
+    }
 }
 
 /// An unsigned probe: a restricted behaviour must answer 403 `MissingKey`, a public one must
@@ -169,6 +229,7 @@ pub(crate) async fn unsigned(facts: &Facts, url: &str) -> Probe {
             probe.status = Some(answer.status);
             probe.code = code.clone();
             (probe.ok, probe.explanation) = match (restricted, answer.status, code.as_deref()) {
+                (_, 301..=308, _) => (false, redirected(answer.location.as_deref())),
                 (true, 403, Some("MissingKey")) => (
                     true,
                     format!(
@@ -230,6 +291,7 @@ pub(crate) async fn signed(facts: &Facts, url: &str, signed_url: &str, key_pair_
             probe.status = Some(answer.status);
             probe.code = code.clone();
             (probe.ok, probe.explanation) = match (answer.status, code.as_deref()) {
+                (301..=308, _) => (false, redirected(answer.location.as_deref())),
                 (200..=299, _) => (
                     true,
                     format!("a URL signed with key {key_pair_id} (canned policy, 5 minutes) is served by cache behaviour `{label}`"),
@@ -272,7 +334,9 @@ mod tests {
         );
         assert_eq!(t.path_and_query, "/a?b=c");
         assert_eq!(parse("http://h/").unwrap().port, 80);
-        assert!(parse("https://h/").unwrap_err().contains("https"));
+        let t = parse("https://d1.cloudfront.net/a").unwrap();
+        assert_eq!((t.tls, t.port), (true, 443));
+        assert!(parse("ftp://h/").unwrap_err().contains("http"));
         assert!(parse("http://h:x/").unwrap_err().contains("port"));
     }
 

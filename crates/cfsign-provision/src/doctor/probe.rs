@@ -340,6 +340,56 @@ mod tests {
         assert!(parse("http://h:x/").unwrap_err().contains("port"));
     }
 
+    /// A one-shot HTTP server on loopback answering every request with `answer`.
+    async fn answering(answer: &'static str) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_never_taken_for_a_verdict() {
+        use crate::doctor::checks::{BehaviourFacts, Facts};
+        let base = answering(
+            "HTTP/1.1 301 Moved Permanently\r\nLocation: https://d1.example.net/private/a\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
+        let facts = Facts {
+            behaviours: vec![BehaviourFacts {
+                pattern: None,
+                key_group_ids: vec!["G".to_owned()],
+                trusted_signers: false,
+            }],
+            ..Facts::default()
+        };
+        let probe = unsigned(&facts, &format!("{base}/private/a")).await;
+        assert!(!probe.ok);
+        assert_eq!(probe.status, Some(301));
+        assert!(
+            probe
+                .explanation
+                .starts_with("redirected to https://d1.example.net/private/a"),
+            "{}",
+            probe.explanation
+        );
+        // A 403 MissingKey is what a restricted behaviour must answer.
+        let base = answering(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: 106\r\n\r\n<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>MissingKey</Code><Message>Missing Key</Message></Error>",
+        )
+        .await;
+        let probe = unsigned(&facts, &format!("{base}/a")).await;
+        assert!(probe.ok, "{probe:?}");
+        assert_eq!(probe.code.as_deref(), Some("MissingKey"));
+    }
+
     #[test]
     fn error_codes() {
         assert_eq!(

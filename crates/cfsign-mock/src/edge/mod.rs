@@ -115,10 +115,8 @@ fn wants_explanation(headers: &HeaderMap) -> bool {
 fn record(log: &RequestLog, clock: Clock, mut entry: LoggedRequest) {
     entry.time_ms = clock.now_ms();
     entry.time = rfc3339_ms(entry.time_ms);
-    let id = log.push(entry.clone());
     tracing::info!(
         target: "cfsign_mock::edge",
-        id,
         distribution = %entry.distribution_id,
         method = %entry.method,
         url = %entry.url,
@@ -130,6 +128,7 @@ fn record(log: &RequestLog, clock: Clock, mut entry: LoggedRequest) {
         "{}",
         entry.explanation
     );
+    log.push(entry);
 }
 
 /// Milliseconds since the Unix epoch in RFC 3339 (UTC, millisecond precision).

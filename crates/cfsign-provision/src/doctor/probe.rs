@@ -259,7 +259,7 @@ pub(crate) async fn unsigned(facts: &Facts, url: &str) -> Probe {
                 (false, s, _) => (
                     true,
                     format!(
-                        "cache behaviour `{label}` is public: served without a signature ({s})"
+                        "cache behaviour `{label}` is public: answered {s} without asking for a signature"
                     ),
                 ),
             };
@@ -270,7 +270,9 @@ pub(crate) async fn unsigned(facts: &Facts, url: &str) -> Probe {
 
 /// A signed probe of `url` (already signed as `signed_url`): expect 2xx.
 pub(crate) async fn signed(facts: &Facts, url: &str, signed_url: &str, key_pair_id: &str) -> Probe {
-    let label = url_path(url).and_then(|p| facts.behaviour_for(&p).map(|b| b.label().to_owned()));
+    let behaviour = url_path(url).and_then(|p| facts.behaviour_for(&p).cloned());
+    let restricted = behaviour.as_ref().is_some_and(|b| b.restricted());
+    let label = behaviour.as_ref().map(|b| b.label().to_owned());
     let mut probe = Probe {
         url: url.to_owned(),
         signed: true,
@@ -292,9 +294,13 @@ pub(crate) async fn signed(facts: &Facts, url: &str, signed_url: &str, key_pair_
             probe.code = code.clone();
             (probe.ok, probe.explanation) = match (answer.status, code.as_deref()) {
                 (301..=308, _) => (false, redirected(answer.location.as_deref())),
-                (200..=299, _) => (
+                (200..=299, _) if restricted => (
                     true,
                     format!("a URL signed with key {key_pair_id} (canned policy, 5 minutes) is served by cache behaviour `{label}`"),
+                ),
+                (200..=299, _) => (
+                    true,
+                    format!("served; cache behaviour `{label}` is public, so the signature was not checked"),
                 ),
                 (403, Some("InvalidKey")) => (
                     false,

@@ -164,6 +164,25 @@ fn kms_keys_are_provisioned_and_sign_urls_and_cookies_the_edge_serves() {
             .status,
         403
     );
+    // doctor with the KMS key: its public key is the trusted one, and a URL signed with kms:Sign
+    // is served (the probe runs against the mock's edge).
+    let probe = format!("{edge}/private/hello.txt");
+    let doctor = run_json(
+        provision(mock.url(), kms)
+            .args(["doctor", "--distribution-id", &distribution_id])
+            .args(["--kms-key-id", &rsa, "--probe", &probe]),
+    )
+    .unwrap();
+    assert_eq!(doctor["health"], "healthy", "{doctor:#}");
+    assert_eq!(doctor["key"]["uploaded_as"], json!([rsa_id]), "{doctor:#}");
+    assert_eq!(doctor["key"]["algorithm"], "RSA-2048", "{doctor:#}");
+    let statuses: Vec<&Value> = doctor["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["status"])
+        .collect();
+    assert_eq!(statuses, vec![&json!(403), &json!(200)], "{doctor:#}");
     // Setup again changes nothing.
     let again = run_json(
         provision(mock.url(), kms)

@@ -76,6 +76,7 @@ pub(crate) fn run(options: Options) -> Result<()> {
 
  Local CloudFront (cfsign-mock)   control plane {endpoint}
    distribution {dist}  ({domain}); /private/* needs a signature, the rest is public
+   console (every request with the edge's decision and why; verify a URL): {endpoint}/_cfsign/
  Provisioned by cfsign-provision  key {key_id} in key group {group}
    private key (0600): {key_path}
  Signing server (cfsign-server)   {server}   bearer token: {token}
@@ -93,6 +94,8 @@ pub(crate) fn run(options: Options) -> Result<()> {
    cfsign sign '{hello}' --key-pair-id {key_id} --private-key {key_path} --expires-in 10m
    cfsign verify '<a signed URL>' --trusted-key {key_id}=<public key PEM>
    AWS_ENDPOINT_URL={endpoint} cfsign-provision status --distribution-id {dist}
+   AWS_ENDPOINT_URL={endpoint} cfsign-provision doctor --distribution-id {dist} --private-key {key_path} --probe '{hello}'
+   curl -s '{endpoint}/_cfsign/requests?status=403'   (the request log as JSON)
    (binaries: cargo install --path crates/cfsign-cli, crates/cfsign-provision, ...)
 ==========================================================================================
 "#,

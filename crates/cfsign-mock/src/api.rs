@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 
 use crate::api_error::ApiError;
-use crate::edge::{self, EdgeRequest};
+use crate::console;
+use crate::edge::{self, EDGE_PREFIX, EdgeRequest};
 use crate::ids::new_etag;
 use crate::model::{DistributionRec, KeyGroupRec, OriginAccessControlRec, PublicKeyRec, Store};
 use crate::ops::fields::expect_root;
@@ -25,8 +26,6 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The API version prefix.
 const PREFIX: &str = "/2020-05-31/";
-/// The path prefix that reaches a distribution without a special host name.
-pub(crate) const EDGE_PREFIX: &str = "/_edge/";
 /// The default `MaxItems` of list operations.
 const DEFAULT_MAX_ITEMS: usize = 100;
 
@@ -57,6 +56,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         return edge::serve(
             shared.clock,
             shared.edge_options,
+            &shared.requests,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -67,6 +67,23 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
             },
         )
         .await;
+    }
+    // The mock's own endpoints and console (after host names, so a distribution's paths stay its own).
+    if path == "/_cfsign" {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
+        r.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/_cfsign/"));
+        return r;
+    }
+    if path.starts_with(console::CONSOLE_PREFIX) {
+        return console::handle(
+            &shared,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            client_ip,
+        );
     }
     // 2. The path-prefix mode: /_edge/<distribution id or domain>/<path>.
     if let Some(rest) = path.strip_prefix(EDGE_PREFIX) {
@@ -85,6 +102,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         return edge::serve(
             shared.clock,
             shared.edge_options,
+            &shared.requests,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -132,6 +150,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, request: axum::extract::Req
         return edge::serve(
             shared.clock,
             shared.edge_options,
+            &shared.requests,
             EdgeRequest {
                 dist,
                 method: &parts.method,
@@ -433,7 +452,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                     } else {
                         s.create_distribution(&body, now)?
                     };
-                    let doc = distribution(s, &rec);
+                    let doc = distribution(s, &rec, deploy_status(shared, &rec, now));
                     Ok((rec, doc))
                 })?;
                 Ok(created(
@@ -445,7 +464,12 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             Method::GET => {
                 let (marker, max) = ctx.paging()?;
                 Ok(ok(
-                    &shared.read(|s| distribution_list(s, marker.as_deref(), max)),
+                    &shared.read(|s| {
+                        let now = shared.clock.now_ms();
+                        distribution_list(s, marker.as_deref(), max, |rec| {
+                            deploy_status(shared, rec, now)
+                        })
+                    }),
                     None,
                 ))
             }
@@ -455,7 +479,8 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             Method::GET => {
                 let (rec, doc) = shared.read(|s| {
                     let rec = s.get_distribution(id)?;
-                    let doc = distribution(s, &rec);
+                    let now = shared.clock.now_ms();
+                    let doc = distribution(s, &rec, deploy_status(shared, &rec, now));
                     Ok::<_, ApiError>((rec, doc))
                 })?;
                 Ok(ok(&doc, Some(&rec.etag)))
@@ -475,7 +500,7 @@ fn control_plane(shared: &Shared, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
                 let body = ctx.xml_body()?;
                 let (rec, doc) = shared.mutate(|s, now| {
                     let rec = s.update_distribution(id, ctx.if_match(), &body, now)?;
-                    let doc = distribution(s, &rec);
+                    let doc = distribution(s, &rec, deploy_status(shared, &rec, now));
                     Ok((rec, doc))
                 })?;
                 Ok(ok(&doc, Some(&rec.etag)))
@@ -756,13 +781,23 @@ fn response_headers_policy_list(views: &[PolicyView], marker: Option<&str>, max:
     )
 }
 
-fn distribution(store: &Store, rec: &DistributionRec) -> Element {
+/// A distribution's `Status`: `InProgress` for the configured deployment time after each change
+/// (as CloudFront, where a change takes minutes to reach every edge location), else `Deployed`.
+fn deploy_status(shared: &Shared, rec: &DistributionRec, now_ms: u64) -> &'static str {
+    if now_ms < rec.last_modified_ms.saturating_add(shared.deployment_ms) {
+        "InProgress"
+    } else {
+        "Deployed"
+    }
+}
+
+fn distribution(store: &Store, rec: &DistributionRec, status: &'static str) -> Element {
     Element::node(
         "Distribution",
         vec![
             Element::text("Id", rec.id.clone()),
             Element::text("ARN", tagging::distribution_arn(&rec.id)),
-            Element::text("Status", "Deployed"),
+            Element::text("Status", status),
             Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),
             Element::text("InProgressInvalidationBatches", "0"),
             Element::text("DomainName", rec.domain.clone()),
@@ -873,7 +908,12 @@ const SUMMARY_FIELDS: &[&str] = &[
     "Staging",
 ];
 
-fn distribution_list(store: &Store, marker: Option<&str>, max: usize) -> Element {
+fn distribution_list(
+    store: &Store,
+    marker: Option<&str>,
+    max: usize,
+    status: impl Fn(&DistributionRec) -> &'static str,
+) -> Element {
     let (page, next) = page(&store.distributions, |d| &d.id, marker, max);
     let summaries = page
         .iter()
@@ -882,7 +922,7 @@ fn distribution_list(store: &Store, marker: Option<&str>, max: usize) -> Element
                 Element::text("Id", rec.id.clone()),
                 Element::text("ARN", tagging::distribution_arn(&rec.id)),
                 Element::text("ETag", rec.etag.clone()),
-                Element::text("Status", "Deployed"),
+                Element::text("Status", status(rec)),
                 Element::text("LastModifiedTime", iso8601(rec.last_modified_ms)),
                 Element::text("DomainName", rec.domain.clone()),
             ];

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::requests::DEFAULT_REQUEST_LOG_ENTRIES;
 use crate::sigv4::Credentials;
 use crate::upstream::{HttpTarget, S3Endpoint};
 
@@ -29,6 +30,10 @@ pub struct MockConfig {
     pub(crate) default_distribution: Option<String>,
     pub(crate) grant_cache: bool,
     pub(crate) strict: bool,
+    pub(crate) explain: bool,
+    pub(crate) request_log_entries: usize,
+    pub(crate) console_remote: bool,
+    pub(crate) deployment_secs: u64,
     pub(crate) s3_endpoint: Option<HttpTarget>,
     pub(crate) s3_credentials: Option<Credentials>,
 }
@@ -47,6 +52,10 @@ impl Default for MockConfig {
             default_distribution: None,
             grant_cache: true,
             strict: false,
+            explain: false,
+            request_log_entries: DEFAULT_REQUEST_LOG_ENTRIES,
+            console_remote: false,
+            deployment_secs: 0,
             s3_endpoint: None,
             s3_credentials: None,
         }
@@ -172,6 +181,37 @@ impl MockConfig {
     /// with the 403 CloudFront would most likely send ([`cfsign::Decision::strict`]).
     pub fn with_strict(mut self, strict: bool) -> MockConfig {
         self.strict = strict;
+        self
+    }
+
+    /// Whether every edge answer carries an `x-cfsign-reason` header with the edge's explanation
+    /// (default off, so answers stay byte-identical to CloudFront's). A single request can ask
+    /// for it with the request header `x-cfsign-explain: 1`.
+    pub fn with_explain(mut self, explain: bool) -> MockConfig {
+        self.explain = explain;
+        self
+    }
+
+    /// How many edge requests the request log keeps for `GET /_cfsign/requests` and the console
+    /// (default [`DEFAULT_REQUEST_LOG_ENTRIES`]; 0 keeps none).
+    pub fn with_request_log_entries(mut self, entries: usize) -> MockConfig {
+        self.request_log_entries = entries;
+        self
+    }
+
+    /// Whether `/_cfsign/` (the request log, the console and its verify endpoint) answers
+    /// viewers that are not on loopback (default off: they get 403). Only matters when the mock
+    /// listens on a non-loopback address; the console shows every logged URL to whoever asks.
+    pub fn with_insecure_remote_console(mut self, allow: bool) -> MockConfig {
+        self.console_remote = allow;
+        self
+    }
+
+    /// How long a distribution's `Status` stays `InProgress` after it is created or changed, by
+    /// the mock's clock (default 0: always `Deployed`). The edge applies changes at once either
+    /// way; this only lets tools see what CloudFront reports while a change propagates.
+    pub fn with_deployment_secs(mut self, secs: u64) -> MockConfig {
+        self.deployment_secs = secs;
         self
     }
 

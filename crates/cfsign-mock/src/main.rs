@@ -68,17 +68,41 @@ struct Args {
     /// `Hash-Algorithm=sha256` in lower case); without it they are served with a warning in the log.
     #[arg(long)]
     strict: bool,
+    /// Add an `x-cfsign-reason` header with the edge's explanation to every edge answer (off by
+    /// default, so answers stay byte-identical to CloudFront's; one request can ask for it with
+    /// the request header `x-cfsign-explain: 1`).
+    #[arg(long)]
+    explain: bool,
+    /// Log format on stderr: `text` or `json` (one JSON object per line; every edge request is
+    /// logged at info level with its decision, so set CFSIGN_MOCK_LOG=info to see them).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// How many edge requests GET /_cfsign/requests and the console keep (0 keeps none).
+    #[arg(long, value_name = "N", default_value_t = cfsign_mock::DEFAULT_REQUEST_LOG_ENTRIES)]
+    request_log_entries: usize,
+    /// Let viewers that are not on loopback read /_cfsign/ (the request log, with every URL, and
+    /// the console). Off by default.
+    #[arg(long)]
+    insecure_remote_console: bool,
+    /// Report a distribution as `InProgress` for this many seconds after each change, as
+    /// CloudFront does while a change propagates (the edge applies it at once).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    deployment_secs: u64,
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CFSIGN_MOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let subscriber = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CFSIGN_MOCK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
-    match run(Args::parse()) {
+        .with_env_filter(filter);
+    if args.log_format == "json" {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cfsign-mock: error: {e:#}");
@@ -91,7 +115,11 @@ fn run(args: Args) -> anyhow::Result<()> {
     let mut config = MockConfig::new()
         .with_port(args.port)
         .with_host(args.host)
-        .with_strict(args.strict);
+        .with_strict(args.strict)
+        .with_explain(args.explain)
+        .with_request_log_entries(args.request_log_entries)
+        .with_insecure_remote_console(args.insecure_remote_console)
+        .with_deployment_secs(args.deployment_secs);
     if let (Ok(id), Ok(secret)) = (
         std::env::var("AWS_ACCESS_KEY_ID"),
         std::env::var("AWS_SECRET_ACCESS_KEY").map(zeroize::Zeroizing::new),
@@ -163,6 +191,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         // Handlers first, so a SIGTERM right after the ready line is a clean shutdown.
         let stop = shutdown_signal();
+        eprintln!(
+            "console: {}/_cfsign/ (every edge request with its decision and why; verify a URL)",
+            mock.endpoint()
+        );
         // The one line on stdout, once ready.
         println!("cfsign-mock listening on {}", mock.endpoint());
         stop.await;

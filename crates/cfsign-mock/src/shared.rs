@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::model::Store;
 use crate::origin::Origins;
 use crate::persist;
+use crate::requests::RequestLog;
 
 /// State shared by all connections.
 pub(crate) struct Shared {
@@ -24,6 +25,12 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     /// How the edge decides.
     pub(crate) edge_options: EdgeOptions,
+    /// Every edge request with its decision, newest kept.
+    pub(crate) requests: RequestLog,
+    /// How long a distribution reports `InProgress` after a change, in milliseconds.
+    pub(crate) deployment_ms: u64,
+    /// Whether `/_cfsign/` answers viewers that are not on loopback.
+    pub(crate) console_remote: bool,
     /// The distribution (ID or domain name) served for requests no other route takes.
     pub(crate) default_distribution: Option<String>,
 }
@@ -46,7 +53,11 @@ impl Shared {
             edge_options: EdgeOptions {
                 grant_cache: config.grant_cache,
                 strict: config.strict,
+                explain: config.explain,
             },
+            requests: RequestLog::new(config.request_log_entries),
+            console_remote: config.console_remote,
+            deployment_ms: config.deployment_secs.saturating_mul(1000),
             default_distribution: config.default_distribution.clone(),
         })
     }

@@ -320,6 +320,8 @@ pub(crate) struct KeyInfo {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) encoded_key: String,
+    /// When it was uploaded (RFC 3339), when the listing says.
+    pub(crate) created: Option<String>,
 }
 
 /// A key group as listed.
@@ -357,6 +359,10 @@ impl Provisioner {
                     id: k.id,
                     name: k.name,
                     encoded_key: k.encoded_key,
+                    created: k
+                        .created_time
+                        .fmt(aws_sdk_cloudfront::primitives::DateTimeFormat::DateTime)
+                        .ok(),
                 })
             }))
         })

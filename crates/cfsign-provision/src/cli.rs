@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::{
-    Behaviors, ConnectOptions, Error, KeySource, Provisioner, RotateOptions, SetupOptions,
-    kms_key_source, read_public_key, secret_key_source,
+    Behaviors, ConnectOptions, DoctorOptions, DoctorSigner, Error, Health, KeySource, Provisioner,
+    RotateOptions, SetupOptions, kms_key_source, read_public_key, secret_key_source,
 };
 
 /// Exit code: success.
@@ -20,12 +20,18 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: a multi-step command stopped part-way; running it again completes it.
 pub const EXIT_INCOMPLETE: u8 = 3;
+/// Exit code of `doctor`: it found warnings only (works today, but risky).
+pub const EXIT_WARNINGS: u8 = 4;
+/// Exit code of `doctor`: it found at least one error (something is served that should not be,
+/// or not served that should be).
+pub const EXIT_BROKEN: u8 = 5;
 
 /// Set up, attach, rotate and inspect CloudFront trusted key groups for signed URLs and cookies.
 ///
 /// Credentials and region come from the AWS default chain (environment, ~/.aws files, SSO,
 /// instance roles). Exit codes: 0 success, 1 failed (nothing changed), 2 usage error,
-/// 3 stopped part-way (run the same command again to complete it).
+/// 3 stopped part-way (run the same command again to complete it); `doctor`: 0 healthy,
+/// 4 warnings only, 5 broken (1 if the distribution could not be read).
 #[derive(Debug, Parser)]
 #[command(name = "cfsign-provision", version, max_term_width = 100)]
 pub struct Cli {
@@ -79,6 +85,10 @@ enum Command {
     Attach(AttachArgs),
     /// Stop trusting a key group on cache behaviours of a distribution.
     Detach(AttachArgs),
+    /// Diagnose a distribution: per cache behaviour in CloudFront's order, what is trusted and
+    /// what is wrong; check a signing key; probe URLs. Read-only. Exit codes: 0 healthy,
+    /// 4 warnings only, 5 broken.
+    Doctor(DoctorArgs),
     /// Show, per cache behaviour, which key groups and key IDs are trusted.
     Status {
         /// The distribution ID.
@@ -116,6 +126,66 @@ enum Command {
         #[command(flatten)]
         key: KeyArgs,
     },
+}
+
+#[derive(Debug, Args)]
+struct DoctorArgs {
+    /// The distribution ID.
+    #[arg(long)]
+    distribution_id: String,
+    /// Check this private key (PEM or DER file): its public key is compared by fingerprint with
+    /// the trusted keys, and it signs the signed probes; it is never sent anywhere.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["private_key_env", "kms_key_id"])]
+    private_key: Option<PathBuf>,
+    /// Check the private key (PEM) held in this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "kms_key_id")]
+    private_key_env: Option<String>,
+    /// Check this AWS KMS key (ID, ARN or alias): its public key is compared, and signed probes
+    /// are signed with kms:Sign (AWS_ENDPOINT_URL_KMS overrides --endpoint-url for KMS).
+    #[arg(long, value_name = "KEY_ID")]
+    kms_key_id: Option<String>,
+    /// The Key-Pair-Id your signer uses: checked against the key, or alone, which behaviours
+    /// accept it.
+    #[arg(long, value_name = "ID")]
+    key_pair_id: Option<String>,
+    /// Request this URL unsigned (and, with a key, signed) and explain the answers (repeatable).
+    #[arg(long = "probe", value_name = "URL")]
+    probes: Vec<String>,
+    /// Paths matching this pattern must need a signature, like 'private/*' (repeatable).
+    #[arg(long = "expect-private", value_name = "PATTERN")]
+    expect_private: Vec<String>,
+}
+
+impl DoctorArgs {
+    async fn signer(&self) -> Result<Option<DoctorSigner>, Error> {
+        if let Some(path) = &self.private_key {
+            let bytes =
+                zeroize::Zeroizing::new(std::fs::read(path).map_err(|source| Error::Io {
+                    what: "cannot read private key file",
+                    path: path.clone(),
+                    source,
+                })?);
+            let source = format!("private key file {}", path.display());
+            let key = cfsign::PrivateKey::parse(&bytes).map_err(|e| Error::key(&source, e))?;
+            return Ok(Some(DoctorSigner::PrivateKey { key, source }));
+        }
+        if let Some(var) = &self.private_key_env {
+            let text = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
+                Error::Usage(format!(
+                    "--private-key-env {var}: the environment variable is not set (or not UTF-8)"
+                ))
+            })?);
+            let source = format!("private key in ${var}");
+            let key = cfsign::PrivateKey::from_pem(&text).map_err(|e| Error::key(&source, e))?;
+            return Ok(Some(DoctorSigner::PrivateKey { key, source }));
+        }
+        if let Some(key_id) = &self.kms_key_id {
+            let aws = cfsign_aws::Aws::from_env(&cfsign_aws::Settings::default()).await;
+            let key = cfsign_aws::KmsKey::connect(&aws, key_id).await?;
+            return Ok(Some(DoctorSigner::Kms(key)));
+        }
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,9 +302,9 @@ pub fn main() -> ExitCode {
     };
     let json = cli.global.json;
     match runtime.block_on(run(cli)) {
-        Ok(output) => {
+        Ok((output, code)) => {
             print_out(&output);
-            ExitCode::from(EXIT_OK)
+            ExitCode::from(code)
         }
         Err(e) => {
             let code = if e.incomplete_report().is_some() {
@@ -287,7 +357,33 @@ fn print_out(output: &Output) {
     let _ = out.flush();
 }
 
-async fn run(cli: Cli) -> Result<Output, Error> {
+async fn run(cli: Cli) -> Result<(Output, u8), Error> {
+    let g = &cli.global;
+    if let Command::Doctor(d) = &cli.command {
+        // Read the key first: a wrong key file is a usage problem, found before any request.
+        let signer = d.signer().await?;
+        let options = ConnectOptions::new()
+            .with_endpoint_url(g.endpoint_url.clone())
+            .with_profile(g.profile.clone())
+            .with_region(g.region.clone());
+        let p = Provisioner::connect(&options).await?;
+        let mut o = DoctorOptions::new(&d.distribution_id);
+        o.signer = signer;
+        o.key_pair_id = d.key_pair_id.clone();
+        o.probes = d.probes.clone();
+        o.expect_private = d.expect_private.clone();
+        let report = p.doctor(o).await?;
+        let code = match report.health {
+            Health::Healthy => EXIT_OK,
+            Health::Warnings => EXIT_WARNINGS,
+            _ => EXIT_BROKEN,
+        };
+        return Ok((render(&report, g.json), code));
+    }
+    run_command(cli).await.map(|o| (o, EXIT_OK))
+}
+
+async fn run_command(cli: Cli) -> Result<Output, Error> {
     let g = &cli.global;
     // Validate the key (a local file, or a KMS key's spec and usage) before touching CloudFront.
     let local_key = match &cli.command {
@@ -336,6 +432,9 @@ async fn run(cli: Cli) -> Result<Output, Error> {
         }
         Command::Status { distribution_id } => {
             return Ok(render(&p.status(&distribution_id).await?, g.json));
+        }
+        Command::Doctor(_) => {
+            return Err(Error::Usage("doctor is run by `run`".to_owned()));
         }
         Command::Setup {
             distribution_id,

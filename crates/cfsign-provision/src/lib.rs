@@ -25,6 +25,7 @@
 mod api;
 pub mod cli;
 mod commands;
+mod doctor;
 mod edits;
 mod error;
 mod groups;
@@ -42,6 +43,10 @@ mod status;
 mod trusted;
 
 pub use crate::api::{ConnectOptions, DEFAULT_MAX_ATTEMPTS, Provisioner};
+pub use crate::doctor::{
+    DoctorBehavior, DoctorGroup, DoctorKey, DoctorOptions, DoctorReport, DoctorSigner, Health,
+    KeyCheck, Probe, Problem, Severity,
+};
 pub use crate::edits::MAX_KEYS_PER_GROUP;
 pub use crate::error::Error;
 pub use crate::keys::read_public_key;

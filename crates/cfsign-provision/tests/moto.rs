@@ -343,3 +343,69 @@ async fn commands_against_moto() {
         .unwrap_err();
     assert!(matches!(err, Error::UnknownPublicKey { .. }), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_against_moto() {
+    let Some(moto) = Moto::start() else { return };
+    let ep = moto.endpoint();
+    let p = provisioner(&ep);
+    let c = p.client().clone();
+    let dist = create_distribution(&c, &["/private/*"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "setup",
+            "--distribution-id",
+            &dist,
+            "--path-pattern",
+            "/private/*",
+            "--key-type",
+            "p256",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let setup = run.json();
+    let key_id = setup["key_pair_id"].as_str().unwrap().to_owned();
+    let key_file = dir.path().join(setup["private_key_path"].as_str().unwrap());
+    let run = run_bin_async(
+        dir.path(),
+        Some(&ep),
+        &[
+            "doctor",
+            "--distribution-id",
+            &dist,
+            "--private-key",
+            key_file.to_str().unwrap(),
+            "--expect-private",
+            "/private/*",
+            "--json",
+        ],
+    )
+    .await;
+    let json = run.json();
+    // moto keeps no deployment state worth trusting: whatever it says, the only problem doctor
+    // may report is `deploying`, and only when moto's status is not `Deployed`.
+    let problems: Vec<&str> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    if json["status"] == "Deployed" {
+        assert_eq!((run.code, problems), (0, vec![]), "{json:#}");
+    } else {
+        assert_eq!((run.code, problems), (4, vec!["deploying"]), "{json:#}");
+    }
+    assert_eq!(json["behaviors"][0]["path_pattern"], "/private/*");
+    assert_eq!(json["behaviors"][0]["accepts_key"], true);
+    assert_eq!(
+        json["behaviors"][0]["key_groups"][0]["keys"][0]["id"],
+        key_id.as_str()
+    );
+    assert_eq!(json["behaviors"][1]["restricted"], false);
+    assert_eq!(json["key"]["uploaded_as"], serde_json::json!([key_id]));
+}

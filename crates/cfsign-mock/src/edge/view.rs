@@ -23,8 +23,12 @@ pub(crate) struct EdgeView {
 /// A distribution as the edge sees it.
 #[derive(Debug)]
 pub(crate) struct EdgeDist {
+    /// The distribution's ID.
+    pub(crate) id: String,
+    /// The distribution's domain name.
+    pub(crate) domain: String,
     /// Whether the distribution is enabled.
-    pub(super) enabled: bool,
+    pub(crate) enabled: bool,
     /// The `DefaultRootObject` without a leading `/` (empty: none).
     pub(super) default_root_object: String,
     /// The ordered cache behaviours, then the default behaviour (pattern `None`) last.
@@ -133,6 +137,8 @@ impl EdgeView {
             }
             list.extend(default);
             let dist = Arc::new(EdgeDist {
+                id: d.id.clone(),
+                domain: d.domain.clone(),
                 enabled: d.enabled(),
                 default_root_object: config
                     .child_text("DefaultRootObject")
@@ -169,7 +175,21 @@ impl EdgeView {
     }
 }
 
+impl EdgeBehaviour {
+    /// The path pattern, `*` for the default behaviour.
+    pub(super) fn pattern_or_default(&self) -> &str {
+        self.pattern.as_deref().unwrap_or("*")
+    }
+}
+
 impl EdgeDist {
+    /// For the console's verify box: the cache behaviour's pattern for `path` (`*` for the
+    /// default) and its trusted keys, `None` when it is not restricted.
+    pub(crate) fn trust_for(&self, path: &str) -> Option<(&str, Option<&TrustedKeys>)> {
+        self.behaviour_for(path)
+            .map(|b| (b.pattern_or_default(), b.trusted.as_ref().map(|r| &r.keys)))
+    }
+
     /// The cache behaviour for a path: the first ordered behaviour whose pattern matches, else
     /// the default behaviour.
     pub(super) fn behaviour_for(&self, path: &str) -> Option<&EdgeBehaviour> {

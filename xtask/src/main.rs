@@ -30,7 +30,7 @@ Tasks:
           and real players (ffmpeg, headless Chromium) on a private stream
   demo    start a local CloudFront with private media, provision it, start the signing server,
           print a signed link and the same link unsigned, and a player page playing a private
-          HLS/DASH stream (needs ffmpeg and `npm ci` in tests/browser); runs until Ctrl-C (--s3: the media
+          HLS/DASH stream (needs ffmpeg and `npm ci` in tests/browser/players); runs until Ctrl-C (--s3: the media
           in moto's S3 behind an origin access control instead of the sample directory)
   bench   run the benchmarks and refresh the anchors section of docs/benchmarks.md
   fuzz    run every fuzz target of fuzz/ for a bounded time (needs cargo-fuzz; stable toolchain

@@ -29,7 +29,7 @@ pub(crate) struct StreamDemo {
 }
 
 fn browser_dir() -> PathBuf {
-    cfsign_tests::workspace_root().join("tests/browser")
+    cfsign_tests::workspace_root().join("tests/browser/players")
 }
 
 /// Adds the stream, the page and the two distributions to the running stack.
@@ -39,7 +39,7 @@ pub(crate) fn start(stack: &Stack, work: &Path) -> Result<StreamDemo> {
     for package in ["hls.js", "dashjs"] {
         if !modules.join(package).is_dir() {
             return Err(format!(
-                "{package} is missing: run `npm ci` in tests/browser"
+                "{package} is missing: run `npm ci` in tests/browser/players"
             ));
         }
     }
@@ -164,12 +164,12 @@ fn distribution(caller: &str, alias: &str, behaviours: &str) -> String {
     )
 }
 
-/// Plays `page` in headless Chromium (tests/browser/play.mjs); the playback time and screenshot.
+/// Plays `page` in headless Chromium (tests/browser/players/play.mjs); the playback time and screenshot.
 fn headless(page: &str, work: &Path) -> Result<String> {
     let chromium = std::env::var_os("CFSIGN_CHROMIUM")
         .map_or_else(|| "/usr/bin/chromium".into(), PathBuf::from);
     if !chromium.is_file() || !browser_dir().join("node_modules/playwright-core").is_dir() {
-        return Err("needs /usr/bin/chromium and `npm ci` in tests/browser".into());
+        return Err("needs /usr/bin/chromium and `npm ci` in tests/browser/players".into());
     }
     let shot = work.join("player.png");
     let mut cmd = Command::new("node");

@@ -6,7 +6,7 @@
 //! prefix it never starts and the page shows the 403s. Screenshots go to
 //! `target/tmp/browser-*.png`.
 //!
-//! Needs `/usr/bin/chromium` (or `CFSIGN_CHROMIUM`), `node` and `npm ci` in `tests/browser`;
+//! Needs `/usr/bin/chromium` (or `CFSIGN_CHROMIUM`), `node` and `npm ci` in `tests/browser/players`;
 //! without them it skips, unless `CI=true`, where it fails.
 #![allow(clippy::unwrap_used)] // Test code: a panic is a test failure.
 
@@ -26,7 +26,7 @@ const MEDIA_ORIGIN: &str = "media.s3.amazonaws.com";
 const PAGE_ORIGIN: &str = "page.s3.amazonaws.com";
 
 fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser/players")
 }
 
 fn chromium() -> PathBuf {
@@ -48,7 +48,7 @@ fn browser_ready() -> Result<(), String> {
     for package in ["playwright-core", "hls.js", "dashjs"] {
         if !browser_dir().join("node_modules").join(package).is_dir() {
             return Err(format!(
-                "{package} is not installed: run `npm ci` in tests/browser"
+                "{package} is not installed: run `npm ci` in tests/browser/players"
             ));
         }
     }

@@ -20,6 +20,7 @@
 
 pub mod build;
 pub mod http;
+pub mod lambda;
 pub mod moto;
 pub mod proc;
 pub mod stack;

@@ -12,116 +12,48 @@
 mod blackbox;
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use cfsign_tests::proc::{Launch, Service, capture, free_port};
-use cfsign_tests::{http, moto};
+use cfsign_tests::proc::capture;
+use cfsign_tests::{http, lambda, moto};
 use common::*;
 use serde_json::{Value, json};
 
-/// The emulator and the function polling it.
+/// The Lambda build under the emulator, with `env` (and the variables the template sets), in a
+/// temporary directory of its own.
 struct Emulator {
-    port: u16,
-    _watch: Service,
-    function: Service,
-    dir: tempfile::TempDir,
-}
-
-/// Whether `cargo-lambda` is installed (else skip, or fail under `CI=true`).
-fn have_cargo_lambda() -> bool {
-    let found = Command::new("cargo-lambda")
-        .args(["lambda", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        moto::skip_or_fail("cargo-lambda is not installed (pip install cargo-lambda)");
-    }
-    found
+    inner: lambda::Emulator,
+    _dir: tempfile::TempDir,
 }
 
 impl Emulator {
-    /// Starts the emulator, then the function with `env` (besides what Lambda sets).
     fn start(env: &[(&str, &str)]) -> Emulator {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port().unwrap();
-        let mut watch = Command::new("cargo-lambda");
-        watch
-            .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address"])
-            .arg("127.0.0.1")
-            .arg("--invoke-port")
-            .arg(port.to_string())
-            // It reads the package's metadata, though it builds nothing.
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        let watch = Launch::new("cargo lambda watch", watch)
-            .log(&dir.path().join("watch.log"))
-            .ready_when_accepting(port)
-            .timeout(Duration::from_secs(60))
-            .start()
-            .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cfsign-server-lambda"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-            .env("CFSIGN_SERVER_EMF_INTERVAL", "0")
+        let mut all = vec![
+            ("CFSIGN_SERVER_EMF_INTERVAL", "0"),
+            ("RUST_LOG", "info"),
             // As deploy/lambda/template.yaml sets it: REST API paths without the stage.
-            .env("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true")
-            .env("RUST_LOG", "info");
-        for (name, value) in env {
-            cmd.env(name, value);
-        }
-        // The function has no port of its own: it is up when it can reach the emulator.
-        let function = Launch::new("cfsign-server-lambda", cmd)
-            .log(&dir.path().join("stdout.log"))
-            .stderr_log(&dir.path().join("stderr.log"))
-            .ready_when_accepting(port)
-            .start()
-            .unwrap();
-        Emulator {
-            port,
-            _watch: watch,
-            function,
-            dir,
-        }
+            ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true"),
+        ];
+        all.extend_from_slice(env);
+        let binary = Path::new(env!("CARGO_BIN_EXE_cfsign-server-lambda"));
+        let inner = lambda::Emulator::start(binary, &all, dir.path()).unwrap();
+        Emulator { inner, _dir: dir }
     }
+}
 
-    /// The function URL's base, as `cargo lambda watch` serves it.
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}/lambda-url/_", self.port)
+impl std::ops::Deref for Emulator {
+    type Target = lambda::Emulator;
+    fn deref(&self) -> &lambda::Emulator {
+        &self.inner
     }
+}
 
-    fn stdout(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default()
-    }
-
-    /// `cargo lambda invoke` with `event`; the function's answer.
-    fn invoke(&self, event: &Value) -> Value {
-        let path = self.dir.path().join("event.json");
-        std::fs::write(&path, event.to_string()).unwrap();
-        let mut cmd = Command::new("cargo-lambda");
-        cmd.args([
-            "lambda",
-            "invoke",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-        ])
-        .arg(self.port.to_string())
-        .arg("--data-file")
-        .arg(&path)
-        .args(["--output-format", "json", "_"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-        let out = capture(&mut cmd, None).unwrap();
-        assert!(out.ok(), "{}", out.summary());
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.summary()))
-    }
+fn have_cargo_lambda() -> bool {
+    lambda::available()
 }
 
 fn env_config() -> String {
@@ -153,7 +85,7 @@ fn function_url_answers_the_shared_black_box_suite() {
         lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
         "cfsign"
     );
-    let stderr = emulator.function.stderr();
+    let stderr = emulator.stderr();
     assert!(
         stderr.contains("cfsign-server-lambda initialised"),
         "{stderr}"
@@ -219,7 +151,7 @@ fn api_gateway_v1_and_v2_events_with_base64_bodies_and_cookies() {
         "body": encoded,
         "isBase64Encoded": true
     });
-    let answer = emulator.invoke(&v2);
+    let answer = emulator.invoke(&v2).unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
     assert_eq!(
         cookie_names(answer["cookies"].as_array().unwrap()),
@@ -247,7 +179,7 @@ fn api_gateway_v1_and_v2_events_with_base64_bodies_and_cookies() {
         "body": encoded,
         "isBase64Encoded": true
     });
-    let answer = emulator.invoke(&v1);
+    let answer = emulator.invoke(&v1).unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let set_cookie = answer["multiValueHeaders"]["set-cookie"]
         .as_array()
@@ -258,7 +190,7 @@ fn api_gateway_v1_and_v2_events_with_base64_bodies_and_cookies() {
     // An error is the API's JSON error in the event's answer too.
     let mut unauthorized = v2.clone();
     unauthorized["headers"] = json!({"content-type": "application/json"});
-    let answer = emulator.invoke(&unauthorized);
+    let answer = emulator.invoke(&unauthorized).unwrap();
     assert_eq!(answer["statusCode"], 401, "{answer}");
     assert_eq!(body(&answer)["error"], "unauthorized");
 }

@@ -299,3 +299,38 @@ fn without_a_configuration_the_function_fails_its_init_with_a_clear_error() {
         assert!(out.stderr.contains(needle), "{env:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn key_from_the_aws_cloudfront_key_variable() {
+    if !have_cargo_lambda() {
+        return;
+    }
+    let pem = std::fs::read_to_string(key_path("test-key-b.pem")).unwrap();
+    // The key's lines joined by spaces, as a console's one-line field leaves them.
+    let flattened = pem.lines().collect::<Vec<_>>().join(" ");
+    let config = config_toml(KEY_A, "")
+        .replace(
+            &format!(
+                "id = \"{KEY_B}\"\nfile = \"{}\"",
+                key_path("test-key-b.pem").display()
+            ),
+            "from_env = true",
+        )
+        .replace(
+            &format!("active_key = \"{KEY_A}\""),
+            &format!("active_key = \"{KEY_B}\""),
+        );
+    assert!(config.contains("from_env = true"), "{config}");
+    let emulator = Emulator::start(&[
+        ("CFSIGN_SERVER_CONFIG_TOML", &config),
+        ("AWS_CLOUDFRONT_KEY", &flattened),
+        ("AWS_CLOUDFRONT_KEY_ID", KEY_B),
+    ]);
+    let signed = post_sign(&emulator.base());
+    let url = signed["signed_url"].as_str().unwrap();
+    assert_eq!(
+        verify_url(url, signed["expires"].as_u64().unwrap() - 1),
+        Ok(KEY_B.to_owned())
+    );
+    assert!(!emulator.stderr().contains("PRIVATE KEY"));
+}

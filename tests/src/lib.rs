@@ -21,6 +21,7 @@
 
 pub mod build;
 pub mod http;
+pub mod lambda;
 pub mod media;
 pub mod moto;
 pub mod proc;

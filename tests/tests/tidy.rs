@@ -3,7 +3,7 @@
 //!
 //! - Dependency arrows: the core pulls in no async runtime, HTTP stack or AWS SDK; only
 //!   `cfsign-provision` and `cfsign-aws` link an AWS SDK (the server only through its non-default
-//!   `aws` feature).
+//!   `aws` feature, and the Lambda runtime only through its non-default `lambda` feature).
 //! - No import cycles between the top-level modules of a crate.
 //! - Every source file says what it is for (`//!`), and every member inherits the workspace lints
 //!   (among them `missing_docs`, which CI's clippy `-D warnings` turns into an error).
@@ -86,6 +86,10 @@ fn dependency_arrows_hold() {
         "aws-sdk-ssm",
         "aws-smithy-runtime",
         "cfsign-aws",
+        // The Lambda runtime: only the server's non-default `lambda` feature links it.
+        "lambda_http",
+        "lambda_runtime",
+        "aws_lambda_events",
     ];
     let core = dependency_names("cfsign", &[]);
     let bad = forbidden(
@@ -106,9 +110,15 @@ fn dependency_arrows_hold() {
         assert!(
             bad.is_empty(),
             "{package} links an AWS SDK in its default build: {bad:?}; only cfsign-provision and cfsign-aws \
-             (and the server's non-default `aws` feature) may"
+             (and the server's non-default `aws` and `lambda` features) may"
         );
     }
+    // The server's `lambda` feature links the runtime (and, through `aws`, the SDK).
+    let server_lambda = dependency_names("cfsign-server", &["--features", "lambda"]);
+    assert!(
+        server_lambda.contains("lambda_http") && server_lambda.contains("cfsign-aws"),
+        "the check itself is broken: cfsign-server --features lambda: {server_lambda:?}"
+    );
     // The server's `aws` feature is the one way it links the SDK, through cfsign-aws.
     let server_aws = dependency_names("cfsign-server", &["--features", "aws"]);
     assert!(

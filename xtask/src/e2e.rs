@@ -117,6 +117,13 @@ fn run_in(work: &Path, options: Options, report: &mut Report) -> Result<()> {
     p256(&mut ctx, report, &rsa_id);
     denials(&mut ctx, report, &rsa_id, &rsa_key);
     rotation(&mut ctx, report, &rsa_id, &rsa_key);
+    crate::lambda::leg(
+        &ctx.stack,
+        &ctx.server_config,
+        options.release,
+        report,
+        &mut ctx.issued,
+    );
     crate::kms::leg(&ctx.stack, report, &mut ctx.issued, &mut ctx.public_keys);
     harness::verify_all(
         report,

@@ -8,6 +8,7 @@ mod edge;
 mod fuzz;
 mod harness;
 mod kms;
+mod lambda;
 mod players;
 mod report;
 mod s3;

@@ -8,6 +8,7 @@
 //!   field, or a binary DER/PEM value; any version stage or ID) or an SSM `SecureString`
 //!   parameter, loaded into a [`cfsign::PrivateKey`]; fetched values are zeroized.
 //!   [`store_private_key`] stores a newly generated key in a new secret.
+//! - [`TextSource`]: text (such as a whole configuration file) in a secret or an SSM parameter.
 //!
 //! Clients come from [`Aws`], built from the standard chain (credentials, region,
 //! `AWS_ENDPOINT_URL`) with [`Settings`] for retries (exponential backoff with jitter) and
@@ -32,6 +33,7 @@ mod sdk_error;
 mod secret;
 mod secret_text;
 mod store;
+mod text;
 
 pub use crate::connect::{Aws, Settings};
 pub use crate::error::Error;
@@ -39,6 +41,7 @@ pub use crate::kms::{KmsKey, KmsSigner};
 pub use crate::kms_spec::KmsKeySpec;
 pub use crate::secret::{KeySource, SecretVersion};
 pub use crate::store::store_private_key;
+pub use crate::text::TextSource;
 
 /// The `aws-config` this crate builds clients with, for [`Settings::loader`]'s callers.
 pub use aws_config;

@@ -44,6 +44,8 @@ mod handlers;
 mod inflight;
 mod issue;
 mod keys;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod limits;
 pub mod loadgen;
 mod metrics;
@@ -63,6 +65,8 @@ pub use crate::config::{
     EnvLookup, KeyConfig, LogFormat, QueueFull, ServerConfig, process_env,
 };
 pub use crate::error::{ApiError, ErrorBody};
+#[cfg(feature = "lambda")]
+pub use crate::lambda::run_lambda;
 pub use crate::routes::openapi;
 pub use crate::run::{init_tracing, reload_from_file, run, serve, shutdown_signal, spawn_reloader};
 pub use crate::state::{AppState, Clock};

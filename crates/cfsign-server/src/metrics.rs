@@ -128,6 +128,31 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The running totals that the Lambda entry point reports as CloudWatch embedded metrics.
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    pub(crate) fn totals(&self) -> Totals {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut errors = 0;
+        if let Ok(requests) = self.requests.lock() {
+            for by_status in requests.values() {
+                errors += by_status
+                    .iter()
+                    .filter(|(status, _)| **status >= 500)
+                    .map(|(_, n)| n)
+                    .sum::<u64>();
+            }
+        }
+        Totals {
+            requests: load(&self.latency_count),
+            server_errors: errors,
+            latency_sum_micros: load(&self.latency_sum_micros),
+            signatures: load(&self.signatures),
+            cache_hits: load(&self.cache_hits),
+            cache_misses: load(&self.cache_misses),
+            reload_failures: load(&self.reloads_failed),
+        }
+    }
+
     /// The Prometheus text exposition (version 0.0.4), with the signing threads' numbers.
     pub(crate) fn render(&self, signing: PoolStats) -> String {
         let mut out = String::new();
@@ -281,4 +306,24 @@ pub(crate) async fn track(
         start.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// Running totals since the process started (see [`Metrics::totals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+pub(crate) struct Totals {
+    /// Requests answered.
+    pub(crate) requests: u64,
+    /// Requests answered with a 5xx status.
+    pub(crate) server_errors: u64,
+    /// Their summed latency, in microseconds.
+    pub(crate) latency_sum_micros: u64,
+    /// Signed URLs and cookie sets issued.
+    pub(crate) signatures: u64,
+    /// Signatures found in the cache.
+    pub(crate) cache_hits: u64,
+    /// Signatures computed.
+    pub(crate) cache_misses: u64,
+    /// Reloads (refreshes) rejected.
+    pub(crate) reload_failures: u64,
 }

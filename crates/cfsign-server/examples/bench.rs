@@ -101,10 +101,10 @@ fn cpu_seconds(prefixes: &[&str]) -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
-/// CPU seconds of the server's threads (async workers and signing threads) and of the load
+/// CPU seconds of the server's threads (the async workers, which also run the signers) and of the load
 /// generator's, spent while `f` runs.
 fn with_cpu<T>(f: impl FnOnce() -> T) -> (T, Option<(f64, f64)>) {
-    let server = &["server-rt", "cfsign-sign"];
+    let server = &["server-rt"];
     let client = &["loadgen"];
     let before = cpu_seconds(server).zip(cpu_seconds(client));
     let out = f();
@@ -233,7 +233,7 @@ fn main() {
     if let Some((server_cpu, client_cpu)) = cpu {
         let per_url = |s: f64| s / uncached.ok() as f64 * 1000.0;
         println!(
-            "CPU per signed URL (unique URLs): server {:.3} ms (async workers + signing threads), load generator {:.3} ms; \
+            "CPU per signed URL (unique URLs): server {:.3} ms (async workers, signers included), load generator {:.3} ms; \
              one raw signature on one thread: {:.3} ms; server CPU ÷ raw = {:.2}; cores busy: server {:.2}, load generator {:.2}",
             per_url(server_cpu),
             per_url(client_cpu),

@@ -83,7 +83,7 @@ pub struct ServerConfig {
     /// Largest request head (request line and headers) a connection may send, in bytes (at
     /// least 8192); it is also the most a connection buffers from the socket.
     pub max_header_bytes: usize,
-    /// Signatures allowed to wait for a signing thread before `queue_full` applies.
+    /// Signatures allowed to wait for a signer before `queue_full` applies.
     pub max_queue: usize,
     /// What a request that needs a signature meets when `max_queue` signatures wait already.
     pub queue_full: QueueFull,
@@ -98,7 +98,7 @@ pub struct ServerConfig {
     pub max_url_bytes: usize,
     /// TTL used when a request gives neither `ttl` nor `expires` (capped by the client's `max_ttl`).
     pub default_ttl: Duration,
-    /// Threads that compute signatures; unset means one per core.
+    /// Signatures computed at once (signer tasks on the async workers); unset means one per core.
     pub signing_threads: Option<std::num::NonZeroUsize>,
 }
 

@@ -1,5 +1,5 @@
-//! Issuing signatures for planned requests: the signature cache, the signing threads (never the
-//! async executor), the audit line and the count. URLs and cookies are finished by the core
+//! Issuing signatures for planned requests: the signature cache, the signers (`pool.rs`, one
+//! signature at a time between the executor's other tasks), the audit line and the count. URLs and cookies are finished by the core
 //! (`UnsignedUrl::finish`, `UnsignedCookies::finish`).
 
 use std::sync::Arc;
@@ -123,7 +123,7 @@ fn audit(client: &Client, what: &str, resource: &str, expires: UnixTime, key_id:
 }
 
 /// Raw signatures for `policies` (policy bytes), in order: from the cache when possible, the
-/// rest computed by the signing threads (a local key) so the async executor stays responsive, or
+/// rest computed by the signers (a local key) between the executor's other tasks, or
 /// by `kms:Sign` calls awaited concurrently (a KMS key), which occupy no thread. A request with
 /// nothing to compute never meets the signing queue's limit; one that must compute while the
 /// queue is full is refused with 503 `overloaded` and `Retry-After` (see `pool.rs`).
@@ -172,7 +172,7 @@ async fn signatures(
 /// A signature with the hash and policy bytes it signs.
 type Signed = (HashAlgorithm, Vec<u8>, Vec<u8>);
 
-/// Signatures of `todo` (hash, policy bytes) by the signing threads, in order.
+/// Signatures of `todo` (hash, policy bytes) by the signers, in order.
 async fn local_signatures(
     state: &AppState,
     signer: &Arc<cfsign::Signer>,
@@ -188,7 +188,7 @@ async fn local_signatures(
         .collect();
     let signed = state.shared.signing.sign(jobs).await.map_err(|e| match e {
         PoolError::Signing(e) => ApiError::internal(format!("signing failed: {e}")),
-        PoolError::Unavailable => ApiError::internal("the signing threads are unavailable"),
+        PoolError::Unavailable => ApiError::internal("the signers are unavailable"),
         PoolError::Full { queued } => ApiError::overloaded(format!(
             "the server is signing at capacity ({queued} signatures wait; \
              server.max_queue); retry after a second"
@@ -201,7 +201,7 @@ async fn local_signatures(
 }
 
 /// Signatures of `todo` by `kms:Sign`, in order: the calls run concurrently on the async
-/// executor (each with the SDK's timeouts and retries), so no signing thread waits on the
+/// executor (each with the SDK's timeouts and retries), so no signer waits on the
 /// network, and a policy another request is already signing waits for that call
 /// (`inflight.rs`). Each call is counted in `/metrics`.
 #[cfg(feature = "aws")]

@@ -13,7 +13,7 @@
 //!   so there is nothing in flight to drain when it is shut down.
 //! - `/metrics` still answers (for this one sandbox); the counters also go to CloudWatch as
 //!   embedded-metric-format lines on stdout ([`emf`]).
-//! - The signing threads follow the function's memory, as its vCPUs do ([`sizing`]).
+//! - The signers follow the function's memory, as its vCPUs do ([`sizing`]).
 
 mod emf;
 mod sizing;

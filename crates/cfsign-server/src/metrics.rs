@@ -153,7 +153,7 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition (version 0.0.4), with the signing threads' numbers.
+    /// The Prometheus text exposition (version 0.0.4), with the signers' numbers.
     pub(crate) fn render(&self, signing: PoolStats) -> String {
         let mut out = String::new();
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -253,12 +253,12 @@ impl Metrics {
         let gauges = [
             (
                 "cfsign_signing_threads",
-                "Threads computing signatures.",
+                "Signatures computed at once (signer tasks; the name is kept from when they were threads).",
                 signing.threads,
             ),
             (
                 "cfsign_signing_queue_depth",
-                "Signatures waiting for a signing thread.",
+                "Signatures waiting for a signer.",
                 signing.queued,
             ),
             (

@@ -1,16 +1,28 @@
-//! The signing threads: a fixed set (one per core by default) pulling from one shared queue.
+//! The signers: a fixed number of tasks (one per core by default) on the async workers, taking
+//! signatures from one shared queue, one at a time, and letting every other ready task run between
+//! two signatures.
 //!
-//! RSA signing is CPU-bound (~0.7 ms for RSA-2048), so it must not run on the async executor.
-//! Tokio's blocking pool works, but every signature then pays a semaphore hand-off, a thread
-//! wake-up and a join: measured on 2 cores, the server kept only 1.5–1.8 cores busy at 64
-//! connections. Dedicated threads blocked on a multi-consumer queue take the next job the moment
-//! they finish one, so the cores stay busy while any request waits for a signature.
+//! RSA signing is CPU-bound (~0.3 ms for RSA-2048 with OpenSSL), and where it runs decides both the
+//! throughput and what waits behind it:
 //!
-//! The signing threads run at a lower priority (nice 10 on Linux) than the async workers, so
-//! health checks, cache hits and request parsing are served first even when every core is
-//! signing; signing takes whatever CPU the workers leave, which on a dedicated machine is nearly
-//! all of it. (At equal priority, `/healthz` waited tens of milliseconds behind the signing
-//! threads when two servers shared two cores in the test suite.)
+//! - Tokio's blocking pool pays a semaphore hand-off, a thread wake-up and a join per signature:
+//!   on 2 cores the server kept only 1.5–1.8 cores busy.
+//! - Dedicated signing threads (the previous design, at nice 10 so requests came first) kept the
+//!   cores busy, but every signature crossed threads twice: the worker parked after queueing the
+//!   job, the signing thread woke it with the answer, and each wake-up preempted a signing thread.
+//!   Measured: 3.2 voluntary context switches per request on the workers, 1.5 preemptions per
+//!   signature on the signing threads, ~73 µs of server CPU per request on top of the signature
+//!   (0.77× of `openssl speed -multi`).
+//! - Signing inline in the handler has no hand-off, but a cheap request (`/healthz`, a cache hit)
+//!   then waits behind every signature queued before it on its worker.
+//!
+//! So signing happens on the workers, but only in signer tasks: each takes one job, signs it,
+//! answers (waking the request's task on the same worker: no thread crosses, no system call) and
+//! then yields, so every task that became ready meanwhile (request parsing, cache hits,
+//! `/healthz`, writing answers) runs before the next signature. A cheap request waits for at most
+//! the signatures already started on its worker, never for the queue; under saturation the workers
+//! never park, so nothing is woken across threads at all. An idle signer waits on a [`Notify`] and
+//! costs nothing.
 //!
 //! The queue is bounded by admission, not by capacity: a request that needs signatures is
 //! refused at once ([`PoolError::Full`], answered 503 with `Retry-After`) while `max_queue`
@@ -20,13 +32,19 @@
 //! request under overload waited behind every earlier one until it timed out (408), and so did the
 //! requests behind it; with it, the wait is bounded by `max_queue` signatures and the rest learn
 //! at once to come back later. Cache hits never reach the queue. A job whose request has gone away
-//! (timed out, client disconnected) is skipped when a thread reaches it.
+//! (timed out, client disconnected) is skipped when a signer reaches it.
+//!
+//! The signers are spawned on the runtime of the first request that needs one, and spawned again
+//! if that runtime has gone (a test that builds the state once and serves it from several
+//! runtimes); dropping the pool stops them.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cfsign::{HashAlgorithm, Signer};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
 
 /// One signature to make.
 pub(crate) struct Job {
@@ -50,14 +68,14 @@ pub(crate) struct QueueLimit {
 /// What the pool reports about itself (for the metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PoolStats {
-    /// The number of signing threads.
+    /// The number of signers (signatures computed at once).
     pub(crate) threads: usize,
-    /// Jobs waiting for a thread.
+    /// Jobs waiting for a signer.
     pub(crate) queued: usize,
     /// The queue length at which requests are refused (or, with `queue_full = "wait"`, merely
     /// counted as waiting on a full queue).
     pub(crate) max_queue: usize,
-    /// Jobs skipped so far because their request had gone away before a thread reached them.
+    /// Jobs skipped so far because their request had gone away before a signer reached them.
     pub(crate) skipped: u64,
     /// Requests refused so far because the queue was full.
     pub(crate) rejected: u64,
@@ -70,7 +88,8 @@ pub(crate) struct PoolStats {
 pub(crate) enum PoolError {
     /// The key refused to sign (an OpenSSL or RustCrypto error).
     Signing(cfsign::Error),
-    /// The pool has no threads left (every thread stopped) or the job's thread panicked.
+    /// The pool cannot sign: it is shutting down, the job's signer panicked, or the request is
+    /// not served by a Tokio runtime.
     Unavailable,
     /// `max_queue` jobs wait already and the pool refuses more (`queue_full = "reject"`); the
     /// request should be retried later. Nothing was queued.
@@ -86,15 +105,46 @@ struct Queued {
     reply: oneshot::Sender<Result<(Job, Vec<u8>), cfsign::Error>>,
 }
 
-/// A fixed set of signing threads behind one queue. Dropping the pool closes the queue; each
-/// thread finishes its current job and exits.
-pub(crate) struct SigningPool {
-    queue: crossbeam_channel::Sender<Queued>,
-    threads: usize,
-    skipped: Arc<AtomicU64>,
-    /// Jobs admitted and not yet taken by a thread: reserved before they are sent, so that
+/// What the signers share with the pool.
+struct Queue {
+    /// The jobs, first in first out.
+    jobs: Mutex<VecDeque<Queued>>,
+    /// Wakes an idle signer when a job arrives.
+    arrived: Notify,
+    /// Jobs admitted and not yet taken by a signer: reserved before they are queued, so that
     /// requests admitted at the same moment on different workers cannot overshoot the limit.
-    waiting: Arc<AtomicUsize>,
+    waiting: AtomicUsize,
+    skipped: AtomicU64,
+}
+
+impl Queue {
+    fn push(&self, queued: Queued) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(queued);
+        self.arrived.notify_one();
+    }
+
+    fn pop(&self) -> Option<Queued> {
+        let next = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front();
+        if next.is_some() {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+        next
+    }
+}
+
+/// A fixed number of signer tasks behind one queue. Dropping the pool stops the signers.
+pub(crate) struct SigningPool {
+    queue: Arc<Queue>,
+    threads: usize,
+    /// The running signers; empty until the first signature, respawned if their runtime is gone.
+    signers: Mutex<Vec<JoinHandle<()>>>,
     max_queue: AtomicUsize,
     reject_when_full: AtomicBool,
     rejected: AtomicU64,
@@ -102,33 +152,25 @@ pub(crate) struct SigningPool {
 }
 
 impl SigningPool {
-    /// Starts `threads` signing threads (at least one), named `cfsign-sign-N`, admitting jobs by
-    /// `limit`.
-    pub(crate) fn start(threads: usize, limit: QueueLimit) -> std::io::Result<SigningPool> {
-        let threads = threads.max(1);
-        let (queue, jobs) = crossbeam_channel::unbounded::<Queued>();
-        let skipped = Arc::new(AtomicU64::new(0));
-        let waiting = Arc::new(AtomicUsize::new(0));
-        for n in 0..threads {
-            let jobs = jobs.clone();
-            let skipped = Arc::clone(&skipped);
-            let waiting = Arc::clone(&waiting);
-            std::thread::Builder::new()
-                .name(format!("cfsign-sign-{n}"))
-                .spawn(move || work(&jobs, &waiting, &skipped))?;
-        }
+    /// A pool of `threads` signers (at least one), admitting jobs by `limit`. The signers start
+    /// with the first job, on the runtime that serves it.
+    pub(crate) fn new(threads: usize, limit: QueueLimit) -> SigningPool {
         let pool = SigningPool {
-            queue,
-            threads,
-            skipped,
-            waiting,
+            queue: Arc::new(Queue {
+                jobs: Mutex::new(VecDeque::new()),
+                arrived: Notify::new(),
+                waiting: AtomicUsize::new(0),
+                skipped: AtomicU64::new(0),
+            }),
+            threads: threads.max(1),
+            signers: Mutex::new(Vec::new()),
             max_queue: AtomicUsize::new(1),
             reject_when_full: AtomicBool::new(true),
             rejected: AtomicU64::new(0),
             waited_full: AtomicU64::new(0),
         };
         pool.set_limit(limit);
-        Ok(pool)
+        pool
     }
 
     /// Changes the admission rule (on reload); requests already queued stay queued.
@@ -143,43 +185,62 @@ impl SigningPool {
     pub(crate) fn stats(&self) -> PoolStats {
         PoolStats {
             threads: self.threads,
-            queued: self.waiting.load(Ordering::Relaxed),
+            queued: self.queue.waiting.load(Ordering::Relaxed),
             max_queue: self.max_queue.load(Ordering::Relaxed),
-            skipped: self.skipped.load(Ordering::Relaxed),
+            skipped: self.queue.skipped.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             waited_full: self.waited_full.load(Ordering::Relaxed),
         }
     }
 
-    /// Signs every job, spread over the threads; results come back in the jobs' order, each with
+    /// Starts the signers on the current runtime unless they run already. `false` outside a
+    /// Tokio runtime.
+    fn ensure_signers(&self) -> bool {
+        let mut signers = self.signers.lock().unwrap_or_else(PoisonError::into_inner);
+        // A signer only ends when its runtime shuts down (it catches a signature's panic), so
+        // either all of them run or none does.
+        if !signers.is_empty() && signers.iter().all(|s| !s.is_finished()) {
+            return true;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        for signer in signers.drain(..) {
+            signer.abort();
+        }
+        signers.extend((0..self.threads).map(|_| runtime.spawn(work(Arc::clone(&self.queue)))));
+        true
+    }
+
+    /// Signs every job, spread over the signers; results come back in the jobs' order, each with
     /// its job (so the caller can cache the policy without copying it). Dropping the future
-    /// abandons the jobs no thread has started. While `max_queue` jobs wait, a new request is
+    /// abandons the jobs no signer has started. While `max_queue` jobs wait, a new request is
     /// refused with [`PoolError::Full`] before anything is queued (or, with
     /// `queue_full = "wait"`, queued anyway and counted).
     pub(crate) async fn sign(&self, jobs: Vec<Job>) -> Result<Vec<(Job, Vec<u8>)>, PoolError> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
+        if !self.ensure_signers() {
+            tracing::error!("a signature was asked for outside a Tokio runtime; nothing signs it");
+            return Err(PoolError::Unavailable);
+        }
         // Reserve first, decide after: of the requests arriving together, only those that found
         // fewer than `max_queue` reserved get in, so fewer than `max_queue + max_batch` ever wait.
         let n = jobs.len();
-        let queued = self.waiting.fetch_add(n, Ordering::AcqRel);
+        let queued = self.queue.waiting.fetch_add(n, Ordering::AcqRel);
         if queued >= self.max_queue.load(Ordering::Relaxed) {
             if self.reject_when_full.load(Ordering::Relaxed) {
-                self.waiting.fetch_sub(n, Ordering::AcqRel);
+                self.queue.waiting.fetch_sub(n, Ordering::AcqRel);
                 self.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(PoolError::Full { queued });
             }
             self.waited_full.fetch_add(1, Ordering::Relaxed);
         }
         let mut pending = Vec::with_capacity(n);
-        for (sent, job) in jobs.into_iter().enumerate() {
+        for job in jobs {
             let (reply, result) = oneshot::channel();
-            if self.queue.send(Queued { job, reply }).is_err() {
-                // No thread is left to take them: release what was reserved and not sent.
-                self.waiting.fetch_sub(n - sent, Ordering::AcqRel);
-                return Err(PoolError::Unavailable);
-            }
+            self.queue.push(Queued { job, reply });
             pending.push(result);
         }
         let mut done = Vec::with_capacity(pending.len());
@@ -194,40 +255,42 @@ impl SigningPool {
     }
 }
 
-/// The niceness of the signing threads on Linux (0 is normal, 19 the lowest priority).
-pub(crate) const SIGNING_NICENESS: i32 = 10;
-
-/// Lowers the calling thread's priority to [`SIGNING_NICENESS`]. Failure (a platform without
-/// per-thread priorities, a sandbox that forbids it) only costs responsiveness under load.
-fn lower_priority() {
-    // `Crossplatform(p)` maps 0..=99 onto niceness 19..=-20 for the normal scheduling policy:
-    // 22 is niceness 10 (checked by the test below).
-    let priority = thread_priority::ThreadPriorityValue::try_from(22u8)
-        .map(thread_priority::ThreadPriority::Crossplatform);
-    let result = priority.map_err(|e| e.to_string()).and_then(|p| {
-        thread_priority::set_current_thread_priority(p).map_err(|e| format!("{e:?}"))
-    });
-    if let Err(err) = result {
-        tracing::warn!(
-            error = %err,
-            niceness = SIGNING_NICENESS,
-            "cannot lower the signing threads' priority; health checks may wait behind signing under full load"
-        );
+impl Drop for SigningPool {
+    fn drop(&mut self) {
+        for signer in self
+            .signers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            signer.abort();
+        }
+        // Only abandoned jobs can be left (a waiting request borrows the pool): free them now.
+        self.queue
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 
-/// A signing thread's loop: runs until the queue is closed.
-fn work(jobs: &crossbeam_channel::Receiver<Queued>, waiting: &AtomicUsize, skipped: &AtomicU64) {
-    lower_priority();
-    while let Ok(Queued { job, reply }) = jobs.recv() {
-        waiting.fetch_sub(1, Ordering::AcqRel);
+/// A signer's loop: signs the next job, answers it, lets every other ready task run, and waits
+/// when the queue is empty. Ends when its task is aborted or its runtime shuts down.
+async fn work(queue: Arc<Queue>) {
+    loop {
+        let Some(Queued { job, reply }) = queue.pop() else {
+            // A job pushed after `pop` found none leaves a permit in `arrived`, so this returns
+            // at once: no job is left waiting while a signer sleeps.
+            queue.arrived.notified().await;
+            continue;
+        };
         if reply.is_closed() {
             // Nobody waits for this signature any more.
-            skipped.fetch_add(1, Ordering::Relaxed);
+            queue.skipped.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        // A panic must not take the thread down with it: the job's caller sees `Unavailable`
-        // (its reply channel is dropped) and the thread takes the next job.
+        // A panic must not end the signer: the job's caller sees `Unavailable` (its reply channel
+        // is dropped) and the signer takes the next job.
         let signed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             job.signer.sign_bytes_with(job.hash, &job.policy)
         }));
@@ -235,6 +298,8 @@ fn work(jobs: &crossbeam_channel::Receiver<Queued>, waiting: &AtomicUsize, skipp
             // The receiver may have gone away meanwhile; then the signature is simply dropped.
             let _ = reply.send(result.map(|signature| (job, signature)));
         }
+        // Everything that became ready during the signature runs before the next one.
+        tokio::task::yield_now().await;
     }
 }
 
@@ -260,7 +325,7 @@ mod tests {
 
     #[tokio::test]
     async fn signs_in_order_on_several_threads() {
-        let pool = SigningPool::start(3, UNBOUNDED).expect("threads start");
+        let pool = SigningPool::new(3, UNBOUNDED);
         assert_eq!(pool.stats().threads, 3);
         let signer = signer();
         // Alternate the hashes: one signer signs with the hash each job names.
@@ -301,7 +366,7 @@ mod tests {
 
     #[tokio::test]
     async fn empty_batches_and_dropped_requests_are_fine() {
-        let pool = SigningPool::start(1, UNBOUNDED).expect("threads start");
+        let pool = SigningPool::new(1, UNBOUNDED);
         assert!(
             pool.sign(Vec::new())
                 .await
@@ -345,7 +410,7 @@ mod tests {
             max_queue: 8,
             reject_when_full,
         };
-        let pool = SigningPool::start(1, limit(true)).expect("threads start");
+        let pool = SigningPool::new(1, limit(true));
         let signer = signer();
         let jobs = |n: usize| -> Vec<Job> {
             (0..n)
@@ -384,34 +449,92 @@ mod tests {
         );
     }
 
-    /// The niceness of the thread running this, from `/proc` (Linux).
-    #[cfg(target_os = "linux")]
-    fn current_niceness() -> i32 {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("/proc/thread-self");
-        let after_comm = &stat[stat.rfind(')').expect("a comm field") + 1..];
-        // Fields after the comm: state is field 3; nice is field 19.
-        after_comm
-            .split_whitespace()
-            .nth(16)
-            .expect("a nice field")
-            .parse()
-            .expect("a number")
+    /// Jobs of `n` distinct policies for `signer`.
+    fn distinct_jobs(signer: &Arc<Signer>, n: usize) -> Vec<Job> {
+        (0..n)
+            .map(|i| Job {
+                signer: Arc::clone(signer),
+                hash: HashAlgorithm::Sha256,
+                policy: format!("policy {i}").into_bytes(),
+            })
+            .collect()
     }
 
-    #[cfg(target_os = "linux")]
+    /// The point of signer tasks: a cheap task that is ready while a long batch is signed runs
+    /// after the signature in progress, not after the batch (on one thread, so nothing can steal
+    /// it). Signing the batch inline, or without yielding between signatures, fails this.
     #[test]
-    fn signing_threads_run_at_lower_priority() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            lower_priority();
-            tx.send(current_niceness()).expect("the test waits");
+    fn ready_tasks_run_between_two_signatures() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let pool = Arc::new(SigningPool::new(1, UNBOUNDED));
+            let signer = signer();
+            let batch = pool.sign(distinct_jobs(&signer, 40));
+            tokio::pin!(batch);
+            // Queues the batch and starts the signer, which runs as soon as this task waits.
+            assert!(futures_poll_once(batch.as_mut()).await.is_none());
+            let cheap = tokio::spawn({
+                let pool = Arc::clone(&pool);
+                async move { pool.stats().queued }
+            });
+            assert_eq!(batch.await.expect("signed").len(), 40);
+            let queued_when_cheap_ran = cheap.await.expect("the cheap task ran");
+            assert!(
+                queued_when_cheap_ran >= 38,
+                "the cheap task waited for the batch: {queued_when_cheap_ran} of 40 jobs were left"
+            );
         });
-        assert_eq!(rx.recv().expect("the thread reports"), SIGNING_NICENESS);
-        assert_ne!(
-            current_niceness(),
-            SIGNING_NICENESS,
-            "only the signing thread is lowered"
+    }
+
+    #[test]
+    fn a_pool_outlives_the_runtime_that_started_its_signers() {
+        let pool = SigningPool::new(2, UNBOUNDED);
+        let signer = signer();
+        for round in 0..3 {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_time()
+                .build()
+                .expect("a runtime");
+            let signed = runtime.block_on(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(30),
+                    pool.sign(distinct_jobs(&signer, 8)),
+                )
+                .await
+            });
+            let signed = signed.unwrap_or_else(|_| panic!("round {round}: no signer answered"));
+            assert_eq!(signed.expect("signed").len(), 8, "round {round}");
+            drop(runtime);
+        }
+    }
+
+    #[test]
+    fn outside_a_runtime_nothing_hangs() {
+        let pool = SigningPool::new(1, UNBOUNDED);
+        let signer = signer();
+        let result = futures_executor_block_on(pool.sign(distinct_jobs(&signer, 1)));
+        assert!(
+            matches!(result, Err(PoolError::Unavailable)),
+            "{:?}",
+            result.map(|v| v.len())
         );
+        assert_eq!(pool.stats().queued, 0, "nothing was queued");
+    }
+
+    /// Drives `future` to completion on this thread without a Tokio runtime.
+    fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// Polls `future` once; `Some` if it completed.

@@ -143,7 +143,7 @@ pub(crate) struct Shared {
     ready: AtomicBool,
     /// Settings a reload does not change.
     pub(crate) fixed: Fixed,
-    /// The signing threads (one per core unless `[server] signing_threads` says otherwise).
+    /// The signers (one per core unless `[server] signing_threads` says otherwise).
     pub(crate) signing: SigningPool,
     /// Keys held in AWS, as last read, and their status.
     pub(crate) remote: Arc<RemoteKeys>,
@@ -202,16 +202,13 @@ impl AppState {
                 cache: SignatureCache::new(config.cache.capacity),
                 metrics: Arc::new(metrics),
                 ready: AtomicBool::new(true),
-                signing: SigningPool::start(
+                signing: SigningPool::new(
                     server.signing_threads.map_or_else(
                         || std::thread::available_parallelism().map_or(1, |n| n.get()),
                         |n| n.get(),
                     ),
                     queue_limit(server),
-                )
-                .map_err(|e| {
-                    ConfigError::invalid(format!("cannot start the signing threads: {e}"))
-                })?,
+                ),
                 fixed,
                 remote,
                 #[cfg(feature = "aws")]

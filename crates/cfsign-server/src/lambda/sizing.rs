@@ -1,4 +1,4 @@
-//! Sizing to the function: Lambda gives CPU in proportion to memory, so the signing threads
+//! Sizing to the function: Lambda gives CPU in proportion to memory, so the signers
 //! follow `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` rather than the cores the kernel shows (which is 2
 //! or more even where the function gets a fraction of one).
 

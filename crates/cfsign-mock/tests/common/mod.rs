@@ -276,25 +276,10 @@ pub fn python_has(modules: &str) -> Result<(), String> {
     }
 }
 
-/// `python3 -m moto.server` on a free loopback port (extra environment in `env`), stopped on drop.
+/// `python3 -m moto.server` on a free loopback port (extra environment in `env`), stopped on drop
+/// (the harness's [`cfsign_tests::moto::launch`]; the caller has checked that moto is installed).
 pub fn start_moto(env: &[(&str, &str)]) -> cfsign_tests::proc::Service {
-    let port = cfsign_tests::proc::free_port().unwrap();
-    let mut cmd = std::process::Command::new("python3");
-    cmd.args([
-        "-m",
-        "moto.server",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-    ]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cfsign_tests::proc::Launch::new("moto", cmd)
-        .ready_when_accepting(port)
-        .start()
-        .unwrap()
+    cfsign_tests::moto::launch(env).unwrap().start().unwrap()
 }
 
 /// Runs `tests/s3_helper.py` with `args` and `stdin`; panics with its output on failure.

@@ -39,6 +39,21 @@ impl Mock {
         self.mock.as_ref().unwrap()
     }
 
+    /// A fresh P-256 key uploaded as public key `k` and trusted by a new key group `g`: the
+    /// signer (the public key's ID is its key pair ID) and the group's ID.
+    pub fn trusted_signer(&self) -> (cfsign::Signer, String) {
+        let (key, pem) = keypair(cfsign::KeyKind::P256);
+        let key_id = self
+            .post("/2020-05-31/public-key", &public_key_config("k", "k", &pem))
+            .xml("Id")
+            .unwrap();
+        let group = self
+            .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
+            .xml("Id")
+            .unwrap();
+        (cfsign::Signer::new(key_id.parse().unwrap(), key), group)
+    }
+
     pub fn port(&self) -> u16 {
         self.handle().port()
     }

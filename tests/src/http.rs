@@ -1,5 +1,5 @@
 //! The one HTTP/1.1 client of the tests and xtask, for services on loopback: [`get`],
-//! [`post_json`] or [`Request::new`], then [`Request::send`].
+//! [`post_json`] or [`Request::new`], then [`Request::send`]; [`percent_encode`] for query values.
 //!
 //! It sends exactly what the test says. The request target is the URL's path and query byte for
 //! byte (`..`, `%2e`, `%2f`, `;`, `//` are never normalised); the `Host` header is the URL's
@@ -29,6 +29,19 @@ pub struct Request {
     host: Option<String>,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+}
+
+/// A query or fragment value: every byte but the unreserved characters (RFC 3986:
+/// `A-Z a-z 0-9 - . _ ~`) percent-encoded.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `GET url`.

@@ -1,9 +1,10 @@
 //! A short test stream made with Debian's `ffmpeg` at test time: 3 s of H.264/AAC (a test card
 //! and a tone), packaged as HLS (MPEG-TS segments, a master and a media playlist) and DASH
-//! (fMP4 segments, `SegmentTemplate` with `$Number$`), so no media is committed.
+//! (fMP4 segments, `SegmentTemplate` with `$Number$`), so no media is committed; and ffmpeg as
+//! the player that reads it back ([`play`], [`assert_plays`], [`assert_forbidden`]).
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::proc::describe;
 use crate::{Error, Result};
@@ -16,6 +17,8 @@ pub const HLS_MASTER: &str = "master.m3u8";
 pub const HLS_MEDIA: &str = "video.m3u8";
 /// The DASH manifest.
 pub const DASH_MPD: &str = "stream.mpd";
+/// The video frames of the stream (25 a second), what a player that plays it all decodes.
+pub const FRAMES: u32 = 25 * SECONDS;
 
 /// The master playlist: one variant, relative URI (what players resolve against the master's URL).
 const MASTER: &str = "#EXTM3U\n#EXT-X-VERSION:3\n\
@@ -106,6 +109,57 @@ pub fn segments(dir: &Path) -> Result<Vec<String>> {
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// `ffmpeg -i url -f null -` (the first video and audio stream, progress on stdout), with
+/// ffmpeg's `-headers` value if given (`Cookie: …\r\n`); its output.
+pub fn play(url: &str, headers: Option<&str>) -> Result<Output> {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "warning"]);
+    if let Some(headers) = headers {
+        cmd.args(["-headers", headers]);
+    }
+    cmd.args(["-i", url, "-map", "0:v:0", "-map", "0:a:0"])
+        .args(["-f", "null", "-progress", "pipe:1", "-"]);
+    cmd.output()
+        .map_err(|e| Error::new(format!("cannot run `{}`: {e}", describe(&cmd))))
+}
+
+/// The number of video frames ffmpeg decoded (its last `frame=` progress line).
+pub fn frames(out: &Output) -> u32 {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .filter_map(|l| l.strip_prefix("frame="))
+        .find_map(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Asserts that [`play`] succeeded and decoded every frame; `what` names the case.
+///
+/// # Panics
+/// When it did not: that is the test's failure.
+#[track_caller]
+pub fn assert_plays(out: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what}: ffmpeg failed:\n{stderr}");
+    assert_eq!(
+        frames(out),
+        FRAMES,
+        "{what}: not every frame decoded\n{stderr}"
+    );
+}
+
+/// Asserts that [`play`] failed on a 403 before decoding everything; `what` names the case.
+///
+/// # Panics
+/// When it did not: that is the test's failure.
+#[track_caller]
+pub fn assert_forbidden(out: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{what}: ffmpeg should have failed");
+    assert!(stderr.contains("403"), "{what}: not a 403:\n{stderr}");
+    assert!(frames(out) < FRAMES, "{what}: decoded everything");
 }
 
 fn run(cmd: &mut Command) -> Result<()> {

@@ -35,7 +35,14 @@ pub fn start() -> Result<Option<Service>> {
         skip_or_fail("python3 with moto[server] is not installed (pip install 'moto[server]')");
         return Ok(None);
     }
-    // moto prints no ready line of ours: it is up when its port accepts connections.
+    launch(&[])?.start().map(Some)
+}
+
+/// moto's server on a free loopback port with extra environment `env` (e.g.
+/// `INITIAL_NO_AUTH_ACTION_COUNT`, how many requests moto serves before it checks SigV4), ready once the port
+/// accepts connections (moto prints no ready line of ours), not yet started: for a caller that
+/// checks for moto itself and wants more of [`Launch`] (a log file). [`start`] is the usual way.
+pub fn launch(env: &[(&str, &str)]) -> Result<Launch> {
     let port = free_port()?;
     let mut cmd = Command::new("python3");
     cmd.args([
@@ -45,11 +52,9 @@ pub fn start() -> Result<Option<Service>> {
         "127.0.0.1",
         "-p",
         &port.to_string(),
-    ]);
-    Launch::new("moto", cmd)
-        .ready_when_accepting(port)
-        .start()
-        .map(Some)
+    ])
+    .envs(env.iter().copied());
+    Ok(Launch::new("moto", cmd).ready_when_accepting(port))
 }
 
 /// Runs the Python `script` with boto3 against moto at `endpoint` (test credentials, region

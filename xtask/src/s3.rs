@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use cfsign_tests::http;
-use cfsign_tests::proc::{Launch, Service, capture, describe, free_port, truncate};
+use cfsign_tests::moto;
+use cfsign_tests::proc::{Launch, Service, capture, describe, truncate};
 use cfsign_tests::stack::{PRIVATE_PATTERN, field, provision_command, run_json};
 use cfsign_tests::{BINARIES, Binaries};
 
@@ -126,19 +127,7 @@ impl S3Stack {
             }
             std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         }
-        let port = free_port()?;
-        let mut cmd = Command::new("python3");
-        cmd.args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .env("INITIAL_NO_AUTH_ACTION_COUNT", "3");
-        let moto = Launch::new("moto", cmd)
-            .ready_when_accepting(port)
+        let moto = moto::launch(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")])?
             .log(&work.join("moto.log"))
             .start()?;
         let moto_url = moto.url().to_owned();

@@ -113,8 +113,8 @@ pub(crate) fn start(stack: &Stack, work: &Path) -> Result<StreamDemo> {
     let page = |manifest: &str| {
         format!(
             "{page_base}/player/player.html?src={}#cookies={}&domain=cfsign-demo.localhost",
-            encode(&format!("{media_base}/private/stream/{manifest}")),
-            encode(&cookie)
+            http::percent_encode(&format!("{media_base}/private/stream/{manifest}")),
+            http::percent_encode(&cookie)
         )
     };
     let (hls_page, dash_page) = (page(media::HLS_MASTER), page(media::DASH_MPD));
@@ -201,16 +201,4 @@ fn headless(page: &str, work: &Path) -> Result<String> {
             shot.display()
         )),
     }
-}
-
-/// A query or fragment value: everything but unreserved characters percent-encoded.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

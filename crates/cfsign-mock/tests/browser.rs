@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cfsign::stream::{SignedParams, sign_manifest};
-use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+use cfsign::{CustomPolicy, Resource, Signer, UnixTime};
 use cfsign_mock::{Clock, MockConfig};
+use cfsign_tests::http::percent_encode;
 use cfsign_tests::media;
 use common::*;
 
@@ -53,18 +54,6 @@ fn browser_ready() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// A query-parameter value: everything but unreserved characters percent-encoded.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn t(secs: u64) -> UnixTime {
@@ -125,18 +114,7 @@ fn fixture() -> Option<Fixture> {
     );
     let page = format!("http://player.cfsign.test:{}", m.port());
     let media = format!("http://media.cfsign.test:{}", m.port());
-    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
-    let key_id = m
-        .post(
-            "/2020-05-31/public-key",
-            &public_key_config("k", "k", &key.public_key().to_pem()),
-        )
-        .xml("Id")
-        .unwrap();
-    let group = m
-        .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
-        .xml("Id")
-        .unwrap();
+    let (signer, group) = m.trusted_signer();
     // The media's CORS: exactly the page's origin, with credentials (cookies).
     let policy = format!(
         "<ResponseHeadersPolicyConfig xmlns=\"{NS}\"><Name>player</Name><CorsConfig>\
@@ -165,7 +143,7 @@ fn fixture() -> Option<Fixture> {
     Some(Fixture {
         _m: m,
         dir,
-        signer: Signer::new(key_id.parse().unwrap(), key),
+        signer,
         media,
         page,
     })

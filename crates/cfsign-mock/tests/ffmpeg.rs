@@ -8,18 +8,16 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cfsign::stream::{SignedParams, sign_manifest};
-use cfsign::{CustomPolicy, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+use cfsign::{CustomPolicy, Resource, Signer, UnixTime};
 use cfsign_mock::{Clock, MockConfig};
-use cfsign_tests::media;
+use cfsign_tests::media::{self, assert_forbidden, assert_plays};
 use common::*;
 
 const NOW: u64 = 1_800_000_000;
 const ORIGIN: &str = "media.s3.amazonaws.com";
-/// 25 frames a second.
-const FRAMES: u32 = 25 * media::SECONDS;
 
 fn t(secs: u64) -> UnixTime {
     UnixTime::from_secs(secs).unwrap()
@@ -88,18 +86,7 @@ fn fixture() -> Option<Fixture> {
             .with_origin_for(ORIGIN, dir.path())
             .with_clock(Clock::Fixed(t(NOW))),
     );
-    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
-    let key_id = m
-        .post(
-            "/2020-05-31/public-key",
-            &public_key_config("k", "k", &key.public_key().to_pem()),
-        )
-        .xml("Id")
-        .unwrap();
-    let group = m
-        .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
-        .xml("Id")
-        .unwrap();
+    let (signer, group) = m.trusted_signer();
     let r = m.post(
         "/2020-05-31/distribution",
         &distribution_config("ffmpeg", true, ORIGIN, &[], &[&group]),
@@ -113,51 +100,15 @@ fn fixture() -> Option<Fixture> {
     Some(Fixture {
         _m: m,
         dir,
-        signer: Signer::new(key_id.parse().unwrap(), key),
+        signer,
         base,
     })
 }
 
 /// `ffmpeg -i url -f null -` with an optional `Cookie:` header; its output.
 fn play(url: &str, cookie: Option<&str>) -> Output {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "warning"]);
-    if let Some(c) = cookie {
-        cmd.args(["-headers", &format!("Cookie: {c}\r\n")]);
-    }
-    cmd.args(["-i", url, "-map", "0:v:0", "-map", "0:a:0"])
-        .args(["-f", "null", "-progress", "pipe:1", "-"])
-        .output()
-        .unwrap()
-}
-
-/// The number of video frames ffmpeg decoded (its last `frame=` progress line).
-fn frames(out: &Output) -> u32 {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .rev()
-        .filter_map(|l| l.strip_prefix("frame="))
-        .find_map(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-#[track_caller]
-fn assert_plays(out: &Output, what: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{what}: ffmpeg failed:\n{stderr}");
-    assert_eq!(
-        frames(out),
-        FRAMES,
-        "{what}: not every frame decoded\n{stderr}"
-    );
-}
-
-#[track_caller]
-fn assert_forbidden(out: &Output, what: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{what}: ffmpeg should have failed");
-    assert!(stderr.contains("403"), "{what}: not a 403:\n{stderr}");
-    assert!(frames(out) < FRAMES, "{what}: decoded everything");
+    let headers = cookie.map(|c| format!("Cookie: {c}\r\n"));
+    media::play(url, headers.as_deref()).unwrap()
 }
 
 #[test]

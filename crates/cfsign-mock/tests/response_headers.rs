@@ -5,7 +5,7 @@
 
 mod common;
 
-use cfsign::{CustomPolicy, DenyCode, KeyKind, PrivateKey, Resource, Signer, UnixTime};
+use cfsign::{CustomPolicy, DenyCode, Resource, Signer, UnixTime};
 use cfsign_mock::{Clock, MockConfig};
 use common::*;
 
@@ -148,15 +148,7 @@ fn control_plane_serves_managed_and_custom_policies() {
         .expect_error(404, "NoSuchResponseHeadersPolicy");
 
     // In use by a distribution: not deletable; an unknown ID in a behaviour is refused.
-    let (_, pem) = keypair(KeyKind::P256);
-    let key_id = m
-        .post("/2020-05-31/public-key", &public_key_config("k", "k", &pem))
-        .xml("Id")
-        .unwrap();
-    let group = m
-        .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
-        .xml("Id")
-        .unwrap();
+    let (_, group) = m.trusted_signer();
     m.post(
         "/2020-05-31/distribution",
         &distribution(
@@ -190,6 +182,17 @@ impl Edge {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.host)
     }
+
+    /// The `Cookie` header of a custom policy for `/private/v1/*`, valid for a minute.
+    fn cookies(&self) -> String {
+        self.signer
+            .custom_cookies(&CustomPolicy::new(
+                Resource::new(&self.url("/private/v1/*")).unwrap(),
+                t(NOW + 60),
+            ))
+            .unwrap()
+            .cookie_header()
+    }
 }
 
 fn edge(private_policy: &str) -> Edge {
@@ -205,18 +208,7 @@ fn edge(private_policy: &str) -> Edge {
             .with_origin_for(ORIGIN, dir.path())
             .with_clock(Clock::Fixed(t(NOW))),
     );
-    let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
-    let key_id = m
-        .post(
-            "/2020-05-31/public-key",
-            &public_key_config("k", "k", &key.public_key().to_pem()),
-        )
-        .xml("Id")
-        .unwrap();
-    let group = m
-        .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
-        .xml("Id")
-        .unwrap();
+    let (signer, group) = m.trusted_signer();
     let policy_id = if private_policy == "custom" {
         let r = m.post(
             "/2020-05-31/response-headers-policy",
@@ -236,7 +228,7 @@ fn edge(private_policy: &str) -> Edge {
     Edge {
         m,
         _dir: dir,
-        signer: Signer::new(key_id.parse().unwrap(), key),
+        signer,
         host,
     }
 }
@@ -244,14 +236,7 @@ fn edge(private_policy: &str) -> Edge {
 #[test]
 fn streams_carry_media_types_and_honour_ranges() {
     let e = edge("custom");
-    let cookies = e
-        .signer
-        .custom_cookies(&CustomPolicy::new(
-            Resource::new(&e.url("/private/v1/*")).unwrap(),
-            t(NOW + 60),
-        ))
-        .unwrap()
-        .cookie_header();
+    let cookies = e.cookies();
     for (path, ty) in [
         ("/private/v1/master.m3u8", "application/vnd.apple.mpegurl"),
         ("/private/v1/stream.mpd", "application/dash+xml"),
@@ -286,14 +271,7 @@ fn streams_carry_media_types_and_honour_ranges() {
 #[test]
 fn custom_cors_policy_allows_the_page_with_credentials() {
     let e = edge("custom");
-    let cookies = e
-        .signer
-        .custom_cookies(&CustomPolicy::new(
-            Resource::new(&e.url("/private/v1/*")).unwrap(),
-            t(NOW + 60),
-        ))
-        .unwrap()
-        .cookie_header();
+    let cookies = e.cookies();
     // The page's origin, with cookies: the exact origin and credentials, never `*`.
     let r = e
         .req("GET", "/private/v1/seg-1.m4s")

@@ -71,8 +71,8 @@ pub use crate::routes::openapi;
 pub use crate::run::{init_tracing, reload_from_file, run, serve, shutdown_signal, spawn_reloader};
 pub use crate::state::{AppState, Clock};
 pub use crate::wire::{
-    CookiePair, CookiesRequest, HashName, KeySourceStatus, PolicyFields, PolicyKind, SameSiteName,
-    SignBatch, SignBody, SignRequest, SignResponse, SignedBatch, SignedCookiesBody,
+    CookieFields, CookiePair, CookiesRequest, HashName, KeySourceStatus, PolicyKind, PolicyTerms,
+    SameSiteName, SignBatch, SignBody, SignRequest, SignResponse, SignedBatch, SignedCookiesBody,
     SignedManifestBody, SignedUrl, SkippedUri, Status, StreamCookiesBody, StreamCookiesRequest,
     StreamManifestRequest, Time, Ttl, UndocumentedNote, VerifyRequest, VerifyResponse,
 };

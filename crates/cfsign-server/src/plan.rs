@@ -1,5 +1,5 @@
-//! Planning a signing request, written once for URLs (`/v1/sign`, `/v1/redirect`) and cookies
-//! (`/v1/cookies`): from the request and the client to the policy to sign — its kind, its expiry,
+//! Planning a signing request, written once for URLs (`/v1/sign`, `/v1/redirect`), cookies
+//! (`/v1/cookies`) and streams (`/v1/stream/…`): from the request and the client to the policy to sign — its kind, its expiry,
 //! the client's scope, permissions and maximum TTL — and, for cookies, their attributes. Pure: no
 //! HTTP, no key, and the time is a parameter.
 
@@ -11,7 +11,9 @@ use cfsign::{
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::limits::Limits;
-use crate::wire::{CookiesRequest, HashName, PolicyKind, SignRequest, Time, Ttl};
+use crate::wire::{
+    CookieFields, CookiesRequest, HashName, PolicyKind, PolicyTerms, SignRequest, Ttl,
+};
 
 /// Plans one URL request (`/v1/sign`, `/v1/redirect`) for `client` at `now` (Unix seconds).
 ///
@@ -23,18 +25,13 @@ pub(crate) fn url(
     limits: &Limits,
     now: u64,
 ) -> Result<PlannedUrl, ApiError> {
-    let fields = request.fields;
     let target = Target::Url {
         url: &request.url,
-        resource: fields.resource.as_deref(),
+        resource: request.resource.as_deref(),
     };
     let terms = Terms {
-        policy: fields.policy,
-        starts_at: fields.starts_at.as_ref(),
-        source_ip: fields.source_ip.as_deref(),
-        ttl: fields.ttl.as_ref(),
-        expires: fields.expires.as_ref(),
-        hash: fields.hash_algorithm,
+        policy: request.policy,
+        terms: &request.terms,
     };
     client.scope.check_url(&request.url, limits.max_url_bytes)?;
     let kind = policy_kind(&target, &terms)?;
@@ -47,7 +44,7 @@ pub(crate) fn url(
     Ok(PlannedUrl {
         plan,
         unsigned,
-        resource: fields.resource,
+        resource: request.resource,
     })
 }
 
@@ -61,28 +58,16 @@ pub(crate) fn cookies(
     limits: &Limits,
     now: u64,
 ) -> Result<PlannedCookies, ApiError> {
-    if !client.cookies {
-        return Err(ApiError::forbidden(
-            "cookies_not_allowed",
-            format!(
-                "client `{}` may not ask for signed cookies (cookies = false)",
-                client.name
-            ),
-        ));
-    }
+    cookies_allowed(client)?;
     let target = Target::Cookies {
         resource: &request.resource,
     };
     let terms = Terms {
         policy: request.policy,
-        starts_at: request.starts_at.as_ref(),
-        source_ip: request.source_ip.as_deref(),
-        ttl: request.ttl.as_ref(),
-        expires: request.expires.as_ref(),
-        hash: request.hash_algorithm,
+        terms: &request.terms,
     };
     let kind = policy_kind(&target, &terms)?;
-    let attributes = cookie_attributes(request)?;
+    let attributes = cookie_attributes(&request.cookie, CookieAttributes::new(), None)?;
     let plan = plan(&target, &terms, kind, client, limits, now)?;
     let unsigned = match &plan.custom {
         None => UnsignedCookies::canned(&request.resource, plan.expires).map_err(invalid_url)?,
@@ -95,14 +80,19 @@ pub(crate) fn cookies(
     })
 }
 
-/// The policy terms of a stream request (`/v1/stream/manifest`, `/v1/stream/cookies`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StreamTerms<'a> {
-    pub(crate) starts_at: Option<&'a Time>,
-    pub(crate) source_ip: Option<&'a str>,
-    pub(crate) ttl: Option<&'a Ttl>,
-    pub(crate) expires: Option<&'a Time>,
-    pub(crate) hash: Option<HashName>,
+/// Refuses a client that may not ask for signed cookies (`cookies = false`): the first check of
+/// every cookie request (`/v1/cookies`, `/v1/stream/cookies`).
+pub(crate) fn cookies_allowed(client: &Client) -> Result<(), ApiError> {
+    if client.cookies {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "cookies_not_allowed",
+        format!(
+            "client `{}` may not ask for signed cookies (cookies = false)",
+            client.name
+        ),
+    ))
 }
 
 /// Plans the one custom policy of a stream for `prefix` (a URL ending in `/`, which gets a `*`, or
@@ -110,7 +100,7 @@ pub(crate) struct StreamTerms<'a> {
 /// policy permission), without the cookie permission. Returns the plan and its policy.
 pub(crate) fn stream(
     prefix: &str,
-    terms: StreamTerms<'_>,
+    terms: &PolicyTerms,
     client: &Client,
     limits: &Limits,
     now: u64,
@@ -131,11 +121,7 @@ pub(crate) fn stream(
     let target = Target::Cookies { resource: &pattern };
     let terms = Terms {
         policy: Some(PolicyKind::Custom),
-        starts_at: terms.starts_at,
-        source_ip: terms.source_ip,
-        ttl: terms.ttl,
-        expires: terms.expires,
-        hash: terms.hash,
+        terms,
     };
     let plan = plan(&target, &terms, PolicyKind::Custom, client, limits, now)?;
     let policy = plan
@@ -240,15 +226,11 @@ enum Target<'a> {
     Cookies { resource: &'a str },
 }
 
-/// The policy terms of a request: what URL and cookie requests both say.
+/// The policy terms of a request, with the policy kind it asks for.
 #[derive(Debug, Clone, Copy)]
 struct Terms<'a> {
     policy: Option<PolicyKind>,
-    starts_at: Option<&'a Time>,
-    source_ip: Option<&'a str>,
-    ttl: Option<&'a Ttl>,
-    expires: Option<&'a Time>,
-    hash: Option<HashName>,
+    terms: &'a PolicyTerms,
 }
 
 /// The decision from a request's terms to its policy, once its kind is known: `ttl` and
@@ -265,9 +247,14 @@ fn plan(
     now: u64,
 ) -> Result<Plan, ApiError> {
     let max_bytes = limits.max_url_bytes;
-    let hash = hash(terms.hash, limits)?;
-    let ttl = terms.ttl.map(Ttl::secs).transpose()?;
-    let expires_at = terms.expires.map(|t| t.parse("expires")).transpose()?;
+    let hash = hash(terms.terms.hash_algorithm, limits)?;
+    let ttl = terms.terms.ttl.as_ref().map(Ttl::secs).transpose()?;
+    let expires_at = terms
+        .terms
+        .expires
+        .as_ref()
+        .map(|t| t.parse("expires"))
+        .transpose()?;
     if let Target::Cookies { resource } = target {
         match kind {
             PolicyKind::Canned => client.scope.check_url(resource, max_bytes)?,
@@ -316,7 +303,8 @@ fn policy_kind(target: &Target<'_>, terms: &Terms<'_>) -> Result<PolicyKind, Api
             "wildcards, `starts_at` and `source_ip` need a custom policy",
         ),
     };
-    let wants_custom = needs_custom || terms.starts_at.is_some() || terms.source_ip.is_some();
+    let wants_custom =
+        needs_custom || terms.terms.starts_at.is_some() || terms.terms.source_ip.is_some();
     match terms.policy {
         Some(PolicyKind::Canned) if wants_custom => {
             Err(ApiError::bad_request("invalid_request", conflict))
@@ -439,12 +427,12 @@ fn custom_policy(
         Target::Cookies { resource } => Resource::new(resource).map_err(invalid_resource)?,
     };
     let mut policy = CustomPolicy::new(resource, expires);
-    if let Some(starts) = terms.starts_at {
+    if let Some(starts) = &terms.terms.starts_at {
         policy = policy
             .with_starts_at(starts.parse("starts_at")?)
             .map_err(|e| ApiError::bad_request("invalid_request", format!("`starts_at`: {e}")))?;
     }
-    if let Some(ip) = terms.source_ip {
+    if let Some(ip) = &terms.terms.source_ip {
         let ip: SourceIp = ip
             .parse()
             .map_err(|e| ApiError::bad_request("invalid_request", format!("`source_ip`: {e}")))?;
@@ -453,18 +441,23 @@ fn custom_policy(
     Ok(policy)
 }
 
-/// The cookies' attributes: `Secure` and `HttpOnly` unless turned off, and `Domain` and `Path` as
-/// given (checked by the core).
-fn cookie_attributes(request: &CookiesRequest) -> Result<CookieAttributes, ApiError> {
-    let mut attributes = CookieAttributes::new()
-        .with_secure(request.secure.unwrap_or(true))
-        .with_http_only(request.http_only.unwrap_or(true));
-    if let Some(domain) = &request.domain {
+/// The cookies' attributes, for `/v1/cookies` and `/v1/stream/cookies`: `base` (a stream's
+/// `SameSite`) with `Secure` and `HttpOnly` unless turned off, and `Domain` and `Path` as given,
+/// `Path` otherwise `default_path` (checked by the core).
+pub(crate) fn cookie_attributes(
+    fields: &CookieFields,
+    base: CookieAttributes,
+    default_path: Option<&str>,
+) -> Result<CookieAttributes, ApiError> {
+    let mut attributes = base
+        .with_secure(fields.secure.unwrap_or(true))
+        .with_http_only(fields.http_only.unwrap_or(true));
+    if let Some(domain) = &fields.domain {
         attributes = attributes
             .with_domain(domain)
             .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
     }
-    if let Some(path) = &request.path {
+    if let Some(path) = fields.path.as_deref().or(default_path) {
         attributes = attributes
             .with_path(path)
             .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;

@@ -64,6 +64,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// The OpenAPI 3 document describing every endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut openapi = router().split_for_parts().1;
+    crate::wire::merge_flattened(&mut openapi);
     CommonResponses.modify(&mut openapi);
     openapi
 }
@@ -216,4 +217,74 @@ async fn openapi_json() -> Response {
         OPENAPI_JSON.as_str(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A request body's schema in the served document.
+    fn served(name: &str) -> serde_json::Value {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        doc["components"]["schemas"][name].clone()
+    }
+
+    #[test]
+    fn a_sign_request_is_one_closed_object() {
+        // Not the derive's `allOf` of `url` and the policy terms: no part can say that the
+        // other parts' properties are allowed and everything else is not.
+        let one = served("SignRequest");
+        assert_eq!(one["type"], "object", "{one}");
+        assert_eq!(one["additionalProperties"], false, "{one}");
+        assert_eq!(one["required"], json!(["url"]), "{one}");
+        for field in [
+            "url",
+            "policy",
+            "resource",
+            "starts_at",
+            "source_ip",
+            "ttl",
+            "expires",
+        ] {
+            assert!(one["properties"][field].is_object(), "{field}: {one}");
+        }
+    }
+
+    /// Every request with flattened parts is one closed object holding the parts' properties,
+    /// with its own description, and the parts are not components of their own.
+    #[test]
+    fn flattened_requests_are_closed_objects() {
+        let terms = ["starts_at", "source_ip", "ttl", "expires", "hash_algorithm"];
+        let cookie = ["domain", "path", "secure", "http_only", "set_cookies"];
+        for (name, own, cookies) in [
+            ("SignRequest", &["url", "policy", "resource"][..], false),
+            ("CookiesRequest", &["resource", "policy"][..], true),
+            (
+                "StreamManifestRequest",
+                &["manifest", "manifest_url", "prefix", "absolute_uris"][..],
+                false,
+            ),
+            ("StreamCookiesRequest", &["prefix", "same_site"][..], true),
+        ] {
+            let schema = served(name);
+            assert_eq!(schema["type"], "object", "{name}: {schema}");
+            assert_eq!(schema["additionalProperties"], false, "{name}: {schema}");
+            assert!(schema["description"].is_string(), "{name}: {schema}");
+            let cookie: &[&str] = if cookies { &cookie } else { &[] };
+            let expected: std::collections::BTreeSet<&str> =
+                terms.iter().chain(own).chain(cookie).copied().collect();
+            let got: std::collections::BTreeSet<&str> = schema["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(got, expected, "{name}");
+        }
+        for part in ["PolicyTerms", "CookieFields"] {
+            assert!(served(part).is_null(), "{part}");
+        }
+    }
 }

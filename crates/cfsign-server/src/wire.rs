@@ -15,6 +15,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
 
+pub(crate) use self::schema::merge_flattened;
 pub use self::stream::{
     SameSiteName, SignedManifestBody, SkippedUri, StreamCookiesBody, StreamCookiesRequest,
     StreamManifestRequest,
@@ -183,17 +184,11 @@ impl HashName {
     }
 }
 
-/// Fields shared by URL and cookie requests that describe the policy.
+/// The terms every signing request may set, whatever it signs (a URL, cookies, a stream): when
+/// access starts, from which addresses, until when, and the hash. Written once and flattened into
+/// each request; a request refuses a field that is neither its own nor one of these.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyFields {
-    /// `canned` or `custom`; custom is implied by `resource`, `starts_at` or `source_ip`.
-    #[serde(default)]
-    pub policy: Option<PolicyKind>,
-    /// Custom policy resource pattern (`*` any characters, `?` one); defaults to the exact URL.
-    #[serde(default)]
-    #[schema(schema_with = schema::resource_pattern)]
-    pub resource: Option<String>,
+pub struct PolicyTerms {
     /// Custom policy: access starts at this time (`DateGreaterThan`).
     #[serde(default)]
     pub starts_at: Option<Time>,
@@ -212,41 +207,46 @@ pub struct PolicyFields {
     pub hash_algorithm: Option<HashName>,
 }
 
+/// The `Set-Cookie` attributes of a cookie request (`/v1/cookies`, `/v1/stream/cookies`), and
+/// whether the response sets the cookies too. Flattened into each cookie request.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CookieFields {
+    /// `Domain` attribute (your alternate domain name, never `*.cloudfront.net`).
+    #[serde(default)]
+    #[schema(schema_with = schema::cookie_domain)]
+    pub domain: Option<String>,
+    /// `Path` attribute (default `/`; for a stream, the prefix's path).
+    #[serde(default)]
+    #[schema(schema_with = schema::cookie_path)]
+    pub path: Option<String>,
+    /// `Secure` attribute (default true).
+    #[serde(default)]
+    pub secure: Option<bool>,
+    /// `HttpOnly` attribute (default true).
+    #[serde(default)]
+    pub http_only: Option<bool>,
+    /// Also send the cookies as `Set-Cookie` headers on this response.
+    #[serde(default)]
+    pub set_cookies: bool,
+}
+
 /// One URL to sign.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignRequest {
     /// The URL exactly as clients will request it (percent-encoded).
+    #[schema(schema_with = schema::url)]
     pub url: String,
-    /// The policy.
+    /// `canned` or `custom`; custom is implied by `resource`, `starts_at` or `source_ip`.
+    #[serde(default)]
+    pub policy: Option<PolicyKind>,
+    /// Custom policy resource pattern (`*` any characters, `?` one); defaults to the exact URL.
+    #[serde(default)]
+    #[schema(schema_with = schema::resource_pattern)]
+    pub resource: Option<String>,
+    /// When, from where, until when, and the hash.
     #[serde(flatten)]
-    pub fields: PolicyFields,
-}
-
-/// `url` and the policy fields in one object, as serde reads them: the derive would write an
-/// `allOf` of two objects, and as each forbids the other's properties nothing could match both.
-impl PartialSchema for SignRequest {
-    fn schema() -> RefOr<Schema> {
-        let mut schema = PolicyFields::schema();
-        if let RefOr::T(Schema::Object(object)) = &mut schema {
-            object.description = Some("One URL to sign.".to_owned());
-            object
-                .properties
-                .insert("url".to_owned(), schema::url().into());
-            object.required.insert(0, "url".to_owned());
-        }
-        schema
-    }
-}
-
-impl ToSchema for SignRequest {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("SignRequest")
-    }
-
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        <PolicyFields as ToSchema>::schemas(schemas);
-    }
+    pub terms: PolicyTerms,
 }
 
 /// Several URLs to sign at once (all or nothing: one refusal refuses the batch).
@@ -314,39 +314,12 @@ pub struct CookiesRequest {
     /// query string and nothing else gets a canned policy, as with the aws CLI and the JS signer).
     #[serde(default)]
     pub policy: Option<PolicyKind>,
-    /// Custom policy: access starts at this time.
-    #[serde(default)]
-    pub starts_at: Option<Time>,
-    /// Custom policy: IPv4 address or CIDR range allowed.
-    #[serde(default)]
-    #[schema(schema_with = schema::source_ip)]
-    pub source_ip: Option<String>,
-    /// Lifetime from now.
-    #[serde(default)]
-    pub ttl: Option<Ttl>,
-    /// Absolute expiry, instead of `ttl`.
-    #[serde(default)]
-    pub expires: Option<Time>,
-    /// `sha1` (default) or `sha256`; with a key held in AWS KMS, `sha256` (the default then) only.
-    #[serde(default)]
-    pub hash_algorithm: Option<HashName>,
-    /// `Domain` attribute (your alternate domain name, never `*.cloudfront.net`).
-    #[serde(default)]
-    #[schema(schema_with = schema::cookie_domain)]
-    pub domain: Option<String>,
-    /// `Path` attribute (default `/`).
-    #[serde(default)]
-    #[schema(schema_with = schema::cookie_path)]
-    pub path: Option<String>,
-    /// `Secure` attribute (default true).
-    #[serde(default)]
-    pub secure: Option<bool>,
-    /// `HttpOnly` attribute (default true).
-    #[serde(default)]
-    pub http_only: Option<bool>,
-    /// Also send the cookies as `Set-Cookie` headers on this response.
-    #[serde(default)]
-    pub set_cookies: bool,
+    /// When, from where, until when, and the hash.
+    #[serde(flatten)]
+    pub terms: PolicyTerms,
+    /// The cookies' attributes.
+    #[serde(flatten)]
+    pub cookie: CookieFields,
 }
 
 /// One cookie.
@@ -515,24 +488,7 @@ mod tests {
     use crate::config::ServerConfig;
 
     #[test]
-    fn a_sign_request_is_one_closed_object_and_a_batch_has_the_default_limit() {
-        // Not the derive's `allOf` of `url` and the policy fields: each part would forbid the
-        // other's properties, and nothing could match both.
-        let one = serde_json::to_value(SignRequest::schema()).unwrap();
-        assert_eq!(one["type"], "object", "{one}");
-        assert_eq!(one["additionalProperties"], false, "{one}");
-        assert_eq!(one["required"], json!(["url"]), "{one}");
-        for field in [
-            "url",
-            "policy",
-            "resource",
-            "starts_at",
-            "source_ip",
-            "ttl",
-            "expires",
-        ] {
-            assert!(one["properties"][field].is_object(), "{field}: {one}");
-        }
+    fn a_batch_has_the_default_limit() {
         let batch = serde_json::to_value(SignBatch::schema()).unwrap();
         let requests = &batch["properties"]["requests"];
         assert_eq!(requests["minItems"], 1, "{batch}");
@@ -541,6 +497,42 @@ mod tests {
             ServerConfig::default().max_batch,
             "{batch}"
         );
+    }
+
+    /// Every request with flattened parts refuses what its schema refuses (see
+    /// `routes::tests`): a field of no part, or one of another request, named in the error; the
+    /// parts' fields are read.
+    #[test]
+    fn flattened_requests_refuse_unknown_fields() {
+        fn check<T: serde::de::DeserializeOwned + fmt::Debug>(
+            minimal: serde_json::Value,
+            own: &[&str],
+        ) {
+            let name = std::any::type_name::<T>();
+            let mut with_terms = minimal.clone();
+            with_terms["ttl"] = json!("5m");
+            with_terms["source_ip"] = json!("192.0.2.0/24");
+            with_terms["hash_algorithm"] = json!("sha256");
+            let parsed = serde_json::from_value::<T>(with_terms.clone());
+            assert!(parsed.is_ok(), "{name} {with_terms}: {parsed:?}");
+            for unknown in ["colour", "manifest_url", "same_site", "url", "policy"] {
+                if own.contains(&unknown) || minimal.get(unknown).is_some() {
+                    continue;
+                }
+                let mut body = with_terms.clone();
+                body[unknown] = json!("x");
+                let err = serde_json::from_value::<T>(body).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!("unknown field `{unknown}`")),
+                    "{name} {unknown}: {err}"
+                );
+            }
+        }
+        let url = "https://d1.example.net/v/1/";
+        check::<SignRequest>(json!({"url": url}), &["policy"]);
+        check::<CookiesRequest>(json!({"resource": url}), &["policy"]);
+        check::<StreamManifestRequest>(json!({"manifest": "#EXTM3U", "manifest_url": url}), &[]);
+        check::<StreamCookiesRequest>(json!({"prefix": url}), &["same_site"]);
     }
 
     #[test]

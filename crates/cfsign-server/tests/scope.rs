@@ -14,6 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use cfsign_server::{AppState, Config, app};
+use cfsign_tests::http::percent_encode;
 use common::{NOW, key_path, sha256_hex};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
@@ -85,18 +86,6 @@ fn get(path: &str) -> Request<Body> {
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
         .body(Body::empty())
         .unwrap()
-}
-
-/// `text` as a query-parameter value: everything but unreserved characters percent-encoded.
-fn query_value(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The attack strings, as paths on `HOST`, each with the cookie resource pattern that
@@ -195,7 +184,7 @@ async fn every_attack_is_refused_by_every_endpoint() {
         }
         let reply = send(
             &router,
-            get(&format!("/v1/redirect?url={}", query_value(&url))),
+            get(&format!("/v1/redirect?url={}", percent_encode(&url))),
         )
         .await;
         assert_refused(&format!("redirect ?url={url}"), &reply);

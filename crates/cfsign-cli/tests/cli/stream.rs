@@ -11,6 +11,14 @@ fn key_flags() -> Vec<&'static str> {
     vec!["--key-pair-id", KEY_ID, "--private-key", EC_KEY]
 }
 
+/// `stream manifest FILE --url URL EXTRA… --key-pair-id … --private-key …`.
+fn manifest_args<'a>(file: &'a str, url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["stream", "manifest", file, "--url", url];
+    args.extend(extra);
+    args.extend(key_flags());
+    args
+}
+
 /// `cfsign verify` on `url` (and a Cookie header): its exit code.
 fn verify(dir: &Dir, url: &str, cookie: Option<&str>) -> i32 {
     let trusted = format!("{KEY_ID}={EC_PUB}");
@@ -26,16 +34,7 @@ fn manifest_is_signed_for_its_directory_and_verifies() {
     let dir = Dir::new();
     std::fs::write(dir.path("index.m3u8"), PLAYLIST).unwrap();
     let url = format!("{BASE}index.m3u8");
-    let mut args = vec![
-        "stream",
-        "manifest",
-        "index.m3u8",
-        "--url",
-        &url,
-        "--expires-in",
-        "1h",
-    ];
-    args.extend(key_flags());
+    let args = manifest_args("index.m3u8", &url, &["--expires-in", "1h"]);
     let out = dir.run(&args);
     let text = out.ok().to_owned();
     assert!(
@@ -82,63 +81,29 @@ fn manifest_is_signed_for_its_directory_and_verifies() {
     );
 
     // From stdin, and to a file: the same bytes (one signature per run, same second).
-    let mut args = vec![
-        "stream",
-        "manifest",
-        "-",
-        "--url",
-        &url,
-        "--expires-at",
-        "2037-01-01",
-        "-o",
-        "out.m3u8",
-    ];
-    args.extend(key_flags());
+    let args = manifest_args("-", &url, &["--expires-at", "2037-01-01", "-o", "out.m3u8"]);
     let from_stdin = dir.run_stdin(&args, PLAYLIST);
     assert_eq!(from_stdin.ok(), "");
     let written = dir.read("out.m3u8");
-    let mut args = vec![
-        "stream",
-        "manifest",
-        "index.m3u8",
-        "--url",
-        &url,
-        "--expires-at",
-        "2037-01-01",
-    ];
-    args.extend(key_flags());
+    let args = manifest_args("index.m3u8", &url, &["--expires-at", "2037-01-01"]);
     assert_eq!(dir.run(&args).ok(), written);
 
     // --require-all: a URI outside the prefix fails the run and writes nothing.
-    let mut args = vec![
-        "stream",
-        "manifest",
+    let args = manifest_args(
         "index.m3u8",
-        "--url",
         &url,
-        "--expires-in",
-        "1h",
-        "--require-all",
-        "-o",
-        "none.m3u8",
-    ];
-    args.extend(key_flags());
+        &["--expires-in", "1h", "--require-all", "-o", "none.m3u8"],
+    );
     dir.run(&args)
         .fails(1, &["1 URIs would be left unsigned", "--require-all"]);
     assert!(!dir.path("none.m3u8").exists());
 
     // --absolute-uris: the manifest can be served from anywhere.
-    let mut args = vec![
-        "stream",
-        "manifest",
+    let args = manifest_args(
         "index.m3u8",
-        "--url",
         &url,
-        "--expires-in",
-        "1h",
-        "--absolute-uris",
-    ];
-    args.extend(key_flags());
+        &["--expires-in", "1h", "--absolute-uris"],
+    );
     let text = dir.run(&args).ok().to_owned();
     let segment = text.split("\r\n").nth(5).unwrap();
     assert!(
@@ -154,20 +119,11 @@ fn dash_manifest_with_explicit_prefix() {
     let dir = Dir::new();
     let mpd = "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\">\n<Period><AdaptationSet>\n<SegmentTemplate media=\"$RepresentationID$/$Number$.m4s\" initialization=\"$RepresentationID$/init.mp4\"/>\n<Representation id=\"v1\"/></AdaptationSet></Period>\n</MPD>\n";
     let url = format!("{BASE}dash/manifest.mpd");
-    let mut args = vec![
-        "stream",
-        "manifest",
+    let args = manifest_args(
         "-",
-        "--url",
         &url,
-        "--prefix",
-        BASE,
-        "--expires-in",
-        "1h",
-        "--hash",
-        "sha256",
-    ];
-    args.extend(key_flags());
+        &["--prefix", BASE, "--expires-in", "1h", "--hash", "sha256"],
+    );
     let out = dir.run_stdin(&args, mpd);
     let text = out.ok();
     assert!(
@@ -198,43 +154,23 @@ fn bad_input_is_refused() {
     let dir = Dir::new();
     std::fs::write(dir.path("page.html"), "<html></html>").unwrap();
     let url = format!("{BASE}index.m3u8");
-    let mut args = vec![
-        "stream",
-        "manifest",
-        "page.html",
-        "--url",
-        &url,
-        "--expires-in",
-        "1h",
-    ];
-    args.extend(key_flags());
+    let args = manifest_args("page.html", &url, &["--expires-in", "1h"]);
     dir.run(&args).fails(
         2,
         &["invalid manifest", "the root element is <html>, not <MPD>"],
     );
-    let mut args = vec![
-        "stream",
-        "manifest",
+    let args = manifest_args(
         "page.html",
-        "--url",
         &url,
-        "--prefix",
-        "https://d1.example.net/videos/123",
-        "--expires-in",
-        "1h",
-    ];
-    args.extend(key_flags());
+        &[
+            "--prefix",
+            "https://d1.example.net/videos/123",
+            "--expires-in",
+            "1h",
+        ],
+    );
     dir.run(&args).fails(2, &["must end in `/`"]);
-    let mut args = vec![
-        "stream",
-        "manifest",
-        "missing.m3u8",
-        "--url",
-        &url,
-        "--expires-in",
-        "1h",
-    ];
-    args.extend(key_flags());
+    let args = manifest_args("missing.m3u8", &url, &["--expires-in", "1h"]);
     dir.run(&args).fails(2, &["cannot read `missing.m3u8`"]);
     let mut args = vec![
         "stream",

@@ -39,6 +39,21 @@ impl Mock {
         self.mock.as_ref().unwrap()
     }
 
+    /// A fresh P-256 key uploaded as public key `k` and trusted by a new key group `g`: the
+    /// signer (the public key's ID is its key pair ID) and the group's ID.
+    pub fn trusted_signer(&self) -> (cfsign::Signer, String) {
+        let (key, pem) = keypair(cfsign::KeyKind::P256);
+        let key_id = self
+            .post("/2020-05-31/public-key", &public_key_config("k", "k", &pem))
+            .xml("Id")
+            .unwrap();
+        let group = self
+            .post("/2020-05-31/key-group", &key_group_config("g", &[&key_id]))
+            .xml("Id")
+            .unwrap();
+        (cfsign::Signer::new(key_id.parse().unwrap(), key), group)
+    }
+
     pub fn port(&self) -> u16 {
         self.handle().port()
     }
@@ -276,25 +291,10 @@ pub fn python_has(modules: &str) -> Result<(), String> {
     }
 }
 
-/// `python3 -m moto.server` on a free loopback port (extra environment in `env`), stopped on drop.
+/// `python3 -m moto.server` on a free loopback port (extra environment in `env`), stopped on drop
+/// (the harness's [`cfsign_tests::moto::launch`]; the caller has checked that moto is installed).
 pub fn start_moto(env: &[(&str, &str)]) -> cfsign_tests::proc::Service {
-    let port = cfsign_tests::proc::free_port().unwrap();
-    let mut cmd = std::process::Command::new("python3");
-    cmd.args([
-        "-m",
-        "moto.server",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-    ]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cfsign_tests::proc::Launch::new("moto", cmd)
-        .ready_when_accepting(port)
-        .start()
-        .unwrap()
+    cfsign_tests::moto::launch(env).unwrap().start().unwrap()
 }
 
 /// Runs `tests/s3_helper.py` with `args` and `stdin`; panics with its output on failure.

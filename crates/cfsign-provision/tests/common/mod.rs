@@ -1,11 +1,11 @@
 //! Test helpers: a moto server guard, SDK clients for a local endpoint, test distributions,
 //! running the real `cfsign-provision` binary, and requests to the mock's edge (processes and
 //! HTTP through the shared harness, `cfsign_tests`).
-#![allow(dead_code, unreachable_pub)] // Each test file uses a different subset.
+#![allow(dead_code, unreachable_pub, unused_imports)] // Each test file uses a different subset.
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::config::{BehaviorVersion, Credentials, Region};
@@ -16,51 +16,23 @@ use aws_sdk_cloudfront::types::{
 use cfsign_mock::RunningMock;
 use cfsign_provision::Provisioner;
 use cfsign_tests::http;
-use cfsign_tests::proc::{Launch, Service};
+use cfsign_tests::proc::Service;
 
 /// CloudFront's managed "CachingOptimized" policy.
 pub const CACHE_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
-/// Whether a missing tool must fail the test (in CI) or may skip it (locally).
-pub fn skip_or_fail(what: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{what}; CI=true, so this is a failure, not a skip");
-    }
-    eprintln!("\n!!!!!!!! SKIPPING: {what} (this would fail with CI=true) !!!!!!!!\n");
-}
+pub use cfsign_tests::moto::skip_or_fail;
 
-/// A moto server on a free loopback port, killed on drop.
+/// A moto server on a free loopback port, killed on drop (the harness's
+/// [`cfsign_tests::moto::start`]).
 pub struct Moto {
     service: Service,
 }
 
 impl Moto {
-    /// Starts `python3 -m moto.server`, or skips (None) when moto is not installed outside CI.
+    /// Starts moto's server, or skips (None) when moto is not installed outside CI.
     pub fn start() -> Option<Moto> {
-        let probe = Command::new("python3")
-            .args(["-c", "import moto.server, flask"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if !matches!(probe, Ok(s) if s.success()) {
-            skip_or_fail("python3 with moto[server] is not installed (pip install 'moto[server]')");
-            return None;
-        }
-        // moto prints no ready line of ours: it is up when its port accepts connections.
-        let port = cfsign_tests::proc::free_port().unwrap();
-        let mut cmd = Command::new("python3");
-        cmd.args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ]);
-        let service = Launch::new("moto", cmd)
-            .ready_when_accepting(port)
-            .start()
-            .unwrap();
+        let service = cfsign_tests::moto::start().unwrap()?;
         Some(Moto { service })
     }
 
@@ -70,7 +42,6 @@ impl Moto {
     }
 }
 
-/// A free loopback port.
 /// Sends a GET with the distribution's Host header to the mock's edge; returns the status code.
 pub async fn edge_get(mock: &RunningMock, url: &str) -> u16 {
     let rest = url.strip_prefix("http://").unwrap();

@@ -3,16 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::no_store;
+use super::{cookie_pairs, no_store, set_cookies};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, AuthenticatedClient};
 use crate::issue;
 use crate::plan;
 use crate::state::AppState;
-use crate::wire::{CookiePair, CookiesRequest, SignedCookiesBody};
+use crate::wire::{CookiesRequest, SignedCookiesBody};
 
 /// Signed cookies (values and `Set-Cookie` header values) for a URL or resource pattern.
 #[utoipa::path(
@@ -42,14 +41,7 @@ pub(crate) async fn cookies(
     let plan = planned.plan();
     let body = SignedCookiesBody {
         cookie_header: cookies.cookie_header(),
-        cookies: cookies
-            .pairs()
-            .iter()
-            .map(|(n, v)| CookiePair {
-                name: (*n).to_owned(),
-                value: v.clone(),
-            })
-            .collect(),
+        cookies: cookie_pairs(&cookies),
         set_cookie: set_cookie.clone(),
         expires: plan.expires().as_secs(),
         expires_at: plan.expires().to_rfc3339(),
@@ -57,12 +49,8 @@ pub(crate) async fn cookies(
         policy: plan.kind(),
     };
     let mut response = Json(body).into_response();
-    if request.set_cookies {
-        for value in set_cookie {
-            let value = HeaderValue::from_str(&value)
-                .map_err(|_| ApiError::internal("a Set-Cookie value is not a valid header"))?;
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+    if request.cookie.set_cookies {
+        response = set_cookies(response, set_cookie)?;
     }
     Ok(no_store(response))
 }

@@ -13,7 +13,7 @@ use crate::extract::AuthenticatedClient;
 use crate::issue;
 use crate::plan;
 use crate::state::AppState;
-use crate::wire::{PolicyFields, PolicyKind, RedirectParams, SignRequest, Ttl};
+use crate::wire::{PolicyKind, PolicyTerms, RedirectParams, SignRequest, Ttl};
 
 /// Redirect (302) to a signed URL with a canned policy, for `<img src>` and `<video src>`.
 #[utoipa::path(
@@ -42,11 +42,12 @@ pub(crate) async fn redirect(
     })?;
     let request = SignRequest {
         url: params.url,
-        fields: PolicyFields {
-            policy: Some(PolicyKind::Canned),
+        policy: Some(PolicyKind::Canned),
+        resource: None,
+        terms: PolicyTerms {
             ttl: params.ttl.map(Ttl::Text),
             hash_algorithm: params.hash_algorithm,
-            ..PolicyFields::default()
+            ..PolicyTerms::default()
         },
     };
     redirect_to(&state, &auth, request).await
@@ -83,10 +84,9 @@ pub(crate) async fn redirect_raw(
 ) -> Result<Response, ApiError> {
     let request = SignRequest {
         url: raw_target(&uri)?,
-        fields: PolicyFields {
-            policy: Some(PolicyKind::Canned),
-            ..PolicyFields::default()
-        },
+        policy: Some(PolicyKind::Canned),
+        resource: None,
+        terms: PolicyTerms::default(),
     };
     redirect_to(&state, &auth, request).await
 }

@@ -4,20 +4,19 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use cfsign::stream::{Options, SignedParams, SkipReason, sign_manifest_with};
 use cfsign::{CookieAttributes, SameSite};
 
-use super::no_store;
+use super::{cookie_pairs, no_store, set_cookies};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, AuthenticatedClient};
 use crate::issue;
-use crate::plan::{self, StreamTerms};
+use crate::plan;
 use crate::state::AppState;
 use crate::wire::{
-    CookiePair, SameSiteName, SignedManifestBody, SkippedUri, StreamCookiesBody,
-    StreamCookiesRequest, StreamManifestRequest,
+    SameSiteName, SignedManifestBody, SkippedUri, StreamCookiesBody, StreamCookiesRequest,
+    StreamManifestRequest,
 };
 
 /// Sign every URI of an HLS playlist or DASH MPD for the stream's prefix.
@@ -44,14 +43,13 @@ pub(crate) async fn manifest(
         Some(prefix) => prefix.clone(),
         None => directory(&request.manifest_url)?,
     };
-    let terms = StreamTerms {
-        starts_at: request.starts_at.as_ref(),
-        source_ip: request.source_ip.as_deref(),
-        ttl: request.ttl.as_ref(),
-        expires: request.expires.as_ref(),
-        hash: request.hash_algorithm,
-    };
-    let (plan, policy) = plan::stream(&prefix, terms, client, &runtime.limits, state.now())?;
+    let (plan, policy) = plan::stream(
+        &prefix,
+        &request.terms,
+        client,
+        &runtime.limits,
+        state.now(),
+    )?;
     // Refuse a manifest that is not one before signing anything.
     cfsign::stream::manifest_uris(request.manifest.as_bytes(), &request.manifest_url)
         .map_err(invalid_manifest)?;
@@ -113,24 +111,14 @@ pub(crate) async fn cookies(
 ) -> Result<Response, ApiError> {
     let runtime = auth.runtime();
     let client = auth.client();
-    if !client.cookies {
-        return Err(ApiError::forbidden(
-            "cookies_not_allowed",
-            format!(
-                "client `{}` may not ask for signed cookies (cookies = false)",
-                client.name
-            ),
-        ));
-    }
-    let terms = StreamTerms {
-        starts_at: request.starts_at.as_ref(),
-        source_ip: request.source_ip.as_deref(),
-        ttl: request.ttl.as_ref(),
-        expires: request.expires.as_ref(),
-        hash: request.hash_algorithm,
-    };
-    let (plan, policy) =
-        plan::stream(&request.prefix, terms, client, &runtime.limits, state.now())?;
+    plan::cookies_allowed(client)?;
+    let (plan, policy) = plan::stream(
+        &request.prefix,
+        &request.terms,
+        client,
+        &runtime.limits,
+        state.now(),
+    )?;
     let attributes = attributes(&request, policy.resource().map_or("*", |r| r.as_str()))?;
     let key = &runtime.active;
     let signature =
@@ -140,14 +128,7 @@ pub(crate) async fn cookies(
     let cookies = params.cookies();
     let set_cookie = cookies.set_cookie_headers(&attributes);
     let body = StreamCookiesBody {
-        cookies: cookies
-            .pairs()
-            .iter()
-            .map(|(n, v)| CookiePair {
-                name: (*n).to_owned(),
-                value: v.clone(),
-            })
-            .collect(),
+        cookies: cookie_pairs(&cookies),
         set_cookie: set_cookie.clone(),
         cookie_header: cookies.cookie_header(),
         query: params.query().to_owned(),
@@ -157,12 +138,8 @@ pub(crate) async fn cookies(
         key_pair_id: key.key_pair_id().to_string(),
     };
     let mut response = Json(body).into_response();
-    if request.set_cookies {
-        for value in set_cookie {
-            let value = HeaderValue::from_str(&value)
-                .map_err(|_| ApiError::internal("a Set-Cookie value is not a valid header"))?;
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+    if request.cookie.set_cookies {
+        response = set_cookies(response, set_cookie)?;
     }
     Ok(no_store(response))
 }
@@ -170,12 +147,10 @@ pub(crate) async fn cookies(
 /// The cookie attributes: `Path` defaults to the prefix's path (up to its first wildcard, cut at
 /// the last `/`, where browsers match `Path`), `SameSite` to `Lax`.
 fn attributes(request: &StreamCookiesRequest, pattern: &str) -> Result<CookieAttributes, ApiError> {
-    let invalid = |e: cfsign::Error| ApiError::bad_request("invalid_request", e.to_string());
-    let secure = request.secure.unwrap_or(true);
     let same_site = match request.same_site {
         SameSiteName::Strict => SameSite::Strict,
         SameSiteName::Lax => SameSite::Lax,
-        SameSiteName::None if !secure => {
+        SameSiteName::None if !request.cookie.secure.unwrap_or(true) => {
             return Err(ApiError::bad_request(
                 "invalid_request",
                 "`same_site` `none` needs `secure`: browsers drop SameSite=None cookies without it",
@@ -183,20 +158,8 @@ fn attributes(request: &StreamCookiesRequest, pattern: &str) -> Result<CookieAtt
         }
         SameSiteName::None => SameSite::None,
     };
-    let path = match &request.path {
-        Some(path) => path.clone(),
-        None => prefix_path(pattern),
-    };
-    let mut attributes = CookieAttributes::new()
-        .with_secure(secure)
-        .with_http_only(request.http_only.unwrap_or(true))
-        .with_same_site(same_site)
-        .with_path(&path)
-        .map_err(invalid)?;
-    if let Some(domain) = &request.domain {
-        attributes = attributes.with_domain(domain).map_err(invalid)?;
-    }
-    Ok(attributes)
+    let base = CookieAttributes::new().with_same_site(same_site);
+    plan::cookie_attributes(&request.cookie, base, Some(&prefix_path(pattern)))
 }
 
 /// The path of a prefix pattern up to its first wildcard, cut at the last `/`.

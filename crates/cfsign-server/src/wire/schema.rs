@@ -8,10 +8,13 @@
 //! on the client's scope or on other fields (an expiry in the future, `max_ttl`, a resource that
 //! covers the URL) is checked by the server and answered 400 or 403.
 
+use std::collections::BTreeSet;
+
 use utoipa::openapi::schema::{
-    ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType,
+    Type,
 };
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::{OpenApi, Ref, RefOr};
 
 use crate::config::ServerConfig;
 
@@ -265,4 +268,54 @@ pub(super) fn time() -> RefOr<Schema> {
              range): Unix seconds, or ISO 8601 / RFC 3339 text.",
         ))
         .into()
+}
+
+/// Every request body with flattened parts ([`PolicyTerms`](super::PolicyTerms),
+/// [`CookieFields`](super::CookieFields)) as serde reads it: one object with all the parts'
+/// properties that refuses any other (`deny_unknown_fields`), instead of the derive's `allOf` of
+/// the parts, none of which could say that. The parts leave `components` (nothing else names
+/// them). Runs once the routes are in.
+pub(crate) fn merge_flattened(openapi: &mut OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let mut parts = BTreeSet::new();
+    let merged: Vec<(String, Object)> = components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            RefOr::T(Schema::AllOf(all)) => {
+                let mut object = ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(all.description.clone())
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                    .build();
+                for item in &all.items {
+                    let part = match item {
+                        RefOr::Ref(part) => {
+                            let part_name = part.ref_location.rsplit('/').next()?;
+                            parts.insert(part_name.to_owned());
+                            components.schemas.get(part_name)?
+                        }
+                        inline => inline,
+                    };
+                    let RefOr::T(Schema::Object(part)) = part else {
+                        return None;
+                    };
+                    object.properties.extend(part.properties.clone());
+                    object.required.extend(part.required.iter().cloned());
+                }
+                Some((name.clone(), object))
+            }
+            _ => None,
+        })
+        .collect();
+    for (name, object) in merged {
+        components
+            .schemas
+            .insert(name, RefOr::T(Schema::Object(object)));
+    }
+    for part in parts {
+        components.schemas.remove(&part);
+    }
 }

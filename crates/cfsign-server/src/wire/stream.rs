@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema;
-use crate::wire::{CookiePair, HashName, Time, Ttl};
+use crate::wire::{CookieFields, CookiePair, PolicyTerms};
 
 /// A manifest to sign for a stream's prefix.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -21,22 +21,9 @@ pub struct StreamManifestRequest {
     #[serde(default)]
     #[schema(schema_with = schema::resource_pattern)]
     pub prefix: Option<String>,
-    /// Access starts at this time (`DateGreaterThan`).
-    #[serde(default)]
-    pub starts_at: Option<Time>,
-    /// IPv4 address or CIDR range allowed (`AWS:SourceIp`).
-    #[serde(default)]
-    #[schema(schema_with = schema::source_ip)]
-    pub source_ip: Option<String>,
-    /// Lifetime from now (capped by the client's `max_ttl`).
-    #[serde(default)]
-    pub ttl: Option<Ttl>,
-    /// Absolute expiry, instead of `ttl`.
-    #[serde(default)]
-    pub expires: Option<Time>,
-    /// `sha1` (default) or `sha256`; with a key held in AWS KMS, `sha256` (the default then) only.
-    #[serde(default)]
-    pub hash_algorithm: Option<HashName>,
+    /// When, from where, until when, and the hash.
+    #[serde(flatten)]
+    pub terms: PolicyTerms,
     /// Write every URI as the absolute URL it resolves to (against `manifest_url`), so the
     /// manifest can be served from the app's own URL (default false: URIs stay as written).
     #[serde(default)]
@@ -96,42 +83,15 @@ pub struct StreamCookiesRequest {
     /// client's `allow` list.
     #[schema(schema_with = schema::resource)]
     pub prefix: String,
-    /// Access starts at this time (`DateGreaterThan`).
-    #[serde(default)]
-    pub starts_at: Option<Time>,
-    /// IPv4 address or CIDR range allowed (`AWS:SourceIp`).
-    #[serde(default)]
-    #[schema(schema_with = schema::source_ip)]
-    pub source_ip: Option<String>,
-    /// Lifetime from now.
-    #[serde(default)]
-    pub ttl: Option<Ttl>,
-    /// Absolute expiry, instead of `ttl`.
-    #[serde(default)]
-    pub expires: Option<Time>,
-    /// `sha1` (default) or `sha256`; with a key held in AWS KMS, `sha256` (the default then) only.
-    #[serde(default)]
-    pub hash_algorithm: Option<HashName>,
-    /// `Domain` attribute (your alternate domain name, or a parent domain your site shares with it).
-    #[serde(default)]
-    #[schema(schema_with = schema::cookie_domain)]
-    pub domain: Option<String>,
-    /// `Path` attribute (default: the prefix's path, e.g. `/videos/123/`).
-    #[serde(default)]
-    #[schema(schema_with = schema::cookie_path)]
-    pub path: Option<String>,
+    /// When, from where, until when, and the hash.
+    #[serde(flatten)]
+    pub terms: PolicyTerms,
     /// `SameSite` attribute (default `lax`).
     #[serde(default)]
     pub same_site: SameSiteName,
-    /// `Secure` attribute (default true).
-    #[serde(default)]
-    pub secure: Option<bool>,
-    /// `HttpOnly` attribute (default true).
-    #[serde(default)]
-    pub http_only: Option<bool>,
-    /// Also send the cookies as `Set-Cookie` headers on this response.
-    #[serde(default)]
-    pub set_cookies: bool,
+    /// The cookies' other attributes.
+    #[serde(flatten)]
+    pub cookie: CookieFields,
 }
 
 /// Signed cookies for a stream, and the same signature as a query string.

@@ -10,9 +10,9 @@
 //! - Dedicated signing threads (the previous design, at nice 10 so requests came first) kept the
 //!   cores busy, but every signature crossed threads twice: the worker parked after queueing the
 //!   job, the signing thread woke it with the answer, and each wake-up preempted a signing thread.
-//!   Measured: 3.2 voluntary context switches per request on the workers, 1.5 preemptions per
-//!   signature on the signing threads, ~73 µs of server CPU per request on top of the signature
-//!   (0.77× of `openssl speed -multi`).
+//!   Measured: 3.1 voluntary context switches per request on the workers, 1.7 preemptions per
+//!   request, 378 µs of server CPU per signed URL against 351 µs with signer tasks (wrk against
+//!   the release binary, same window; `docs/benchmarks.md`).
 //! - Signing inline in the handler has no hand-off, but a cheap request (`/healthz`, a cache hit)
 //!   then waits behind every signature queued before it on its worker.
 //!

@@ -1,5 +1,5 @@
 //! The server's state: the hot-swappable runtime (keys, clients, limits) behind an `ArcSwap`, the
-//! signature cache, the signing threads, metrics and the clock.
+//! signature cache, the signers, metrics and the clock.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

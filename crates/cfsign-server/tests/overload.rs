@@ -185,7 +185,7 @@ fn load(
     }
 }
 
-/// One overload run against a server with one signing thread and `max_queue = 16`: 64 clients
+/// One overload run against a server with one signer and `max_queue = 16`: 64 clients
 /// asking for batches of 32 unique URLs (about twice what the thread signs; each waits for its
 /// answer, and after a 503 for its `Retry-After`), and one asking `/healthz` every 10 ms.
 fn overload(queue_full: &str) -> (Run, Run) {

@@ -71,7 +71,7 @@ async fn many_connections_zero_errors() {
     server.await.unwrap().unwrap();
 }
 
-/// Signing runs on its own lower-priority threads, so cheap requests are not stuck behind signatures.
+/// Signers yield after every signature, so cheap requests are not stuck behind the signing queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_stays_responsive_under_signing_load() {
     let config = Config::from_toml(&config_toml(KEY_A, ""), Path::new("t.toml")).unwrap();

@@ -32,6 +32,7 @@ mod kms_spec;
 mod sdk_error;
 mod secret;
 mod secret_text;
+mod ssm;
 mod store;
 mod text;
 

@@ -8,8 +8,8 @@ use cfsign::PrivateKey;
 use zeroize::Zeroizing;
 
 use crate::sdk_error::Call;
-use crate::secret_text;
 use crate::{Aws, Error};
+use crate::{secret_text, ssm};
 
 /// Which version of a secret to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,26 +156,10 @@ impl KeySource {
                 secret_text::key_from_binary(&bytes, &name)
             }
             KeySource::SsmParameter { name: parameter } => {
-                let call = Call {
-                    service: "SSM",
-                    operation: "ssm:GetParameter",
-                    resource: parameter,
-                    attempts: aws.attempts,
-                };
-                let answer = aws
-                    .ssm
-                    .get_parameter()
-                    .name(parameter)
-                    .with_decryption(true)
-                    .send()
-                    .await
-                    .map_err(|e| call.error(e))?;
-                let mut found = answer
-                    .parameter
-                    .ok_or_else(|| call.malformed("Parameter"))?;
-                let value = Zeroizing::new(found.value.take().unwrap_or_default());
-                match found.r#type.as_ref().map(|t| t.as_str()) {
-                    Some("SecureString") => secret_text::key_from_string(&value, None, &name),
+                let found = ssm::get_parameter(aws, parameter).await?;
+                let value = &found.value;
+                match found.kind_name() {
+                    Some("SecureString") => secret_text::key_from_string(value, None, &name),
                     other => Err(Error::Secret {
                         source_name: name,
                         reason: format!(

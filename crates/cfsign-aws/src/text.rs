@@ -7,6 +7,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::sdk_error::Call;
+use crate::ssm;
 use crate::{Aws, Error};
 
 /// Where a text value (e.g. cfsign-server's TOML configuration) is stored in AWS.
@@ -65,30 +66,13 @@ impl TextSource {
                 Zeroizing::new(text)
             }
             TextSource::SsmParameter(name) => {
-                let call = Call {
-                    service: "SSM",
-                    operation: "ssm:GetParameter",
-                    resource: name,
-                    attempts: aws.attempts,
-                };
-                let answer = aws
-                    .ssm
-                    .get_parameter()
-                    .name(name)
-                    .with_decryption(true)
-                    .send()
-                    .await
-                    .map_err(|e| call.error(e))?;
-                let mut found = answer
-                    .parameter
-                    .ok_or_else(|| call.malformed("Parameter"))?;
-                let value = Zeroizing::new(found.value.take().unwrap_or_default());
-                if found.r#type.as_ref().map(|t| t.as_str()) == Some("StringList") {
+                let parameter = ssm::get_parameter(aws, name).await?;
+                if parameter.kind_name() == Some("StringList") {
                     return Err(self.unusable(
                         "the parameter is a StringList; store the text as a String or SecureString",
                     ));
                 }
-                value
+                parameter.value
             }
         };
         if text.trim().is_empty() {

@@ -9,7 +9,9 @@ use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::config::Region;
 use aws_sdk_cloudfront::config::http::HttpResponse;
 use aws_sdk_cloudfront::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudfront::types::{DistributionConfig, KeyGroupConfig, PublicKeyConfig};
+use aws_sdk_cloudfront::types::{
+    Distribution, DistributionConfig, KeyGroupConfig, PublicKeyConfig,
+};
 
 use crate::Error;
 use crate::pages::{Page, collect_pages};
@@ -367,6 +369,29 @@ impl Provisioner {
             }))
         })
         .await
+    }
+
+    /// `GetDistribution`: the distribution and its ETag (empty when the answer has none).
+    pub(crate) async fn get_distribution(
+        &self,
+        distribution_id: &str,
+    ) -> Result<(Distribution, String), Error> {
+        let resp = self
+            .client
+            .get_distribution()
+            .id(distribution_id)
+            .send()
+            .await
+            .map_err(|e| self.api_err("GetDistribution", distribution_id, e))?;
+        let etag = resp.e_tag.unwrap_or_default();
+        let Some(dist) = resp.distribution else {
+            return Err(Error::NotCloudFront {
+                endpoint: self.endpoint().to_owned(),
+                operation: "GetDistribution",
+                detail: "an answer without the <Distribution> element".to_owned(),
+            });
+        };
+        Ok((dist, etag))
     }
 
     pub(crate) async fn list_key_groups(&self) -> Result<Vec<GroupInfo>, Error> {

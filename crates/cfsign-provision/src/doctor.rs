@@ -144,20 +144,7 @@ impl Provisioner {
     }
 
     async fn read_facts(&self, distribution_id: &str) -> Result<(Facts, String), Error> {
-        let resp = self
-            .client()
-            .get_distribution()
-            .id(distribution_id)
-            .send()
-            .await
-            .map_err(|e| self.api_err("GetDistribution", distribution_id, e))?;
-        let Some(dist) = resp.distribution else {
-            return Err(Error::NotCloudFront {
-                endpoint: self.endpoint().to_owned(),
-                operation: "GetDistribution",
-                detail: "an answer without the <Distribution> element".to_owned(),
-            });
-        };
+        let (dist, _) = self.get_distribution(distribution_id).await?;
         let groups = self.list_key_groups().await?;
         let keys = self.list_public_keys().await?;
         let mut behaviours = Vec::new();

@@ -10,21 +10,7 @@ use crate::{Error, Provisioner};
 impl Provisioner {
     /// `status`: per behaviour, which key groups and key IDs are trusted.
     pub async fn status(&self, distribution_id: &str) -> Result<StatusReport, Error> {
-        let resp = self
-            .client()
-            .get_distribution()
-            .id(distribution_id)
-            .send()
-            .await
-            .map_err(|e| self.api_err("GetDistribution", distribution_id, e))?;
-        let etag = resp.e_tag.unwrap_or_default();
-        let Some(dist) = resp.distribution else {
-            return Err(Error::NotCloudFront {
-                endpoint: self.endpoint().to_owned(),
-                operation: "GetDistribution",
-                detail: "an answer without the <Distribution> element".to_owned(),
-            });
-        };
+        let (dist, etag) = self.get_distribution(distribution_id).await?;
         let groups = self.list_key_groups().await?;
         let active: Vec<(String, Vec<String>)> = dist
             .active_trusted_key_groups

@@ -198,6 +198,26 @@ fn redirected(location: Option<&str>) -> String {
     }
 }
 
+/// Sends a probe's request to `target`, records the status and CloudFront error code on `probe`
+/// and returns the answer with the code; on a failed request the probe explains the failure and
+/// `None` comes back.
+async fn send(probe: &mut Probe, target: &str) -> Option<(Answer, Option<String>)> {
+    match get(target).await {
+        Err(e) => {
+            probe.explanation = format!("the request failed: {e}");
+            None
+        }
+        Ok(answer) => {
+            let code = (answer.status >= 400)
+                .then(|| error_code(&answer.body))
+                .flatten();
+            probe.status = Some(answer.status);
+            probe.code = code.clone();
+            Some((answer, code))
+        }
+    }
+}
+
 /// An unsigned probe: a restricted behaviour must answer 403 `MissingKey`, a public one must
 /// not answer 403.
 pub(crate) async fn unsigned(facts: &Facts, url: &str) -> Probe {
@@ -209,61 +229,44 @@ pub(crate) async fn unsigned(facts: &Facts, url: &str) -> Probe {
     } else {
         "not 403 (public)".to_owned()
     };
-    let mut probe = Probe {
-        url: url.to_owned(),
-        signed: false,
-        behavior: label.clone(),
-        expected,
-        status: None,
-        code: None,
-        ok: false,
-        explanation: String::new(),
-    };
+    let mut probe = Probe::new(url, false, label.clone(), expected);
     let label = label.unwrap_or_else(|| "(none)".to_owned());
-    match get(url).await {
-        Err(e) => probe.explanation = format!("the request failed: {e}"),
-        Ok(answer) => {
-            let code = (answer.status >= 400)
-                .then(|| error_code(&answer.body))
-                .flatten();
-            probe.status = Some(answer.status);
-            probe.code = code.clone();
-            (probe.ok, probe.explanation) = match (restricted, answer.status, code.as_deref()) {
-                (_, 301..=308, _) => (false, redirected(answer.location.as_deref())),
-                (true, 403, Some("MissingKey")) => (
-                    true,
-                    format!(
-                        "cache behaviour `{label}` is restricted and refuses requests without a signature, as it should"
-                    ),
+    if let Some((answer, code)) = send(&mut probe, url).await {
+        (probe.ok, probe.explanation) = match (restricted, answer.status, code.as_deref()) {
+            (_, 301..=308, _) => (false, redirected(answer.location.as_deref())),
+            (true, 403, Some("MissingKey")) => (
+                true,
+                format!(
+                    "cache behaviour `{label}` is restricted and refuses requests without a signature, as it should"
                 ),
-                (true, s, _) if (200..400).contains(&s) => (
-                    false,
-                    format!(
-                        "served WITHOUT a signature although cache behaviour `{label}` is restricted: the configuration is not deployed yet, or the URL reaches another distribution or behaviour"
-                    ),
+            ),
+            (true, s, _) if (200..400).contains(&s) => (
+                false,
+                format!(
+                    "served WITHOUT a signature although cache behaviour `{label}` is restricted: the configuration is not deployed yet, or the URL reaches another distribution or behaviour"
                 ),
-                (true, s, c) => (
-                    false,
-                    format!(
-                        "expected 403 MissingKey from the restricted behaviour `{label}`, got {s} {}: is this URL on this distribution?",
-                        c.unwrap_or("")
-                    ),
+            ),
+            (true, s, c) => (
+                false,
+                format!(
+                    "expected 403 MissingKey from the restricted behaviour `{label}`, got {s} {}: is this URL on this distribution?",
+                    c.unwrap_or("")
                 ),
-                (false, 403, c) => (
-                    false,
-                    format!(
-                        "403 {} although cache behaviour `{label}` needs no signature: the distribution is disabled, the origin refuses CloudFront (origin access control, bucket policy), or the URL reaches another behaviour",
-                        c.unwrap_or("")
-                    ),
+            ),
+            (false, 403, c) => (
+                false,
+                format!(
+                    "403 {} although cache behaviour `{label}` needs no signature: the distribution is disabled, the origin refuses CloudFront (origin access control, bucket policy), or the URL reaches another behaviour",
+                    c.unwrap_or("")
                 ),
-                (false, s, _) => (
-                    true,
-                    format!(
-                        "cache behaviour `{label}` is public: answered {s} without asking for a signature"
-                    ),
+            ),
+            (false, s, _) => (
+                true,
+                format!(
+                    "cache behaviour `{label}` is public: answered {s} without asking for a signature"
                 ),
-            };
-        }
+            ),
+        };
     }
     probe
 }
@@ -273,26 +276,10 @@ pub(crate) async fn signed(facts: &Facts, url: &str, signed_url: &str, key_pair_
     let behaviour = url_path(url).and_then(|p| facts.behaviour_for(&p).cloned());
     let restricted = behaviour.as_ref().is_some_and(|b| b.restricted());
     let label = behaviour.as_ref().map(|b| b.label().to_owned());
-    let mut probe = Probe {
-        url: url.to_owned(),
-        signed: true,
-        behavior: label.clone(),
-        expected: "2xx".to_owned(),
-        status: None,
-        code: None,
-        ok: false,
-        explanation: String::new(),
-    };
+    let mut probe = Probe::new(url, true, label.clone(), "2xx".to_owned());
     let label = label.unwrap_or_else(|| "(none)".to_owned());
-    match get(signed_url).await {
-        Err(e) => probe.explanation = format!("the request failed: {e}"),
-        Ok(answer) => {
-            let code = (answer.status >= 400)
-                .then(|| error_code(&answer.body))
-                .flatten();
-            probe.status = Some(answer.status);
-            probe.code = code.clone();
-            (probe.ok, probe.explanation) = match (answer.status, code.as_deref()) {
+    if let Some((answer, code)) = send(&mut probe, signed_url).await {
+        (probe.ok, probe.explanation) = match (answer.status, code.as_deref()) {
                 (301..=308, _) => (false, redirected(answer.location.as_deref())),
                 (200..=299, _) if restricted => (
                     true,
@@ -319,7 +306,6 @@ pub(crate) async fn signed(facts: &Facts, url: &str, signed_url: &str, key_pair_
                     format!("expected 2xx, got {s} {}", c.unwrap_or("")),
                 ),
             };
-        }
     }
     probe
 }

@@ -133,6 +133,27 @@ pub struct Probe {
     pub explanation: String,
 }
 
+impl Probe {
+    /// A probe of `url` not yet sent: nothing received, not ok, no explanation.
+    pub(crate) fn new(
+        url: &str,
+        signed: bool,
+        behavior: Option<String>,
+        expected: String,
+    ) -> Probe {
+        Probe {
+            url: url.to_owned(),
+            signed,
+            behavior,
+            expected,
+            status: None,
+            code: None,
+            ok: false,
+            explanation: String::new(),
+        }
+    }
+}
+
 /// The result of `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

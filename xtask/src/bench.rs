@@ -60,8 +60,8 @@ pub(crate) fn run(options: Options) -> Result<()> {
 /// Every crate's benchmarks, found by convention, in crate order:
 /// `benches/*.rs` → `cargo bench -p CRATE` (the core with `--features native`);
 /// `examples/bench.rs` → `cargo run --release -p CRATE --example bench`;
-/// `benches/*.sh` → `bash SCRIPT` after `cargo build --release -p CRATE` (scripts find the release
-/// binaries under `$CARGO_TARGET_DIR` or `target/`).
+/// `benches/*.sh` → `bash SCRIPT` after `cargo build --release -p CRATE --bins --examples` (scripts
+/// find the release binaries and examples under `$CARGO_TARGET_DIR` or `target/`).
 fn bench_steps() -> Vec<Command> {
     let mut steps = Vec::new();
     let mut crates: Vec<PathBuf> = std::fs::read_dir(workspace_root().join("crates"))
@@ -98,7 +98,7 @@ fn bench_steps() -> Vec<Command> {
             .collect();
         if !scripts.is_empty() {
             let mut build = cargo();
-            build.args(["build", "--release", "-p", &name]);
+            build.args(["build", "--release", "-p", &name, "--bins", "--examples"]);
             steps.push(build);
             for script in scripts {
                 let mut cmd = Command::new("bash");

@@ -46,6 +46,7 @@ paste into CloudFront's \"Create public key\" (or to pass to `cfsign-provision u
     /// Print the public key (SPKI PEM) of a private key.
     #[command(after_help = "\
 Examples:
+  cfsign pubkey private_key.pem > public_key.pem
   cfsign pubkey --private-key private_key.pem > public_key.pem
   AWS_CLOUDFRONT_KEY=\"$(cat private_key.pem)\" cfsign pubkey")]
     Pubkey(PubkeyArgs),
@@ -167,6 +168,9 @@ pub(crate) enum Algorithm {
 
 #[derive(Debug, Args)]
 pub(crate) struct PubkeyArgs {
+    /// The private key file (the same as --private-key FILE).
+    #[arg(value_name = "FILE", conflicts_with = "private_key")]
+    pub(crate) file: Option<String>,
     /// The private key: a file path, file://PATH, or the PEM text [default: $AWS_CLOUDFRONT_KEY].
     #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) private_key: Option<String>,

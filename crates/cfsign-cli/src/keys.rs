@@ -321,8 +321,8 @@ fn write_file(path: &Path, data: &[u8], mode: u32, force: bool) -> Result<()> {
 
 /// `cfsign pubkey`.
 pub(crate) fn pubkey(args: &PubkeyArgs, out: &mut Out) -> Result<()> {
-    let key =
-        private_key_with_passphrase(args.private_key.as_deref(), args.passphrase_file.as_deref())?;
+    let flag = args.private_key.as_deref().or(args.file.as_deref());
+    let key = private_key_with_passphrase(flag, args.passphrase_file.as_deref())?;
     let public = key.public_key();
     if let Err(e) = public.check_accepted_by_key_groups() {
         eprintln!("warning: {e}");

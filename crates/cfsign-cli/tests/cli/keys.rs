@@ -105,6 +105,11 @@ fn pubkey_from_the_environment_and_bad_keys() {
     let from_env = dir.run_env(&["pubkey"], &[("AWS_CLOUDFRONT_KEY", &pem)]);
     let from_file = dir.run(&["pubkey", "--private-key", RSA_KEY]);
     assert_eq!(from_env.ok(), from_file.ok());
+    // The file may also be named without the flag (as `openssl rsa -in FILE -pubout` users try),
+    // but not both ways at once.
+    assert_eq!(dir.run(&["pubkey", RSA_KEY]).ok(), from_file.ok());
+    dir.run(&["pubkey", RSA_KEY, "--private-key", RSA_KEY])
+        .fails(2, &["cannot be used with"]);
     // The public key file from openssl is the same key.
     assert_eq!(from_file.stdout, dir.read(RSA_PUB));
     dir.run(&["pubkey", "--private-key", RSA_PUB])

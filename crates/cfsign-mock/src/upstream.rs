@@ -180,13 +180,27 @@ impl hyper::body::Body for IdleTimeout {
     }
 }
 
+/// How long an origin took to answer, for `Server-Timing`; carried in the edge's response
+/// extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timing {
+    /// From the start of the origin request to the connection being open (zero for the
+    /// in-process origin).
+    pub(crate) connect: Duration,
+    /// From the request being sent to the response head arriving (for the in-process origin,
+    /// reading the object).
+    pub(crate) first_byte: Duration,
+}
+
 /// Sends `request` to `target` on a new connection and returns the response with its body still
-/// streaming from the origin, each part within the read timeout of the one before.
+/// streaming from the origin, each part within the read timeout of the one before, and how long
+/// the connection and the response head took.
 pub(crate) async fn send(
     target: &HttpTarget,
     request: Request<Body>,
     timeouts: Timeouts,
-) -> Result<Response<IdleTimeout>, UpstreamError> {
+) -> Result<(Response<IdleTimeout>, Timing), UpstreamError> {
+    let started = Instant::now();
     let addr = (target.host.as_str(), target.port);
     let stream = match tokio::time::timeout(timeouts.connect, TcpStream::connect(addr)).await {
         Err(_) => {
@@ -205,6 +219,7 @@ pub(crate) async fn send(
         }
         Ok(Ok(s)) => s,
     };
+    let connect = started.elapsed();
     let _ = stream.set_nodelay(true);
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -215,6 +230,7 @@ pub(crate) async fn send(
             tracing::debug!("origin connection ended: {e}");
         }
     });
+    let sent = Instant::now();
     match tokio::time::timeout(timeouts.read, sender.send_request(request)).await {
         Err(_) => Err(UpstreamError::TimedOut(format!(
             "{}:{} sent no response within the origin's read timeout of {} s",
@@ -226,11 +242,18 @@ pub(crate) async fn send(
             "{}:{} did not answer with HTTP: {e}",
             target.host, target.port
         ))),
-        Ok(Ok(r)) => Ok(r.map(|inner| IdleTimeout {
-            inner,
-            timeout: timeouts.read,
-            sleep: Box::pin(tokio::time::sleep(timeouts.read)),
-        })),
+        Ok(Ok(r)) => {
+            let timing = Timing {
+                connect,
+                first_byte: sent.elapsed(),
+            };
+            let r = r.map(|inner| IdleTimeout {
+                inner,
+                timeout: timeouts.read,
+                sleep: Box::pin(tokio::time::sleep(timeouts.read)),
+            });
+            Ok((r, timing))
+        }
     }
 }
 

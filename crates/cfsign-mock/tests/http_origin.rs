@@ -107,6 +107,12 @@ fn serve(mut stream: TcpStream, released: &std::sync::Mutex<mpsc::Receiver<()>>)
             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nfirst");
         let _ = stream.flush();
         std::thread::sleep(Duration::from_secs(10));
+    } else if target == "/app/timed" {
+        // An origin that reports its own timing, after a moment.
+        std::thread::sleep(Duration::from_millis(60));
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nServer-Timing: app;dur=55\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+        );
     } else if target == "/app/slow" {
         std::thread::sleep(Duration::from_secs(10));
     } else {
@@ -120,6 +126,16 @@ fn serve(mut stream: TcpStream, released: &std::sync::Mutex<mpsc::Receiver<()>>)
 /// `policy` is the default behaviour's origin request policy, if any. Returns the mock and the
 /// distribution's host.
 fn distribution(port: u16, policy: Option<&str>) -> (Mock, String) {
+    distribution_with(port, policy, None)
+}
+
+/// [`distribution`], with a response headers policy made from `headers_policy` (a
+/// `ResponseHeadersPolicyConfig` document) on the default behaviour.
+fn distribution_with(
+    port: u16,
+    policy: Option<&str>,
+    headers_policy: Option<&str>,
+) -> (Mock, String) {
     let m = Mock::start(MockConfig::default());
     let mut config = distribution_with_origin(
         "app",
@@ -130,6 +146,18 @@ fn distribution(port: u16, policy: Option<&str>) -> (Mock, String) {
         config = config.replacen(
             "<ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy></DefaultCacheBehavior>",
             &format!("<ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy><OriginRequestPolicyId>{id}</OriginRequestPolicyId></DefaultCacheBehavior>"),
+            1,
+        );
+    }
+    if let Some(body) = headers_policy {
+        let r = m.post("/2020-05-31/response-headers-policy", body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.xml("Id").unwrap();
+        config = config.replacen(
+            "</DefaultCacheBehavior>",
+            &format!(
+                "<ResponseHeadersPolicyId>{id}</ResponseHeadersPolicyId></DefaultCacheBehavior>"
+            ),
             1,
         );
     }
@@ -285,4 +313,37 @@ fn unreachable_and_slow_origins() {
         elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(6),
         "cut after the 2 s read timeout, not when the origin resumes: {elapsed:?}"
     );
+}
+
+#[test]
+fn server_timing_measures_the_origin_and_keeps_its_metrics() {
+    let app = app();
+    let policy = format!(
+        "<ResponseHeadersPolicyConfig xmlns=\"{NS}\"><Name>timing</Name><ServerTimingHeadersConfig>\
+<Enabled>true</Enabled><SamplingRate>100.0</SamplingRate></ServerTimingHeadersConfig></ResponseHeadersPolicyConfig>"
+    );
+    let (m, host) = distribution_with(app.port, None, Some(&policy));
+    let r = m.viewer_req("GET", "/timed").host(&host).send();
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"));
+    let value = r.header("server-timing").unwrap();
+    let dur = |metric: &str| -> u64 {
+        let start = value
+            .find(&format!("{metric};dur="))
+            .unwrap_or_else(|| panic!("{metric} in {value}"));
+        value[start + metric.len() + 5..]
+            .split(',')
+            .next()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| panic!("{metric}'s duration in {value}"))
+    };
+    // The origin waited 60 ms before its answer; the edge saw that, and the viewer's first byte
+    // came after it.
+    assert!(dur("cdn-upstream-fbl") >= 60, "{value}");
+    assert!(
+        dur("cdn-downstream-fbl") >= dur("cdn-upstream-fbl"),
+        "{value}"
+    );
+    assert!(value.contains(",cdn-cache-miss,"), "{value}");
+    // One header: the edge's metrics, then the origin's own.
+    assert!(value.ends_with(",app;dur=55"), "{value}");
 }

@@ -196,6 +196,25 @@ impl Edge {
 }
 
 fn edge(private_policy: &str) -> Edge {
+    edge_with(CORS_AND_SECURITY, private_policy)
+}
+
+/// A policy `edge_with` creates: a `ResponseHeadersPolicyConfig` document (starting with `<`),
+/// `custom` for [`custom_policy`], or else the ID of a managed policy.
+fn policy_id(m: &Mock, policy: &str) -> String {
+    let body = match policy {
+        "custom" => custom_policy("player", PAGE),
+        xml if xml.starts_with('<') => xml.to_owned(),
+        id => return id.to_owned(),
+    };
+    let r = m.post("/2020-05-31/response-headers-policy", &body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.xml("Id").unwrap()
+}
+
+/// The streaming objects behind a distribution with `default_policy` on the public default
+/// behaviour and `private_policy` on `/private/*` (see [`policy_id`]).
+fn edge_with(default_policy: &str, private_policy: &str) -> Edge {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("private/v1")).unwrap();
     std::fs::write(dir.path().join("private/v1/master.m3u8"), "#EXTM3U\n").unwrap();
@@ -209,19 +228,10 @@ fn edge(private_policy: &str) -> Edge {
             .with_clock(Clock::Fixed(t(NOW))),
     );
     let (signer, group) = m.trusted_signer();
-    let policy_id = if private_policy == "custom" {
-        let r = m.post(
-            "/2020-05-31/response-headers-policy",
-            &custom_policy("player", PAGE),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.xml("Id").unwrap()
-    } else {
-        private_policy.to_owned()
-    };
+    let (default_id, private_id) = (policy_id(&m, default_policy), policy_id(&m, private_policy));
     let r = m.post(
         "/2020-05-31/distribution",
-        &distribution(&group, CORS_AND_SECURITY, &policy_id),
+        &distribution(&group, &default_id, &private_id),
     );
     assert_eq!(r.status, 201, "{}", r.text());
     let host = format!("{}.localhost:{}", r.xml("DomainName").unwrap(), m.port());
@@ -390,4 +400,82 @@ fn managed_policies_add_their_headers() {
     assert_eq!(r.header("access-control-expose-headers"), Some("*"));
     assert_eq!(r.header("access-control-allow-credentials"), None);
     assert_eq!(r.header("x-frame-options"), None);
+}
+
+/// A policy with only `Server-Timing`, at `rate` percent.
+fn server_timing_policy(name: &str, rate: &str) -> String {
+    format!(
+        "<ResponseHeadersPolicyConfig xmlns=\"{NS}\"><Name>{name}</Name><ServerTimingHeadersConfig>\
+<Enabled>true</Enabled><SamplingRate>{rate}</SamplingRate></ServerTimingHeadersConfig></ResponseHeadersPolicyConfig>"
+    )
+}
+
+#[test]
+fn server_timing_by_sampling_rate_or_pragma() {
+    let e = edge_with(
+        &server_timing_policy("always", "100"),
+        &server_timing_policy("on-request", "0"),
+    );
+    // 100 %: an object from the origin is a miss with the upstream metrics, then the POP, the
+    // request ID (the `X-Amz-Cf-Id`) and the time to the first byte.
+    let r = e.req("GET", "/hello.txt").send();
+    assert_eq!(r.status, 200);
+    let value = r.header("server-timing").unwrap().to_owned();
+    let cf_id = r.header("x-amz-cf-id").unwrap();
+    let names: Vec<&str> = value
+        .split(',')
+        .map(|m| m.split(';').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "cdn-upstream-layer",
+            "cdn-upstream-dns",
+            "cdn-upstream-connect",
+            "cdn-upstream-fbl",
+            "cdn-cache-miss",
+            "cdn-pop",
+            "cdn-rid",
+            "cdn-downstream-fbl"
+        ],
+        "{value}"
+    );
+    assert!(
+        value.contains(&format!("cdn-rid;desc=\"{cf_id}\"")),
+        "{value}"
+    );
+    assert!(
+        value.starts_with("cdn-upstream-layer;desc=\"EDGE\",cdn-upstream-dns;dur=0,"),
+        "{value}"
+    );
+    // 0 %: nothing, unless the request says `Pragma: server-timing`; a 403 made at the edge then
+    // has no cache or upstream metrics.
+    let signed = e
+        .signer
+        .sign_canned_url(&e.url("/private/v1/seg-1.ts"), t(NOW + 60))
+        .unwrap();
+    let target = signed.strip_prefix(&format!("http://{}", e.host)).unwrap();
+    let r = e.req("GET", target).send();
+    assert_eq!((r.status, r.header("server-timing")), (200, None));
+    let r = e
+        .req("GET", target)
+        .header("Pragma", "server-timing")
+        .send();
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("server-timing")
+            .unwrap()
+            .contains("cdn-cache-miss")
+    );
+    let r = e
+        .req("GET", "/private/v1/seg-1.ts")
+        .header("Pragma", "no-cache, server-timing")
+        .send();
+    assert_eq!(r.status, 403);
+    let value = r.header("server-timing").unwrap();
+    assert!(value.starts_with("cdn-pop;desc=\""), "{value}");
+    assert!(
+        !value.contains("cdn-cache") && !value.contains("upstream"),
+        "{value}"
+    );
 }

@@ -8,10 +8,12 @@ mod grants;
 mod object;
 mod proxy;
 mod response_headers;
+mod server_timing;
 mod view;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -153,6 +155,7 @@ async fn serve_inner(
     via: &str,
     cf_id: &str,
 ) -> (Response, Explanation) {
+    let received = Instant::now();
     let dist = &req.dist;
     if !dist.enabled {
         return (
@@ -215,6 +218,9 @@ async fn serve_inner(
     if let Some(policy) = &behaviour.headers_policy {
         let preflight = response_headers::is_preflight(req.method, req.headers);
         response_headers::apply(policy, req.headers, preflight, response.headers_mut());
+        if let Some(timing) = policy.server_timing {
+            server_timing::add(timing, req.headers, received, cf_id, &mut response);
+        }
     }
     (response, explanation)
 }
@@ -380,6 +386,7 @@ async fn serve_object(
     };
     let object_path = decoded;
     let key = format!("{origin_path}{object_path}");
+    let started = Instant::now();
     let body = match local.fetch(&key).await {
         Fetched::Found(b) => b,
         Fetched::NotFound => {
@@ -392,7 +399,13 @@ async fn serve_object(
             );
         }
     };
-    object_response(req.method, req.headers, &object_path, body)
+    let timing = crate::upstream::Timing {
+        connect: std::time::Duration::ZERO,
+        first_byte: started.elapsed(),
+    };
+    let mut response = object_response(req.method, req.headers, &object_path, body);
+    response.extensions_mut().insert(timing);
+    response
 }
 
 fn cookie_header(headers: &HeaderMap) -> Option<String> {

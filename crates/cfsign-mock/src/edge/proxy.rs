@@ -203,7 +203,7 @@ async fn send(
         }
     };
     match upstream::send(target, request, timeouts).await {
-        Ok(response) => {
+        Ok((response, timing)) => {
             let (parts, body) = response.into_parts();
             let mut r = Response::new(if *req.method == Method::HEAD {
                 Body::empty()
@@ -216,6 +216,7 @@ async fn send(
                     r.headers_mut().append(name.clone(), value.clone());
                 }
             }
+            r.extensions_mut().insert(timing);
             r
         }
         Err(UpstreamError::Unreachable(why)) => {

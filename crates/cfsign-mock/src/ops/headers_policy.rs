@@ -64,6 +64,64 @@ pub(crate) struct HeadersPolicy {
     pub(crate) custom: Vec<Added>,
     /// Header names removed from origin responses (lower case).
     pub(crate) remove: Vec<String>,
+    /// `Server-Timing`, when the policy's `ServerTimingHeadersConfig` enables it.
+    pub(crate) server_timing: Option<ServerTiming>,
+}
+
+/// An enabled `ServerTimingHeadersConfig`: the share of responses that get `Server-Timing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ServerTiming {
+    /// `SamplingRate` in ten-thousandths of a percent (CloudFront takes 0 to 100 with at most
+    /// four decimal places, so this is exact): 0 to 1,000,000.
+    rate: u32,
+}
+
+impl ServerTiming {
+    /// Ten-thousandths of a percent in 100 %.
+    const ALL: u32 = 1_000_000;
+
+    /// A whole-percent sampling rate (at most 100).
+    #[cfg(test)]
+    pub(crate) const fn from_percent(percent: u32) -> ServerTiming {
+        ServerTiming {
+            rate: if percent > 100 { 100 } else { percent } * (Self::ALL / 100),
+        }
+    }
+
+    /// Whether a response with the uniform random `draw` (in `0.0..1.0`) gets the header.
+    pub(crate) fn samples(self, draw: f64) -> bool {
+        draw * f64::from(Self::ALL) < f64::from(self.rate)
+    }
+
+    /// Parses a `ServerTimingHeadersConfig`: `None` when `Enabled` is false. An absent
+    /// `SamplingRate` counts as 0 (only requests with `Pragma: server-timing` get the header;
+    /// CloudFront's documentation gives no default, our reading).
+    fn parse(e: &Element) -> Result<Option<ServerTiming>, ApiError> {
+        let enabled = parse_bool(e, "Enabled")?;
+        let rate = match e.child_text("SamplingRate").map(str::trim) {
+            None => 0,
+            Some(text) => Self::parse_rate(text).ok_or_else(|| {
+                ApiError::invalid_argument(format!(
+                    "ServerTimingHeadersConfig/SamplingRate `{text}` must be a number from 0 to 100 with at most four decimal places."
+                ))
+            })?,
+        };
+        Ok(enabled.then_some(ServerTiming { rate }))
+    }
+
+    /// `text` as ten-thousandths of a percent, if it is a number from 0 to 100 with at most four
+    /// decimal places (in any form an SDK writes a double: `50`, `50.0`, `1.0E-4`).
+    fn parse_rate(text: &str) -> Option<u32> {
+        let percent: f64 = text
+            .parse()
+            .ok()
+            .filter(|p: &f64| (0.0..=100.0).contains(p))?;
+        let scaled = percent * 10_000.0;
+        let rate = scaled.round();
+        // In range, so the cast is exact; more than four decimals leaves a fraction.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        ((scaled - rate).abs() < 1e-6).then_some(rate as u32)
+    }
 }
 
 /// A header a policy adds: its name, value and whether it overrides the origin's.
@@ -149,19 +207,11 @@ impl HeadersPolicy {
             .map(parse_remove)
             .transpose()?
             .unwrap_or_default();
-        if let Some(st) = config.child("ServerTimingHeadersConfig") {
-            parse_bool(st, "Enabled")?;
-            if let Some(rate) = st.child_text("SamplingRate") {
-                match rate.trim().parse::<f64>() {
-                    Ok(r) if (0.0..=100.0).contains(&r) => {}
-                    _ => {
-                        return Err(ApiError::invalid_argument(format!(
-                            "ServerTimingHeadersConfig/SamplingRate `{rate}` must be a number from 0 to 100."
-                        )));
-                    }
-                }
-            }
-        }
+        let server_timing = config
+            .child("ServerTimingHeadersConfig")
+            .map(ServerTiming::parse)
+            .transpose()?
+            .flatten();
         let has_any = ["CorsConfig", "SecurityHeadersConfig", "CustomHeadersConfig"]
             .iter()
             .any(|n| config.child(n).is_some())
@@ -178,6 +228,7 @@ impl HeadersPolicy {
             security,
             custom,
             remove,
+            server_timing,
         })
     }
 }
@@ -498,6 +549,51 @@ mod tests {
                 .as_deref(),
             Some("*")
         );
+    }
+
+    #[test]
+    fn server_timing_configs() {
+        let config = |enabled: &str, rate: Option<&str>| {
+            let rate = rate.map_or(String::new(), |r| {
+                format!("<SamplingRate>{r}</SamplingRate>")
+            });
+            check(&format!(
+                "<ResponseHeadersPolicyConfig><Name>p</Name><ServerTimingHeadersConfig>\
+                 <Enabled>{enabled}</Enabled>{rate}</ServerTimingHeadersConfig></ResponseHeadersPolicyConfig>"
+            ))
+        };
+        let rate = |text: &str| config("true", Some(text)).map(|p| p.server_timing);
+        for (text, units) in [
+            ("100", 1_000_000),
+            ("100.0", 1_000_000),
+            ("50.5", 505_000),
+            ("0.0001", 1),
+            ("1.0E-4", 1),
+            ("0", 0),
+        ] {
+            assert_eq!(
+                rate(text).unwrap(),
+                Some(ServerTiming { rate: units }),
+                "{text}"
+            );
+        }
+        for bad in [
+            "0.00001", "100.0001", "-1", "101", "NaN", "inf", "fifty", "",
+        ] {
+            let e = rate(bad).unwrap_err();
+            assert!(
+                e.message.contains("at most four decimal places"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+        // Disabled: no header, whatever the rate; enabled without a rate: only `Pragma`.
+        assert_eq!(config("false", Some("100")).unwrap().server_timing, None);
+        assert_eq!(
+            config("true", None).unwrap().server_timing,
+            Some(ServerTiming { rate: 0 })
+        );
+        assert!(config("yes", Some("1")).is_err());
     }
 
     #[test]

@@ -1,13 +1,14 @@
-//! `cargo xtask ci`: what CI runs — fmt, clippy (also the server without its aws feature), the workspace tests, the core without OpenSSL, bounded fuzzing, e2e. Every step runs even
-//! when an earlier one failed, so one run shows every problem; the exit status is non-zero if any
-//! step failed.
+//! `cargo xtask ci`: what CI runs — fmt, clippy (also the server without its aws feature), rustdoc
+//! (every feature, warnings denied), the workspace tests, the core without OpenSSL, bounded fuzzing,
+//! e2e. Every step runs even when an earlier one failed, so one run shows every problem; the exit
+//! status is non-zero if any step failed.
 
 use cfsign_tests::cargo;
 use cfsign_tests::proc::run_inherit;
 
 use crate::{Options, Result};
 
-/// Runs fmt, clippy, the workspace tests, the pure-Rust core tests, then e2e.
+/// Runs fmt, clippy, rustdoc, the workspace tests, the pure-Rust core tests, fuzzing, then e2e.
 pub(crate) fn run(options: Options) -> Result<()> {
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
 
@@ -44,6 +45,22 @@ pub(crate) fn run(options: Options) -> Result<()> {
     ]))
     .map_err(String::from);
     results.push(("cargo clippy -p cfsign-server (no aws)", server));
+
+    // Broken intra-doc links and docs that leak private items fail here, not on docs.rs.
+    println!("== ci: cargo doc (all features, warnings denied)");
+    let doc = run_inherit(
+        cargo()
+            .args([
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--all-features",
+                "--locked",
+            ])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+    .map_err(String::from);
+    results.push(("cargo doc -D warnings", doc));
 
     println!("== ci: cargo test");
     let test = run_inherit(cargo().args(["test", "--workspace", "--locked"])).map_err(String::from);

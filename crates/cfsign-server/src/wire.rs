@@ -72,7 +72,7 @@ fn has_duration_form(text: &str) -> bool {
     if units == 0 { digits > 0 } else { digits == 0 }
 }
 
-/// The syntax `Ttl::secs` reads, from [`schema::ttl`].
+/// The syntax `Ttl::secs` reads (built in `wire/schema.rs`).
 impl PartialSchema for Ttl {
     fn schema() -> RefOr<Schema> {
         schema::ttl()
@@ -140,7 +140,7 @@ fn whole_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::E
     deserializer.deserialize_any(Seconds)
 }
 
-/// The syntax `Time::parse` reads, from [`schema::time`].
+/// The syntax `Time::parse` reads (built in `wire/schema.rs`).
 impl PartialSchema for Time {
     fn schema() -> RefOr<Schema> {
         schema::time()

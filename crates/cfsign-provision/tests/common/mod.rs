@@ -21,7 +21,7 @@ use cfsign_tests::proc::Service;
 /// CloudFront's managed "CachingOptimized" policy.
 pub const CACHE_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
-pub use cfsign_tests::moto::skip_or_fail;
+pub use cfsign_tests::require::skip_or_fail;
 
 /// A moto server on a free loopback port, killed on drop (the harness's
 /// [`cfsign_tests::moto::start`]).

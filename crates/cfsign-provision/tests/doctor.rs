@@ -114,6 +114,14 @@ impl Stack {
     }
 }
 
+/// A signer with a fresh key that was never uploaded.
+fn never_uploaded() -> DoctorSigner {
+    DoctorSigner::PrivateKey {
+        key: PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap(),
+        source: "other".to_owned(),
+    }
+}
+
 fn codes(report: &DoctorReport) -> Vec<&'static str> {
     report.problems.iter().map(|p| p.code).collect()
 }
@@ -357,13 +365,9 @@ async fn the_wrong_key_is_named_and_the_right_one_described() {
     let s = stack(MockConfig::new(), &[]).await;
     let private = s.url("/private/a.txt");
     // A key that was never uploaded.
-    let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
     let r = s
         .doctor(|o| {
-            o.signer = Some(DoctorSigner::PrivateKey {
-                key: other,
-                source: "other".to_owned(),
-            });
+            o.signer = Some(never_uploaded());
             o.probes = vec![private.clone()];
         })
         .await;
@@ -379,13 +383,9 @@ async fn the_wrong_key_is_named_and_the_right_one_described() {
     assert!(r.probes[0].ok);
 
     // The same key with the right Key-Pair-Id: a mismatch, and the signed probe is refused.
-    let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
     let r = s
         .doctor(|o| {
-            o.signer = Some(DoctorSigner::PrivateKey {
-                key: other,
-                source: "other".to_owned(),
-            });
+            o.signer = Some(never_uploaded());
             o.key_pair_id = Some(s.key_id.clone());
             o.probes = vec![private.clone()];
         })

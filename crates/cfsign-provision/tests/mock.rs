@@ -12,6 +12,7 @@ use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_cloudfront::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_cloudfront::error::BoxError;
+use aws_sdk_cloudfront::types::DistributionConfig;
 use cfsign::{KeyKind, PrivateKey};
 use cfsign_mock::{MockConfig, RunningMock};
 use cfsign_provision::{
@@ -107,22 +108,18 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
     let mut config = dcfg.distribution_config.unwrap();
     let default_behavior = config.default_cache_behavior.as_mut().unwrap();
     default_behavior.trusted_key_groups = Some(trusted_key_groups(&[&group_id]));
-    let missing_if_match = c
-        .update_distribution()
-        .id(&dist_id)
-        .distribution_config(config.clone())
-        .send()
-        .await
-        .unwrap_err();
+    // UpdateDistribution with `If-Match` set to `etag`: none is refused; each update's answer
+    // has the ETag the next one needs.
+    let update = |config: DistributionConfig, etag: Option<&str>| {
+        c.update_distribution()
+            .id(&dist_id)
+            .set_if_match(etag.map(str::to_owned))
+            .distribution_config(config)
+            .send()
+    };
+    let missing_if_match = update(config.clone(), None).await.unwrap_err();
     assert_eq!(error_code(&missing_if_match), "InvalidIfMatchVersion");
-    let updated = c
-        .update_distribution()
-        .id(&dist_id)
-        .if_match(&dist_etag)
-        .distribution_config(config.clone())
-        .send()
-        .await
-        .unwrap();
+    let updated = update(config.clone(), Some(&dist_etag)).await.unwrap();
     let dist_etag = updated.e_tag.unwrap();
     assert_eq!(trusted(&c, &dist_id, None).await, vec![group_id.clone()]);
     let d = c.get_distribution().id(&dist_id).send().await.unwrap();
@@ -144,30 +141,18 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap();
     assert!(by_group.items().contains(&dist_id));
 
-    // Errors the provisioner maps: in use, quota, unknown.
-    let in_use = c
-        .delete_public_key()
-        .id(&key_id)
-        .if_match(public_key_etag(&c, &key_id).await)
-        .send()
+    // Errors the provisioner maps: in use, quota, unknown. Each delete is refused here while
+    // what it deletes is in use, and made again below, once it is not.
+    let delete_key = |id: &str, etag: &str| c.delete_public_key().id(id).if_match(etag).send();
+    let delete_group = |etag: &str| c.delete_key_group().id(&group_id).if_match(etag).send();
+    let delete_dist = |etag: &str| c.delete_distribution().id(&dist_id).if_match(etag).send();
+    let in_use = delete_key(&key_id, &public_key_etag(&c, &key_id).await)
         .await
         .unwrap_err();
     assert_eq!(error_code(&in_use), "PublicKeyInUse");
-    let group_in_use = c
-        .delete_key_group()
-        .id(&group_id)
-        .if_match(&group_etag)
-        .send()
-        .await
-        .unwrap_err();
+    let group_in_use = delete_group(&group_etag).await.unwrap_err();
     assert_eq!(error_code(&group_in_use), "ResourceInUse");
-    let unknown = c
-        .get_distribution_config()
-        .id("ENOSUCHDIST")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&unknown), "NoSuchDistribution");
+    assert_no_such_distribution(&c).await;
     let mut six = Vec::new();
     for i in 0..6 {
         six.push(upload_public_key(&c, &format!("q-{i}"), &p256_pem().0).await);
@@ -181,50 +166,26 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap_err();
     assert_eq!(error_code(&quota), "TooManyPublicKeysInKeyGroup");
 
-    // Delete: detach, delete group, delete keys, disable and delete the distribution; each
-    // update with the ETag the one before returned.
+    // Delete: detach, delete group, delete keys, disable and delete the distribution.
     let default_behavior = config.default_cache_behavior.as_mut().unwrap();
     default_behavior.trusted_key_groups = Some(trusted_key_groups(&[]));
-    let update = |config: aws_sdk_cloudfront::types::DistributionConfig, etag: String| {
-        c.update_distribution()
-            .id(&dist_id)
-            .if_match(etag)
-            .distribution_config(config)
-            .send()
-    };
-    let dist_etag = update(config.clone(), dist_etag)
+    let dist_etag = update(config.clone(), Some(&dist_etag))
         .await
         .unwrap()
         .e_tag
         .unwrap();
-    let not_disabled = c
-        .delete_distribution()
-        .id(&dist_id)
-        .if_match(&dist_etag)
-        .send()
-        .await
-        .unwrap_err();
+    let not_disabled = delete_dist(&dist_etag).await.unwrap_err();
     assert_eq!(error_code(&not_disabled), "DistributionNotDisabled");
     config.enabled = false;
-    let dist_etag = update(config, dist_etag).await.unwrap().e_tag.unwrap();
-    c.delete_distribution()
-        .id(&dist_id)
-        .if_match(dist_etag)
-        .send()
+    let dist_etag = update(config, Some(&dist_etag))
         .await
+        .unwrap()
+        .e_tag
         .unwrap();
-    c.delete_key_group()
-        .id(&group_id)
-        .if_match(group_etag)
-        .send()
-        .await
-        .unwrap();
+    delete_dist(&dist_etag).await.unwrap();
+    delete_group(&group_etag).await.unwrap();
     for id in [&key_id, &key2] {
-        let etag = public_key_etag(&c, id).await;
-        c.delete_public_key()
-            .id(id)
-            .if_match(etag)
-            .send()
+        delete_key(id, &public_key_etag(&c, id).await)
             .await
             .unwrap();
     }
@@ -402,13 +363,7 @@ async fn attach_detach_dry_run_and_status() {
         "dry run changed nothing"
     );
 
-    let etag_before = c
-        .get_distribution_config()
-        .id(&dist)
-        .send()
-        .await
-        .unwrap()
-        .e_tag;
+    let etag_before = distribution_etag(&c, &dist).await;
     let done = p.attach(&dist, &g, &patterns).await.unwrap();
     assert_eq!(done.steps[0].status, StepStatus::Done);
     assert_eq!(
@@ -421,14 +376,7 @@ async fn attach_detach_dry_run_and_status() {
         "other behaviours untouched"
     );
     assert!(trusted(&c, &dist, None).await.is_empty());
-    let etag_after = c
-        .get_distribution_config()
-        .id(&dist)
-        .send()
-        .await
-        .unwrap()
-        .e_tag;
-    assert_ne!(etag_before, etag_after);
+    assert_ne!(etag_before, distribution_etag(&c, &dist).await);
     let again = p.attach(&dist, "g1", &patterns).await.unwrap();
     assert!(!again.changed, "{again}");
 

@@ -50,13 +50,7 @@ async fn sdk_operations_moto_supports() {
         .await
         .unwrap();
     assert!(list_public_keys(&c).await.is_empty());
-    let missing = c
-        .get_distribution_config()
-        .id("ENOSUCH")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&missing), "NoSuchDistribution");
+    assert_no_such_distribution(&c).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

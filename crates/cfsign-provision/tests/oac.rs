@@ -88,13 +88,12 @@ async fn sdk_origin_access_control_and_an_s3_origin_served_from_moto() {
     let c: Client = client(&mock.endpoint());
 
     // Create, Get, GetConfig, List, Update, and the errors the SDK models.
-    let created = c
-        .create_origin_access_control()
-        .origin_access_control_config(oac_config(
-            "media-oac",
-            OriginAccessControlSigningBehaviors::NoOverride,
-        ))
-        .send()
+    let create = |behaviour| {
+        c.create_origin_access_control()
+            .origin_access_control_config(oac_config("media-oac", behaviour))
+            .send()
+    };
+    let created = create(OriginAccessControlSigningBehaviors::NoOverride)
         .await
         .unwrap();
     let oac = created.origin_access_control.unwrap();
@@ -156,13 +155,8 @@ async fn sdk_origin_access_control_and_an_s3_origin_served_from_moto() {
         .await
         .unwrap();
     let etag = updated.e_tag.unwrap();
-    let exists = c
-        .create_origin_access_control()
-        .origin_access_control_config(oac_config(
-            "media-oac",
-            OriginAccessControlSigningBehaviors::Always,
-        ))
-        .send()
+    // The same name again.
+    let exists = create(OriginAccessControlSigningBehaviors::Always)
         .await
         .unwrap_err();
     assert_eq!(error_code(&exists), "OriginAccessControlAlreadyExists");

@@ -173,6 +173,19 @@ pub async fn edit_distribution_config(
         .e_tag
 }
 
+/// The ETag of distribution `id`'s config (GetDistributionConfig).
+pub async fn distribution_etag(c: &Client, id: &str) -> String {
+    let got = c.get_distribution_config().id(id).send().await.unwrap();
+    got.e_tag.unwrap()
+}
+
+/// Asserts that GetDistributionConfig for an ID that does not exist fails with
+/// `NoSuchDistribution`.
+pub async fn assert_no_such_distribution(c: &Client) {
+    let got = c.get_distribution_config().id("ENOSUCHDIST").send().await;
+    assert_eq!(error_code(&got.unwrap_err()), "NoSuchDistribution");
+}
+
 /// The IDs of every distribution (ListDistributions).
 pub async fn list_distributions(c: &Client) -> Vec<String> {
     let list = c.list_distributions().send().await.unwrap();

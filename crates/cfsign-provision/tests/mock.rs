@@ -1,5 +1,6 @@
 //! Every command against cfsign-mock started in-process, plus proof that aws-sdk-cloudfront works
-//! unmodified against the mock (Create/Get/Update/Delete/List for keys, groups, distributions).
+//! unmodified against the mock (Create/Get/Update/Delete/List for keys, groups, distributions;
+//! the steps `moto.rs` takes against moto too are in `common/sdk.rs`).
 
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
@@ -97,7 +98,7 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
 
     // Distributions: Create, Get, GetConfig, Update (with TrustedKeyGroups), List, ListByKeyGroup.
     let dist_id = create_distribution(&c, &["/private/*"]).await;
-    domain_name(&c, &dist_id).await;
+    domain_name(&c, &dist_id).await; // GetDistribution, with a CloudFront domain name.
     let dcfg = c
         .get_distribution_config()
         .id(&dist_id)

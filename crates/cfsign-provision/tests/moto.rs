@@ -1,6 +1,7 @@
 //! The operations moto supports, against a real moto server started by the test
 //! (`python3 -m moto.server`). moto has no UpdateKeyGroup/DeleteKeyGroup/GetKeyGroupConfig and
 //! ignores `If-Match`; what that means for each command is asserted here and listed in the README.
+//! The SDK steps `mock.rs` takes against cfsign-mock too are in `common/sdk.rs`.
 
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
@@ -29,7 +30,7 @@ async fn sdk_operations_moto_supports() {
     assert!(list_key_groups(&c).await.contains(&group_id));
 
     let dist = create_distribution(&c, &["/private/*"]).await;
-    domain_name(&c, &dist).await;
+    domain_name(&c, &dist).await; // GetDistribution, with a CloudFront domain name.
     edit_distribution_config(&c, &dist, |config| {
         let behaviors = config.cache_behaviors.as_mut().unwrap();
         behaviors.items.as_mut().unwrap()[0].trusted_key_groups =

@@ -223,15 +223,6 @@ pub struct Run {
 }
 
 impl Run {
-    /// The string `field` of stdout's JSON.
-    pub fn json_str(&self, field: &str) -> String {
-        let json = self.json();
-        let value = json[field].as_str();
-        value
-            .unwrap_or_else(|| panic!("no string {field:?} in {json:#}"))
-            .to_owned()
-    }
-
     /// Asserts that the run exited with `code` (both streams in the message otherwise).
     pub fn expect_code(&self, code: i32) -> &Run {
         assert_eq!(
@@ -274,6 +265,15 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+
+    /// The string `field` of stdout's JSON.
+    pub fn json_str(&self, field: &str) -> String {
+        let json = self.json();
+        let value = json[field].as_str();
+        value
+            .unwrap_or_else(|| panic!("no string {field:?} in {json:#}"))
+            .to_owned()
     }
 }
 

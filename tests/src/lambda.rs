@@ -14,7 +14,7 @@ use crate::{Error, Result};
 /// The function name the emulator serves a function it did not start under.
 pub const FUNCTION: &str = "_";
 
-/// Whether `cargo-lambda` is installed; when not, [`crate::moto::skip_or_fail`] (a failure
+/// Whether `cargo-lambda` is installed; when not, [`crate::require::skip_or_fail`] (a failure
 /// under `CI=true`).
 pub fn available() -> bool {
     let found = Command::new("cargo-lambda")
@@ -22,7 +22,7 @@ pub fn available() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        crate::moto::skip_or_fail("cargo-lambda is not installed (pip install cargo-lambda)");
+        crate::require::skip_or_fail("cargo-lambda is not installed (pip install cargo-lambda)");
     }
     found
 }

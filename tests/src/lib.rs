@@ -2,7 +2,8 @@
 //! ([`build`]), start services on loopback, wait until they answer and stop them on drop
 //! ([`proc`]), talk HTTP to them with exact control of the request ([`http`]), bring up the
 //! provisioned stack — the mock, a distribution, `cfsign-provision setup`, the server ([`stack`])
-//! — and make a short test stream with ffmpeg ([`media`]).
+//! — and make a short test stream with ffmpeg ([`media`]); a test whose tool is missing fails under
+//! `CI=true` and skips otherwise ([`require`]).
 //!
 //! It depends on no cfsign crate: the crates' integration tests have it as a dev-dependency, so a
 //! dependency back would be a cycle. Every fallible helper returns [`Result`]; a test unwraps it
@@ -25,6 +26,7 @@ pub mod lambda;
 pub mod media;
 pub mod moto;
 pub mod proc;
+pub mod require;
 pub mod stack;
 
 use std::fmt;

@@ -11,17 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Result;
 use crate::proc::{Launch, Service, free_port};
-
-/// Whether a missing tool must fail the test (in CI) or may skip it (locally).
-///
-/// # Panics
-/// Under `CI=true`: a missing tool is a failure there.
-pub fn skip_or_fail(what: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{what}; CI=true, so this is a failure, not a skip");
-    }
-    eprintln!("\n!!!!!!!! SKIPPING: {what} (this would fail with CI=true) !!!!!!!!\n");
-}
+use crate::require::skip_or_fail;
 
 /// Starts moto's server, or returns `None` (after [`skip_or_fail`]) when moto is not installed.
 /// Its URL is the `AWS_ENDPOINT_URL` for every service moto mocks.

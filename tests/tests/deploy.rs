@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use cfsign_tests::moto::skip_or_fail;
 use cfsign_tests::proc::capture;
+use cfsign_tests::require::skip_or_fail;
 
 fn template() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/lambda/template.yaml")

@@ -9,8 +9,8 @@
 use std::process::Output;
 
 use cfsign_tests::media::assert_plays;
-use cfsign_tests::moto::skip_or_fail;
 use cfsign_tests::proc::{Launch, Service};
+use cfsign_tests::require::skip_or_fail;
 use cfsign_tests::{command, http, media, run_ok};
 
 struct Fixture {

@@ -62,15 +62,7 @@ async fn stack(config: MockConfig, extra_patterns: &[&str]) -> Stack {
         private_key_out: Some(key_file.clone()),
     };
     let report = p.apply(p.plan_setup(&o).await.unwrap()).await.unwrap();
-    let domain = client
-        .get_distribution()
-        .id(&dist)
-        .send()
-        .await
-        .unwrap()
-        .distribution
-        .unwrap()
-        .domain_name;
+    let domain = domain_name(&client, &dist).await;
     Stack {
         key_id: report.key_pair_id.unwrap(),
         mock,
@@ -85,6 +77,13 @@ async fn stack(config: MockConfig, extra_patterns: &[&str]) -> Stack {
 }
 
 impl Stack {
+    /// `cfsign-provision doctor` on the distribution with `args`, in the stack's directory.
+    async fn run_doctor(&self, args: &str) -> Run {
+        let command_line = format!("doctor --distribution-id {} {args}", self.dist);
+        let cli = Cli::new(self.dir.path(), &self.mock.endpoint());
+        cli.run(&command_line).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!(
             "http://{}{path}",
@@ -111,23 +110,15 @@ impl Stack {
         &self,
         f: impl FnOnce(&mut aws_sdk_cloudfront::types::DistributionConfig),
     ) {
-        let got = self
-            .client
-            .get_distribution_config()
-            .id(&self.dist)
-            .send()
-            .await
-            .unwrap();
-        let mut config = got.distribution_config.unwrap();
-        f(&mut config);
-        self.client
-            .update_distribution()
-            .id(&self.dist)
-            .if_match(got.e_tag.unwrap())
-            .distribution_config(config)
-            .send()
-            .await
-            .unwrap();
+        edit_distribution_config(&self.client, &self.dist, f).await;
+    }
+}
+
+/// A signer with a fresh key that was never uploaded.
+fn never_uploaded() -> DoctorSigner {
+    DoctorSigner::PrivateKey {
+        key: PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap(),
+        source: "other".to_owned(),
     }
 }
 
@@ -140,24 +131,12 @@ async fn a_healthy_distribution_gets_a_clean_bill_and_every_probe_as_expected() 
     let s = stack(MockConfig::new(), &[]).await;
     let private = s.url("/private/a.txt");
     let public = s.url("/public/a.txt");
-    let key_file = s.key_file.to_str().unwrap().to_owned();
-    let args = [
-        "doctor",
-        "--distribution-id",
-        &s.dist,
-        "--private-key",
-        &key_file,
-        "--probe",
-        &private,
-        "--probe",
-        &public,
-        "--expect-private",
-        "private/*",
-        "--json",
-    ];
-    let run = run_bin_async(s.dir.path(), Some(&s.mock.endpoint()), &args).await;
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let json = run.json();
+    // `key.pem` is `s.key_file`, relative to the directory the binary runs in.
+    let args = format!(
+        "--private-key key.pem --probe {private} --probe {public} --expect-private private/*"
+    );
+    let json = s.run_doctor(&format!("{args} --json")).await;
+    let json = json.expect_code(0).json();
     assert_eq!(json["health"], "healthy", "{json:#}");
     assert_eq!(json["problems"], serde_json::json!([]));
     // CloudFront's order: `/private/*` first, the default last; only `/private/*` accepts the key.
@@ -200,30 +179,13 @@ async fn a_healthy_distribution_gets_a_clean_bill_and_every_probe_as_expected() 
     assert_eq!(probes[0]["code"], "MissingKey");
 
     // The text report says the same for people.
-    let text = run_bin_async(
-        s.dir.path(),
-        Some(&s.mock.endpoint()),
-        &args[..args.len() - 1],
-    )
-    .await;
-    assert_eq!(text.code, 0, "{}", text.stderr);
-    assert!(
-        text.stdout
-            .contains("1. /private/*: restricted, accepts your key"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        text.stdout.contains("2. * (default): public"),
-        "{}",
-        text.stdout
-    );
-    assert!(text.stdout.contains("[ok] unsigned"), "{}", text.stdout);
-    assert!(
-        text.stdout.contains("no problems found: healthy"),
-        "{}",
-        text.stdout
-    );
+    let text = s.run_doctor(&args).await;
+    text.expect_code(0).expect_stdout(&[
+        "1. /private/*: restricted, accepts your key",
+        "2. * (default): public",
+        "[ok] unsigned",
+        "no problems found: healthy",
+    ]);
     assert!(!text.stdout.contains("FAIL"), "{}", text.stdout);
     drop(s.origin);
 }
@@ -247,32 +209,19 @@ async fn a_disabled_or_deploying_distribution_is_reported() {
         r.probes[0]
     );
     // The binary exits 5 (broken) and 4 (warnings).
-    let run = run_bin_async(
-        s.dir.path(),
-        Some(&s.mock.endpoint()),
-        &["doctor", "--distribution-id", &s.dist],
-    )
-    .await;
-    assert_eq!(run.code, 5, "{}", run.stdout);
-    assert!(
-        run.stdout.contains("error [distribution_disabled]"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("verdict: broken"), "{}", run.stdout);
+    s.run_doctor("")
+        .await
+        .expect_code(5)
+        .expect_stdout(&["error [distribution_disabled]", "verdict: broken"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploying_only_is_a_warning_exit_code() {
     let s = stack(MockConfig::new().with_deployment_secs(3600), &[]).await;
-    let run = run_bin_async(
-        s.dir.path(),
-        Some(&s.mock.endpoint()),
-        &["doctor", "--distribution-id", &s.dist],
-    )
-    .await;
-    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("warning [deploying]"), "{}", run.stdout);
+    s.run_doctor("")
+        .await
+        .expect_code(4)
+        .expect_stdout(&["warning [deploying]"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -416,13 +365,9 @@ async fn the_wrong_key_is_named_and_the_right_one_described() {
     let s = stack(MockConfig::new(), &[]).await;
     let private = s.url("/private/a.txt");
     // A key that was never uploaded.
-    let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
     let r = s
         .doctor(|o| {
-            o.signer = Some(DoctorSigner::PrivateKey {
-                key: other,
-                source: "other".to_owned(),
-            });
+            o.signer = Some(never_uploaded());
             o.probes = vec![private.clone()];
         })
         .await;
@@ -438,13 +383,9 @@ async fn the_wrong_key_is_named_and_the_right_one_described() {
     assert!(r.probes[0].ok);
 
     // The same key with the right Key-Pair-Id: a mismatch, and the signed probe is refused.
-    let other = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
     let r = s
         .doctor(|o| {
-            o.signer = Some(DoctorSigner::PrivateKey {
-                key: other,
-                source: "other".to_owned(),
-            });
+            o.signer = Some(never_uploaded());
             o.key_pair_id = Some(s.key_id.clone());
             o.probes = vec![private.clone()];
         })

@@ -1,5 +1,6 @@
 //! Every command against cfsign-mock started in-process, plus proof that aws-sdk-cloudfront works
-//! unmodified against the mock (Create/Get/Update/Delete/List for keys, groups, distributions).
+//! unmodified against the mock (Create/Get/Update/Delete/List for keys, groups, distributions;
+//! the steps `moto.rs` takes against moto too are in `common/sdk.rs`).
 
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
@@ -11,9 +12,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_cloudfront::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_cloudfront::error::{BoxError, ProvideErrorMetadata};
-use aws_sdk_cloudfront::types::{KeyGroupConfig, PublicKeyConfig, TrustedKeyGroups};
-use cfsign::{KeyKind, PrivateKey, Signer, UnixTime};
+use aws_sdk_cloudfront::error::BoxError;
+use aws_sdk_cloudfront::types::DistributionConfig;
+use cfsign::{KeyKind, PrivateKey};
 use cfsign_mock::{MockConfig, RunningMock};
 use cfsign_provision::{
     Behaviors, Error, KeySource, Provisioner, RotateOptions, SetupOptions, StepStatus,
@@ -27,15 +28,6 @@ async fn mock() -> RunningMock {
 fn p256_pem() -> (String, Vec<u8>) {
     let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng()).unwrap();
     (key.public_key().to_pem(), key.public_key().to_der())
-}
-
-fn code<E: ProvideErrorMetadata>(
-    e: &aws_sdk_cloudfront::error::SdkError<E, aws_sdk_cloudfront::config::http::HttpResponse>,
-) -> String {
-    e.as_service_error()
-        .and_then(|s| s.code())
-        .unwrap_or("(no code)")
-        .to_owned()
 }
 
 fn p256_source(dir: &std::path::Path, name: &str) -> KeySource {
@@ -54,59 +46,20 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
 
     // Public keys: Create, Get, GetConfig, List, Update.
     let (pem, der) = p256_pem();
-    let created = c
-        .create_public_key()
-        .public_key_config(
-            PublicKeyConfig::builder()
-                .caller_reference("ref-1")
-                .name("sdk-key")
-                .encoded_key(&pem)
-                .comment("first")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let key = created.public_key.unwrap();
-    let key_id = key.id.clone();
+    let config = public_key_config("ref-1", "sdk-key", &pem, Some("first"));
+    let created = create_public_key(&c, config).await;
     assert!(created.e_tag.is_some() && created.location.is_some());
-    let got = c.get_public_key().id(&key_id).send().await.unwrap();
-    let cfg = got.public_key.unwrap().public_key_config.unwrap();
-    assert_eq!(cfg.name, "sdk-key");
-    assert_eq!(
-        cfsign::PublicKey::from_pem(&cfg.encoded_key)
-            .unwrap()
-            .to_der(),
-        der
-    );
+    let key_id = created.public_key.unwrap().id;
+    assert_public_key(&c, &key_id, "sdk-key", &der).await;
     let got_cfg = c.get_public_key_config().id(&key_id).send().await.unwrap();
     let etag = got_cfg.e_tag.unwrap();
-    let list = c
-        .list_public_keys()
-        .send()
-        .await
-        .unwrap()
-        .public_key_list
-        .unwrap();
-    assert!(
-        list.items()
-            .iter()
-            .any(|k| k.id == key_id && k.name == "sdk-key")
-    );
+    let keys = list_public_keys(&c).await;
+    assert!(keys.iter().any(|k| k.id == key_id && k.name == "sdk-key"));
     let updated = c
         .update_public_key()
         .id(&key_id)
         .if_match(&etag)
-        .public_key_config(
-            PublicKeyConfig::builder()
-                .caller_reference("ref-1")
-                .name("sdk-key")
-                .encoded_key(&pem)
-                .comment("second")
-                .build()
-                .unwrap(),
-        )
+        .public_key_config(public_key_config("ref-1", "sdk-key", &pem, Some("second")))
         .send()
         .await
         .unwrap();
@@ -117,68 +70,17 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
     );
 
     // Key groups: Create, Get, GetConfig, List, Update.
-    let group = c
-        .create_key_group()
-        .key_group_config(
-            KeyGroupConfig::builder()
-                .name("sdk-group")
-                .items(&key_id)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let group_id = group.key_group.unwrap().id;
-    let g = c.get_key_group().id(&group_id).send().await.unwrap();
-    assert_eq!(
-        g.key_group.unwrap().key_group_config.unwrap().items,
-        vec![key_id.clone()]
-    );
+    let group_id = create_key_group(&c, "sdk-group", &[&key_id]).await;
+    assert_eq!(key_group_items(&c, &group_id).await, vec![key_id.clone()]);
     let gcfg = c.get_key_group_config().id(&group_id).send().await.unwrap();
     let group_etag = gcfg.e_tag.unwrap();
-    let groups = c
-        .list_key_groups()
-        .send()
-        .await
-        .unwrap()
-        .key_group_list
-        .unwrap();
-    assert!(
-        groups
-            .items()
-            .iter()
-            .any(|s| s.key_group.as_ref().unwrap().id == group_id)
-    );
-    let (pem2, _) = p256_pem();
-    let key2 = c
-        .create_public_key()
-        .public_key_config(
-            PublicKeyConfig::builder()
-                .caller_reference("ref-2")
-                .name("sdk-key-2")
-                .encoded_key(pem2)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .public_key
-        .unwrap()
-        .id;
+    assert!(list_key_groups(&c).await.contains(&group_id));
+    let key2 = upload_public_key(&c, "sdk-key-2", &p256_pem().0).await;
     let upd = c
         .update_key_group()
         .id(&group_id)
         .if_match(&group_etag)
-        .key_group_config(
-            KeyGroupConfig::builder()
-                .name("sdk-group")
-                .items(&key_id)
-                .items(&key2)
-                .build()
-                .unwrap(),
-        )
+        .key_group_config(key_group_config("sdk-group", &[&key_id, &key2]))
         .send()
         .await
         .unwrap();
@@ -188,23 +90,15 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .update_key_group()
         .id(&group_id)
         .if_match("E-NOT-CURRENT")
-        .key_group_config(
-            KeyGroupConfig::builder()
-                .name("sdk-group")
-                .items(&key_id)
-                .build()
-                .unwrap(),
-        )
+        .key_group_config(key_group_config("sdk-group", &[&key_id]))
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&stale), "PreconditionFailed");
+    assert_eq!(error_code(&stale), "PreconditionFailed");
 
     // Distributions: Create, Get, GetConfig, Update (with TrustedKeyGroups), List, ListByKeyGroup.
     let dist_id = create_distribution(&c, &["/private/*"]).await;
-    let d = c.get_distribution().id(&dist_id).send().await.unwrap();
-    let dist = d.distribution.unwrap();
-    assert!(dist.domain_name.ends_with(".cloudfront.net"));
+    domain_name(&c, &dist_id).await; // GetDistribution, with a CloudFront domain name.
     let dcfg = c
         .get_distribution_config()
         .id(&dist_id)
@@ -213,54 +107,31 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap();
     let dist_etag = dcfg.e_tag.unwrap();
     let mut config = dcfg.distribution_config.unwrap();
-    config
-        .default_cache_behavior
-        .as_mut()
-        .unwrap()
-        .trusted_key_groups = Some(
-        TrustedKeyGroups::builder()
-            .enabled(true)
-            .quantity(1)
-            .items(&group_id)
-            .build()
-            .unwrap(),
-    );
-    let missing_if_match = c
-        .update_distribution()
-        .id(&dist_id)
-        .distribution_config(config.clone())
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&missing_if_match), "InvalidIfMatchVersion");
-    let updated = c
-        .update_distribution()
-        .id(&dist_id)
-        .if_match(&dist_etag)
-        .distribution_config(config.clone())
-        .send()
-        .await
-        .unwrap();
+    let default_behavior = config.default_cache_behavior.as_mut().unwrap();
+    default_behavior.trusted_key_groups = Some(trusted_key_groups(&[&group_id]));
+    // UpdateDistribution with `If-Match` set to `etag`: none is refused; each update's answer
+    // has the ETag the next one needs.
+    let update = |config: DistributionConfig, etag: Option<&str>| {
+        c.update_distribution()
+            .id(&dist_id)
+            .set_if_match(etag.map(str::to_owned))
+            .distribution_config(config)
+            .send()
+    };
+    let missing_if_match = update(config.clone(), None).await.unwrap_err();
+    assert_eq!(error_code(&missing_if_match), "InvalidIfMatchVersion");
+    let updated = update(config.clone(), Some(&dist_etag)).await.unwrap();
     let dist_etag = updated.e_tag.unwrap();
     assert_eq!(trusted(&c, &dist_id, None).await, vec![group_id.clone()]);
-    let d = c
-        .get_distribution()
-        .id(&dist_id)
-        .send()
-        .await
-        .unwrap()
-        .distribution
-        .unwrap();
-    let active = d.active_trusted_key_groups.unwrap();
-    assert!(active.enabled);
-    let list = c
-        .list_distributions()
-        .send()
-        .await
-        .unwrap()
-        .distribution_list
-        .unwrap();
-    assert!(list.items().iter().any(|s| s.id == dist_id));
+    let d = c.get_distribution().id(&dist_id).send().await.unwrap();
+    assert!(
+        d.distribution
+            .unwrap()
+            .active_trusted_key_groups
+            .unwrap()
+            .enabled
+    );
+    assert!(list_distributions(&c).await.contains(&dist_id));
     let by_group = c
         .list_distributions_by_key_group()
         .key_group_id(&group_id)
@@ -271,138 +142,56 @@ async fn sdk_crud_for_keys_groups_and_distributions() {
         .unwrap();
     assert!(by_group.items().contains(&dist_id));
 
-    // Errors the provisioner maps: in use, quota, unknown.
-    let in_use = c
-        .delete_public_key()
-        .id(&key_id)
-        .if_match(
-            c.get_public_key()
-                .id(&key_id)
-                .send()
-                .await
-                .unwrap()
-                .e_tag
-                .unwrap(),
-        )
-        .send()
+    // Errors the provisioner maps: in use, quota, unknown. Each delete is refused here while
+    // what it deletes is in use, and made again below, once it is not.
+    let delete_key = |id: &str, etag: &str| c.delete_public_key().id(id).if_match(etag).send();
+    let delete_group = |etag: &str| c.delete_key_group().id(&group_id).if_match(etag).send();
+    let delete_dist = |etag: &str| c.delete_distribution().id(&dist_id).if_match(etag).send();
+    let in_use = delete_key(&key_id, &public_key_etag(&c, &key_id).await)
         .await
         .unwrap_err();
-    assert_eq!(code(&in_use), "PublicKeyInUse");
-    let group_in_use = c
-        .delete_key_group()
-        .id(&group_id)
-        .if_match(&group_etag)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&group_in_use), "ResourceInUse");
-    let unknown = c
-        .get_distribution_config()
-        .id("ENOSUCHDIST")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&unknown), "NoSuchDistribution");
-    let mut six = KeyGroupConfig::builder().name("too-many");
+    assert_eq!(error_code(&in_use), "PublicKeyInUse");
+    let group_in_use = delete_group(&group_etag).await.unwrap_err();
+    assert_eq!(error_code(&group_in_use), "ResourceInUse");
+    assert_no_such_distribution(&c).await;
+    let mut six = Vec::new();
     for i in 0..6 {
-        let (pem, _) = p256_pem();
-        let id = c
-            .create_public_key()
-            .public_key_config(
-                PublicKeyConfig::builder()
-                    .caller_reference(format!("q-{i}"))
-                    .name(format!("q-{i}"))
-                    .encoded_key(pem)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .public_key
-            .unwrap()
-            .id;
-        six = six.items(id);
+        six.push(upload_public_key(&c, &format!("q-{i}"), &p256_pem().0).await);
     }
+    let six: Vec<&str> = six.iter().map(String::as_str).collect();
     let quota = c
         .create_key_group()
-        .key_group_config(six.build().unwrap())
+        .key_group_config(key_group_config("too-many", &six))
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&quota), "TooManyPublicKeysInKeyGroup");
+    assert_eq!(error_code(&quota), "TooManyPublicKeysInKeyGroup");
 
     // Delete: detach, delete group, delete keys, disable and delete the distribution.
-    config
-        .default_cache_behavior
-        .as_mut()
-        .unwrap()
-        .trusted_key_groups = Some(
-        TrustedKeyGroups::builder()
-            .enabled(false)
-            .quantity(0)
-            .build()
-            .unwrap(),
-    );
-    let dist_etag = c
-        .update_distribution()
-        .id(&dist_id)
-        .if_match(&dist_etag)
-        .distribution_config(config.clone())
-        .send()
+    let default_behavior = config.default_cache_behavior.as_mut().unwrap();
+    default_behavior.trusted_key_groups = Some(trusted_key_groups(&[]));
+    let dist_etag = update(config.clone(), Some(&dist_etag))
         .await
         .unwrap()
         .e_tag
         .unwrap();
-    let not_disabled = c
-        .delete_distribution()
-        .id(&dist_id)
-        .if_match(&dist_etag)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&not_disabled), "DistributionNotDisabled");
+    let not_disabled = delete_dist(&dist_etag).await.unwrap_err();
+    assert_eq!(error_code(&not_disabled), "DistributionNotDisabled");
     config.enabled = false;
-    let dist_etag = c
-        .update_distribution()
-        .id(&dist_id)
-        .if_match(&dist_etag)
-        .distribution_config(config)
-        .send()
+    let dist_etag = update(config, Some(&dist_etag))
         .await
         .unwrap()
         .e_tag
         .unwrap();
-    c.delete_distribution()
-        .id(&dist_id)
-        .if_match(dist_etag)
-        .send()
-        .await
-        .unwrap();
-    c.delete_key_group()
-        .id(&group_id)
-        .if_match(group_etag)
-        .send()
-        .await
-        .unwrap();
+    delete_dist(&dist_etag).await.unwrap();
+    delete_group(&group_etag).await.unwrap();
     for id in [&key_id, &key2] {
-        let etag = c
-            .get_public_key()
-            .id(id)
-            .send()
-            .await
-            .unwrap()
-            .e_tag
-            .unwrap();
-        c.delete_public_key()
-            .id(id)
-            .if_match(etag)
-            .send()
+        delete_key(id, &public_key_etag(&c, id).await)
             .await
             .unwrap();
     }
     let gone = c.get_public_key().id(&key_id).send().await.unwrap_err();
-    assert_eq!(code(&gone), "NoSuchPublicKey");
+    assert_eq!(error_code(&gone), "NoSuchPublicKey");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -421,17 +210,7 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
         .unwrap();
     assert!(plan.dry_run && plan.changed);
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
-    assert!(
-        p.client()
-            .list_public_keys()
-            .send()
-            .await
-            .unwrap()
-            .public_key_list
-            .unwrap()
-            .items()
-            .is_empty()
-    );
+    assert!(list_public_keys(p.client()).await.is_empty());
 
     let first = p.upload_key("app-key", &key).await.unwrap();
     assert!(first.changed);
@@ -451,36 +230,22 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
     let dir = tempfile::tempdir().unwrap();
     let rsa = PrivateKey::generate(KeyKind::Rsa2048, &mut rand::rng()).unwrap();
     std::fs::write(dir.path().join("pub.pem"), rsa.public_key().to_pem()).unwrap();
-    let args = [
-        "upload-key",
-        "--name",
-        "rsa-key",
-        "--public-key",
-        "pub.pem",
-        "--json",
-    ];
-    let run = run_bin_async(dir.path(), Some(&mock.endpoint()), &args).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cli = Cli::new(dir.path(), &mock.endpoint());
+    let upload = "upload-key --name rsa-key --public-key pub.pem --json";
+    let run = cli.run(upload).await;
+    run.expect_code(0);
     assert_eq!(run.json()["changed"], true);
-    let run2 = run_bin_async(dir.path(), Some(&mock.endpoint()), &args).await;
+    let run2 = cli.run(upload).await;
     assert_eq!(run2.json()["changed"], false);
     assert_eq!(run.json()["key_pair_id"], run2.json()["key_pair_id"]);
 
     // A private key given by mistake is refused locally, without echoing it.
     let pem = rsa.to_pkcs8_pem();
     std::fs::write(dir.path().join("secret.pem"), pem.as_bytes()).unwrap();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&mock.endpoint()),
-        &["upload-key", "--name", "oops", "--public-key", "secret.pem"],
-    )
-    .await;
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("this is a private key"),
-        "{}",
-        run.stderr
-    );
+    let run = cli
+        .run("upload-key --name oops --public-key secret.pem")
+        .await;
+    run.expect_failure(1, &["this is a private key"]);
     let secret_line = pem.lines().nth(3).unwrap();
     assert!(!run.stderr.contains(secret_line) && !run.stdout.contains(secret_line));
     // A 1024-bit key is refused with the reason.
@@ -497,18 +262,8 @@ async fn upload_key_is_idempotent_and_refuses_other_material_under_the_same_name
     if let Some(out) = out.ok().filter(|o| o.status.success()) {
         let private = PrivateKey::from_pem(&String::from_utf8(out.stdout).unwrap()).unwrap();
         std::fs::write(&small, private.public_key().to_pem()).unwrap();
-        let run = run_bin_async(
-            dir.path(),
-            Some(&mock.endpoint()),
-            &["upload-key", "--name", "small", "--public-key", "small.pem"],
-        )
-        .await;
-        assert_eq!(run.code, 1);
-        assert!(
-            run.stderr.contains("2048-bit RSA or P-256"),
-            "{}",
-            run.stderr
-        );
+        let run = cli.run("upload-key --name small --public-key small.pem");
+        run.await.expect_failure(1, &["2048-bit RSA or P-256"]);
     } else {
         skip_or_fail("openssl is not installed; the 1024-bit key check did not run");
     }
@@ -549,15 +304,8 @@ async fn key_group_ensure_creates_updates_and_respects_the_quota() {
     assert!(!same.changed, "order does not matter: {same}");
     let shrunk = p.ensure_key_group("grp", &ids[1..2]).await.unwrap();
     assert!(shrunk.changed);
-    let g = p
-        .client()
-        .get_key_group()
-        .id(&group_id)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        g.key_group.unwrap().key_group_config.unwrap().items,
+        key_group_items(p.client(), &group_id).await,
         vec![ids[1].clone()]
     );
 
@@ -572,23 +320,13 @@ async fn key_group_ensure_creates_updates_and_respects_the_quota() {
 
     // Through the binary, with JSON.
     let dir = tempfile::tempdir().unwrap();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&mock.endpoint()),
-        &[
-            "key-group",
-            "ensure",
-            "--name",
-            "bin-grp",
-            "--key-id",
-            &ids[2],
-            &ids[3],
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.json()["steps"][0]["status"], "done");
+    let cli = Cli::new(dir.path(), &mock.endpoint());
+    let ensure = format!(
+        "key-group ensure --name bin-grp --key-id {} {} --json",
+        ids[2], ids[3]
+    );
+    let run = cli.run(&ensure).await;
+    assert_eq!(run.expect_code(0).json()["steps"][0]["status"], "done");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -626,13 +364,7 @@ async fn attach_detach_dry_run_and_status() {
         "dry run changed nothing"
     );
 
-    let etag_before = c
-        .get_distribution_config()
-        .id(&dist)
-        .send()
-        .await
-        .unwrap()
-        .e_tag;
+    let etag_before = distribution_etag(&c, &dist).await;
     let done = p.attach(&dist, &g, &patterns).await.unwrap();
     assert_eq!(done.steps[0].status, StepStatus::Done);
     assert_eq!(
@@ -645,14 +377,7 @@ async fn attach_detach_dry_run_and_status() {
         "other behaviours untouched"
     );
     assert!(trusted(&c, &dist, None).await.is_empty());
-    let etag_after = c
-        .get_distribution_config()
-        .id(&dist)
-        .send()
-        .await
-        .unwrap()
-        .e_tag;
-    assert_ne!(etag_before, etag_after);
+    assert_ne!(etag_before, distribution_etag(&c, &dist).await);
     let again = p.attach(&dist, "g1", &patterns).await.unwrap();
     assert!(!again.changed, "{again}");
 
@@ -670,36 +395,12 @@ async fn attach_detach_dry_run_and_status() {
 
     // The binary: status, attach --default-behavior with a dry run, detach.
     let dir = tempfile::tempdir().unwrap();
-    let ep = mock.endpoint();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &["status", "--distribution-id", &dist],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("behaviour /private/*: restricted to"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains(&k));
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "attach",
-            "--distribution-id",
-            &dist,
-            "--key-group",
-            "g1",
-            "--default-behavior",
-            "--dry-run",
-            "--json",
-        ],
-    )
-    .await;
-    let plan = run.json();
+    let cli = Cli::new(dir.path(), &mock.endpoint());
+    let run = cli.run(&format!("status --distribution-id {dist}")).await;
+    run.expect_code(0)
+        .expect_stdout(&["behaviour /private/*: restricted to", &k]);
+    let attach = format!("attach --distribution-id {dist} --key-group g1 --default-behavior");
+    let plan = cli.run(&format!("{attach} --dry-run --json")).await.json();
     assert_eq!(plan["dry_run"], true);
     assert_eq!(
         plan["steps"][0]["behaviors"][0]["before"],
@@ -710,26 +411,11 @@ async fn attach_detach_dry_run_and_status() {
         serde_json::json!([g])
     );
     assert!(trusted(&c, &dist, None).await.is_empty());
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "detach",
-            "--distribution-id",
-            &dist,
-            "--key-group",
-            "g1",
-            "--path-pattern",
-            "/media/*",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("no longer restricts viewer access"),
-        "{}",
-        run.stdout
-    );
+    let detach = format!("detach --distribution-id {dist} --key-group g1 --path-pattern /media/*");
+    cli.run(&detach)
+        .await
+        .expect_code(0)
+        .expect_stdout(&["no longer restricts viewer access"]);
     assert!(trusted(&c, &dist, Some("/media/*")).await.is_empty());
     assert_eq!(
         trusted(&c, &dist, Some("/private/*")).await,
@@ -796,19 +482,12 @@ async fn setup_twice_changes_nothing_and_the_key_signs_urls_the_edge_accepts() {
     let c = client(&mock.endpoint());
     let dist = create_distribution(&c, &["/private/*"]).await;
     let dir = tempfile::tempdir().unwrap();
-    let ep = mock.endpoint();
-    let args = [
-        "setup",
-        "--distribution-id",
-        &dist,
-        "--path-pattern",
-        "/private/*",
-        "--json",
-    ];
+    let cli = Cli::new(dir.path(), &mock.endpoint());
+    let setup = format!("setup --distribution-id {dist} --path-pattern /private/*");
+    let setup_json = format!("{setup} --json");
 
-    let plan = run_bin_async(dir.path(), Some(&ep), &[&args[..], &["--dry-run"]].concat()).await;
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let plan = plan.json();
+    let plan = cli.run(&format!("{setup_json} --dry-run")).await;
+    let plan = plan.expect_code(0).json();
     assert_eq!(plan["dry_run"], true);
     assert!(
         plan["steps"]
@@ -821,9 +500,7 @@ async fn setup_twice_changes_nothing_and_the_key_signs_urls_the_edge_accepts() {
     assert!(!dir.path().join(format!("cfsign-{dist}-key.pem")).exists());
     assert!(trusted(&c, &dist, Some("/private/*")).await.is_empty());
 
-    let first = run_bin_async(dir.path(), Some(&ep), &args).await;
-    assert_eq!(first.code, 0, "{}", first.stderr);
-    let first = first.json();
+    let first = cli.run(&setup_json).await.expect_code(0).json();
     assert_eq!(first["changed"], true);
     let key_id = first["key_pair_id"].as_str().unwrap().to_owned();
     let group_id = first["key_group_id"].as_str().unwrap().to_owned();
@@ -846,9 +523,7 @@ async fn setup_twice_changes_nothing_and_the_key_signs_urls_the_edge_accepts() {
         vec![group_id.clone()]
     );
 
-    let second = run_bin_async(dir.path(), Some(&ep), &args).await;
-    assert_eq!(second.code, 0, "{}", second.stderr);
-    let second = second.json();
+    let second = cli.run(&setup_json).await.expect_code(0).json();
     assert_eq!(second["changed"], false, "{second}");
     assert_eq!(second["key_pair_id"], key_id.as_str());
     assert!(
@@ -860,37 +535,15 @@ async fn setup_twice_changes_nothing_and_the_key_signs_urls_the_edge_accepts() {
     );
 
     // The key works end to end at the mock's edge.
-    let domain = c
-        .get_distribution()
-        .id(&dist)
-        .send()
-        .await
-        .unwrap()
-        .distribution
-        .unwrap()
-        .domain_name;
+    let domain = domain_name(&c, &dist).await;
     let url = format!("{}/private/a.txt", mock.edge_base(&domain));
-    assert_eq!(edge_get(&mock, &url).await, 403, "unsigned is refused");
-    let key = PrivateKey::from_pem(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
-    let signer = Signer::new(key_id.parse().unwrap(), key);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let signed = signer
-        .sign_canned_url(&url, UnixTime::from_secs(now + 600).unwrap())
-        .unwrap();
-    assert_eq!(edge_get(&mock, &signed).await, 200, "{signed}");
+    assert_served_only_signed(&mock, &signer(&key_path, &key_id), &url).await;
 
     // Losing the private key file is reported instead of silently making a second key.
     std::fs::remove_file(&key_path).unwrap();
-    let run = run_bin_async(dir.path(), Some(&ep), &args[..args.len() - 1]).await;
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("its private key is not at"),
-        "{}",
-        run.stderr
-    );
+    cli.run(&setup)
+        .await
+        .expect_failure(1, &["its private key is not at"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -951,20 +604,8 @@ async fn rotate_then_retire() {
     let rotated = p.rotate(&r).await.unwrap();
     let new = rotated.key_pair_id.clone().unwrap();
     assert_ne!(new, old);
-    let items = |c: Client, g: String| async move {
-        c.get_key_group()
-            .id(g)
-            .send()
-            .await
-            .unwrap()
-            .key_group
-            .unwrap()
-            .key_group_config
-            .unwrap()
-            .items
-    };
     assert_eq!(
-        items(c.clone(), group.clone()).await,
+        key_group_items(&c, &group).await,
         vec![old.clone(), new.clone()]
     );
     let text = rotated.to_string();
@@ -986,7 +627,7 @@ async fn rotate_then_retire() {
         retired.steps.iter().all(|s| s.status == StepStatus::Done),
         "{retired}"
     );
-    assert_eq!(items(c.clone(), group.clone()).await, vec![new.clone()]);
+    assert_eq!(key_group_items(&c, &group).await, vec![new.clone()]);
     assert!(c.get_public_key().id(&old).send().await.is_err());
     let again = p.retire("rot", &old).await.unwrap();
     assert!(!again.changed, "{again}");
@@ -1029,22 +670,11 @@ async fn rotate_then_retire() {
 
     // Through the binary: rotate and retire with JSON.
     p.ensure_key_group("rot", &five[..1]).await.unwrap();
-    let ep = mock.endpoint();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "rotate",
-            "--key-group",
-            "rot",
-            "--key-type",
-            "p256",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let j = run.json();
+    let cli = Cli::new(dir.path(), &mock.endpoint());
+    let run = cli
+        .run("rotate --key-group rot --key-type p256 --json")
+        .await;
+    let j = run.expect_code(0).json();
     let newest = j["key_pair_id"].as_str().unwrap().to_owned();
     assert!(
         dir.path()
@@ -1056,14 +686,9 @@ async fn rotate_then_retire() {
             .to_string()
             .contains(&format!("--retire {third}"))
     );
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &["rotate", "--key-group", "rot", "--retire", &third],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(items(c.clone(), group.clone()).await, vec![newest]);
+    let retire = format!("rotate --key-group rot --retire {third}");
+    cli.run(&retire).await.expect_code(0);
+    assert_eq!(key_group_items(&c, &group).await, vec![newest]);
 }
 
 /// Forces a stale `If-Match` on the first `n` UpdateDistribution requests, as if another writer
@@ -1192,27 +817,9 @@ async fn errors_say_what_to_do() {
             .contains("AWS_ACCESS_KEY_ID")
     );
 
-    // Nothing listening.
-    let closed = format!(
-        "http://127.0.0.1:{}",
-        cfsign_tests::proc::free_port().unwrap()
-    );
-    let run = run_bin_async(
-        dir.path(),
-        Some(&closed),
-        &["status", "--distribution-id", "E1"],
-    )
-    .await;
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("cannot reach the CloudFront API"),
-        "{}",
-        run.stderr
-    );
-
     // Something that is not CloudFront.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let not_cloudfront = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         while let Ok((mut s, _)) = listener.accept().await {
@@ -1228,52 +835,49 @@ async fn errors_say_what_to_do() {
             });
         }
     });
-    let run = run_bin_async(
-        dir.path(),
-        Some(&format!("http://{addr}")),
-        &["status", "--distribution-id", "E1"],
-    )
-    .await;
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("does not look like the CloudFront API"),
-        "{}",
-        run.stderr
+    // Nothing listening.
+    let closed = format!(
+        "http://127.0.0.1:{}",
+        cfsign_tests::proc::free_port().unwrap()
     );
-    assert!(run.stderr.contains("--endpoint-url"), "{}", run.stderr);
-
-    // A malformed endpoint URL.
-    let run = run_bin_async(
-        dir.path(),
-        None,
-        &[
-            "--endpoint-url",
-            "localhost:4580",
-            "status",
-            "--distribution-id",
-            "E1",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("has no scheme"), "{}", run.stderr);
-
-    // Usage errors are exit code 2.
-    let run = run_bin_async(
-        dir.path(),
-        Some(&mock.endpoint()),
-        &["attach", "--distribution-id", "E1", "--key-group", "g"],
-    )
-    .await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    let mock_cli = Cli::new(dir.path(), &mock.endpoint());
+    // Each case: how the binary is run, its arguments, its exit code and what stderr says.
+    let cases: [(Cli, &str, i32, &[&str]); 4] = [
+        (
+            Cli::new(dir.path(), &closed),
+            "status --distribution-id E1",
+            1,
+            &["cannot reach the CloudFront API"],
+        ),
+        (
+            Cli::new(dir.path(), &not_cloudfront),
+            "status --distribution-id E1",
+            1,
+            &["does not look like the CloudFront API", "--endpoint-url"],
+        ),
+        // A malformed endpoint URL.
+        (
+            Cli::without_endpoint(dir.path()),
+            "--endpoint-url localhost:4580 status --distribution-id E1",
+            1,
+            &["has no scheme"],
+        ),
+        // Usage errors are exit code 2.
+        (
+            Cli::new(dir.path(), &mock.endpoint()),
+            "attach --distribution-id E1 --key-group g",
+            2,
+            &[],
+        ),
+    ];
+    for (cli, command_line, code, stderr) in cases {
+        cli.run(command_line).await.expect_failure(code, stderr);
+    }
 
     // Unknown distribution through the binary, with JSON.
-    let run = run_bin_async(
-        dir.path(),
-        Some(&mock.endpoint()),
-        &["status", "--distribution-id", "ENOSUCH", "--json"],
-    )
-    .await;
+    let run = mock_cli
+        .run("status --distribution-id ENOSUCH --json")
+        .await;
     assert_eq!(run.json()["error"]["kind"], "unknown_distribution");
 }
 

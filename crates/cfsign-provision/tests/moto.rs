@@ -1,12 +1,12 @@
 //! The operations moto supports, against a real moto server started by the test
 //! (`python3 -m moto.server`). moto has no UpdateKeyGroup/DeleteKeyGroup/GetKeyGroupConfig and
 //! ignores `If-Match`; what that means for each command is asserted here and listed in the README.
+//! The SDK steps `mock.rs` takes against cfsign-mock too are in `common/sdk.rs`.
 
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
 mod common;
 
-use aws_sdk_cloudfront::types::{KeyGroupConfig, PublicKeyConfig, TrustedKeyGroups};
 use cfsign::{KeyKind, PrivateKey};
 use cfsign_provision::{Behaviors, Error, StepStatus};
 use common::*;
@@ -19,108 +19,29 @@ async fn sdk_operations_moto_supports() {
     let key = PrivateKey::generate(KeyKind::P256, &mut rand::rng())
         .unwrap()
         .public_key();
-    let created = c
-        .create_public_key()
-        .public_key_config(
-            PublicKeyConfig::builder()
-                .caller_reference("r1")
-                .name("moto-key")
-                .encoded_key(key.to_pem())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let key_id = created.public_key.unwrap().id;
-    let got = c.get_public_key().id(&key_id).send().await.unwrap();
-    let encoded = got
-        .public_key
-        .unwrap()
-        .public_key_config
-        .unwrap()
-        .encoded_key;
-    assert_eq!(cfsign::PublicKey::from_pem(&encoded).unwrap(), key);
-    let list = c
-        .list_public_keys()
-        .send()
-        .await
-        .unwrap()
-        .public_key_list
-        .unwrap();
-    assert!(list.items().iter().any(|k| k.id == key_id));
+    let config = public_key_config("r1", "moto-key", &key.to_pem(), None);
+    let key_id = create_public_key(&c, config).await.public_key.unwrap().id;
+    assert_public_key(&c, &key_id, "moto-key", &key.to_der()).await;
+    let keys = list_public_keys(&c).await;
+    assert!(keys.iter().any(|k| k.id == key_id && k.name == "moto-key"));
 
-    let group = c
-        .create_key_group()
-        .key_group_config(
-            KeyGroupConfig::builder()
-                .name("moto-group")
-                .items(&key_id)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .key_group
-        .unwrap();
-    let got = c.get_key_group().id(&group.id).send().await.unwrap();
-    assert_eq!(
-        got.key_group.unwrap().key_group_config.unwrap().items,
-        vec![key_id.clone()]
-    );
-    let groups = c
-        .list_key_groups()
-        .send()
-        .await
-        .unwrap()
-        .key_group_list
-        .unwrap();
-    assert!(
-        groups
-            .items()
-            .iter()
-            .any(|g| g.key_group.as_ref().unwrap().id == group.id)
-    );
+    let group_id = create_key_group(&c, "moto-group", &[&key_id]).await;
+    assert_eq!(key_group_items(&c, &group_id).await, vec![key_id.clone()]);
+    assert!(list_key_groups(&c).await.contains(&group_id));
 
     let dist = create_distribution(&c, &["/private/*"]).await;
-    c.get_distribution().id(&dist).send().await.unwrap();
-    let cfg = c.get_distribution_config().id(&dist).send().await.unwrap();
-    let mut config = cfg.distribution_config.unwrap();
-    config
-        .cache_behaviors
-        .as_mut()
-        .unwrap()
-        .items
-        .as_mut()
-        .unwrap()[0]
-        .trusted_key_groups = Some(
-        TrustedKeyGroups::builder()
-            .enabled(true)
-            .quantity(1)
-            .items(&group.id)
-            .build()
-            .unwrap(),
-    );
-    c.update_distribution()
-        .id(&dist)
-        .if_match(cfg.e_tag.unwrap())
-        .distribution_config(config)
-        .send()
-        .await
-        .unwrap();
+    domain_name(&c, &dist).await; // GetDistribution, with a CloudFront domain name.
+    edit_distribution_config(&c, &dist, |config| {
+        let behaviors = config.cache_behaviors.as_mut().unwrap();
+        behaviors.items.as_mut().unwrap()[0].trusted_key_groups =
+            Some(trusted_key_groups(&[&group_id]));
+    })
+    .await;
     assert_eq!(
         trusted(&c, &dist, Some("/private/*")).await,
-        vec![group.id.clone()]
+        vec![group_id.clone()]
     );
-    let list = c
-        .list_distributions()
-        .send()
-        .await
-        .unwrap()
-        .distribution_list
-        .unwrap();
-    assert!(list.items().iter().any(|d| d.id == dist));
+    assert!(list_distributions(&c).await.contains(&dist));
 
     // moto deletes a public key with any If-Match value (and without an in-use check).
     c.delete_public_key()
@@ -129,26 +50,8 @@ async fn sdk_operations_moto_supports() {
         .send()
         .await
         .unwrap();
-    assert!(
-        c.list_public_keys()
-            .send()
-            .await
-            .unwrap()
-            .public_key_list
-            .unwrap()
-            .items()
-            .is_empty()
-    );
-    let missing = c
-        .get_distribution_config()
-        .id("ENOSUCH")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_cloudfront::error::ProvideErrorMetadata::code(&missing.into_service_error()),
-        Some("NoSuchDistribution")
-    );
+    assert!(list_public_keys(&c).await.is_empty());
+    assert_no_such_distribution(&c).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,75 +63,24 @@ async fn commands_against_moto() {
     let dist = create_distribution(&c, &["/private/*", "/media/*"]).await;
     let dir = tempfile::tempdir().unwrap();
 
+    let cli = Cli::new(dir.path(), &ep);
+
     // upload-key: create, reuse, conflict.
-    let (path, _) = write_public_key(dir.path(), "app");
-    let path = path.to_str().unwrap().to_owned();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "upload-key",
-            "--name",
-            "app",
-            "--public-key",
-            &path,
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let key_id = run.json()["key_pair_id"].as_str().unwrap().to_owned();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "upload-key",
-            "--name",
-            "app",
-            "--public-key",
-            &path,
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.json()["changed"], false);
-    let (other, _) = write_public_key(dir.path(), "other");
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "upload-key",
-            "--name",
-            "app",
-            "--public-key",
-            other.to_str().unwrap(),
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("different key material"),
-        "{}",
-        run.stderr
-    );
+    write_public_key(dir.path(), "app");
+    let upload = "upload-key --name app --public-key app.pub.pem --json";
+    let key_id = cli.run(upload).await.expect_code(0).json_str("key_pair_id");
+    assert_eq!(cli.run(upload).await.json()["changed"], false);
+    write_public_key(dir.path(), "other");
+    let run = cli.run("upload-key --name app --public-key other.pub.pem");
+    run.await.expect_failure(1, &["different key material"]);
 
     // key-group ensure: create and reuse work; changing the keys needs UpdateKeyGroup.
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "key-group",
-            "ensure",
-            "--name",
-            "grp",
-            "--key-id",
-            &key_id,
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let group_id = run.json()["key_group_id"].as_str().unwrap().to_owned();
+    let ensure = format!("key-group ensure --name grp --key-id {key_id} --json");
+    let group_id = cli
+        .run(&ensure)
+        .await
+        .expect_code(0)
+        .json_str("key_group_id");
     let again = p
         .ensure_key_group("grp", std::slice::from_ref(&key_id))
         .await
@@ -248,22 +100,10 @@ async fn commands_against_moto() {
         .unwrap();
     assert_eq!(plan.steps[0].status, StepStatus::Planned);
     assert_eq!(plan.steps[0].behaviors[0].after, vec![group_id.clone()]);
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "attach",
-            "--distribution-id",
-            &dist,
-            "--key-group",
-            "grp",
-            "--path-pattern",
-            "/private/*",
-            "/media/*",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let attach = format!(
+        "attach --distribution-id {dist} --key-group grp --path-pattern /private/* /media/*"
+    );
+    cli.run(&attach).await.expect_code(0);
     assert_eq!(
         trusted(&c, &dist, Some("/media/*")).await,
         vec![group_id.clone()]
@@ -289,41 +129,19 @@ async fn commands_against_moto() {
     );
 
     // setup: twice, the second run changes nothing.
-    let args = [
-        "setup",
-        "--distribution-id",
-        &dist,
-        "--key-type",
-        "p256",
-        "--json",
-    ];
-    let first = run_bin_async(dir.path(), Some(&ep), &args).await;
-    assert_eq!(first.code, 0, "{}", first.stderr);
+    let setup = format!("setup --distribution-id {dist} --key-type p256 --json");
+    let first = cli.run(&setup).await;
+    first.expect_code(0);
     assert_eq!(first.json()["changed"], true);
-    let second = run_bin_async(dir.path(), Some(&ep), &args).await;
+    let second = cli.run(&setup).await;
     assert_eq!(second.json()["changed"], false, "{}", second.stdout);
-    let setup_group = first.json()["key_group_id"].as_str().unwrap().to_owned();
+    let setup_group = first.json_str("key_group_id");
     assert_eq!(trusted(&c, &dist, None).await, vec![setup_group]);
 
     // rotate needs UpdateKeyGroup, which moto lacks: the key is written and uploaded, adding it
     // to the group fails, and the report says exactly that (exit code 3).
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "rotate",
-            "--key-group",
-            "grp",
-            "--key-type",
-            "p256",
-            "--key-name",
-            "grp-2",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
-    let j = run.json();
+    let rotate = "rotate --key-group grp --key-type p256 --key-name grp-2 --json";
+    let j = cli.run(rotate).await.expect_code(3).json();
     let steps = j["report"]["steps"].as_array().unwrap();
     let status_of =
         |action: &str| steps.iter().find(|s| s["action"] == action).unwrap()["status"].clone();
@@ -352,40 +170,19 @@ async fn doctor_against_moto() {
     let c = p.client().clone();
     let dist = create_distribution(&c, &["/private/*"]).await;
     let dir = tempfile::tempdir().unwrap();
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "setup",
-            "--distribution-id",
-            &dist,
-            "--path-pattern",
-            "/private/*",
-            "--key-type",
-            "p256",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let setup = run.json();
+    let cli = Cli::new(dir.path(), &ep);
+    let setup = format!("setup --distribution-id {dist} --path-pattern /private/* --key-type p256");
+    let setup = cli
+        .run(&format!("{setup} --json"))
+        .await
+        .expect_code(0)
+        .json();
     let key_id = setup["key_pair_id"].as_str().unwrap().to_owned();
-    let key_file = dir.path().join(setup["private_key_path"].as_str().unwrap());
-    let run = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "doctor",
-            "--distribution-id",
-            &dist,
-            "--private-key",
-            key_file.to_str().unwrap(),
-            "--expect-private",
-            "/private/*",
-            "--json",
-        ],
-    )
-    .await;
+    let key_file = setup["private_key_path"].as_str().unwrap();
+    let doctor = format!(
+        "doctor --distribution-id {dist} --private-key {key_file} --expect-private /private/* --json"
+    );
+    let run = cli.run(&doctor).await;
     let json = run.json();
     // moto keeps no deployment state worth trusting: whatever it says, the only problem doctor
     // may report is `deploying`, and only when moto's status is not `Deployed`.

@@ -10,13 +10,10 @@ mod common;
 use std::process::Command;
 
 use aws_sdk_cloudfront::Client;
-use aws_sdk_cloudfront::error::ProvideErrorMetadata;
 use aws_sdk_cloudfront::types::{
-    CacheBehavior, CacheBehaviors, DefaultCacheBehavior, DistributionConfig, Origin,
-    OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
-    OriginAccessControlSigningProtocols, Origins, S3OriginConfig, ViewerProtocolPolicy,
+    DistributionConfig, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes,
+    OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, S3OriginConfig,
 };
-use cfsign::{PrivateKey, Signer, UnixTime};
 use cfsign_mock::{Credentials, MockConfig};
 use common::*;
 
@@ -44,58 +41,7 @@ fn s3_distribution(reference: &str, oac_id: &str) -> DistributionConfig {
         .origin_access_control_id(oac_id)
         .build()
         .unwrap();
-    let behaviour = |pattern: Option<&str>| {
-        let b = CacheBehavior::builder()
-            .path_pattern(pattern.unwrap_or("*"))
-            .target_origin_id("media")
-            .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-            .cache_policy_id(CACHE_POLICY);
-        b.build().unwrap()
-    };
-    DistributionConfig::builder()
-        .caller_reference(reference)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .unwrap(),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("media")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .cache_policy_id(CACHE_POLICY)
-                .build()
-                .unwrap(),
-        )
-        .cache_behaviors(
-            CacheBehaviors::builder()
-                .quantity(1)
-                .items(behaviour(Some("/private/*")))
-                .build()
-                .unwrap(),
-        )
-        .comment("S3 behind the mock")
-        .enabled(true)
-        .build()
-        .unwrap()
-}
-
-async fn code_of<T, E: ProvideErrorMetadata>(
-    r: Result<
-        T,
-        aws_sdk_cloudfront::error::SdkError<E, aws_sdk_cloudfront::config::http::HttpResponse>,
-    >,
-) -> String {
-    match r {
-        Ok(_) => "(succeeded)".to_owned(),
-        Err(e) => e
-            .as_service_error()
-            .and_then(|s| s.code())
-            .unwrap_or("(no code)")
-            .to_owned(),
-    }
+    distribution_config_for(origin, reference, &["/private/*"])
 }
 
 /// Creates the bucket in moto and puts `private/clip.txt` with boto3.
@@ -142,13 +88,12 @@ async fn sdk_origin_access_control_and_an_s3_origin_served_from_moto() {
     let c: Client = client(&mock.endpoint());
 
     // Create, Get, GetConfig, List, Update, and the errors the SDK models.
-    let created = c
-        .create_origin_access_control()
-        .origin_access_control_config(oac_config(
-            "media-oac",
-            OriginAccessControlSigningBehaviors::NoOverride,
-        ))
-        .send()
+    let create = |behaviour| {
+        c.create_origin_access_control()
+            .origin_access_control_config(oac_config("media-oac", behaviour))
+            .send()
+    };
+    let created = create(OriginAccessControlSigningBehaviors::NoOverride)
         .await
         .unwrap();
     let oac = created.origin_access_control.unwrap();
@@ -210,29 +155,18 @@ async fn sdk_origin_access_control_and_an_s3_origin_served_from_moto() {
         .await
         .unwrap();
     let etag = updated.e_tag.unwrap();
-    assert_eq!(
-        code_of(
-            c.create_origin_access_control()
-                .origin_access_control_config(oac_config(
-                    "media-oac",
-                    OriginAccessControlSigningBehaviors::Always
-                ))
-                .send()
-                .await
-        )
-        .await,
-        "OriginAccessControlAlreadyExists"
-    );
-    assert_eq!(
-        code_of(
-            c.get_origin_access_control()
-                .id("ENOSUCH0000000")
-                .send()
-                .await
-        )
-        .await,
-        "NoSuchOriginAccessControl"
-    );
+    // The same name again.
+    let exists = create(OriginAccessControlSigningBehaviors::Always)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&exists), "OriginAccessControlAlreadyExists");
+    let missing = c
+        .get_origin_access_control()
+        .id("ENOSUCH0000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&missing), "NoSuchOriginAccessControl");
 
     // A distribution whose S3 origin uses it; the control is then in use.
     let dist = c
@@ -243,54 +177,30 @@ async fn sdk_origin_access_control_and_an_s3_origin_served_from_moto() {
         .unwrap()
         .distribution
         .unwrap();
-    assert_eq!(
-        code_of(
-            c.delete_origin_access_control()
-                .id(&oac.id)
-                .if_match(&etag)
-                .send()
-                .await
-        )
-        .await,
-        "OriginAccessControlInUse"
-    );
+    let in_use = c
+        .delete_origin_access_control()
+        .id(&oac.id)
+        .if_match(&etag)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&in_use), "OriginAccessControlInUse");
 
     // cfsign-provision restricts /private/*; the edge serves moto's object only when signed.
     let dir = tempfile::tempdir().unwrap();
-    let ep = mock.endpoint();
-    let setup = run_bin_async(
-        dir.path(),
-        Some(&ep),
-        &[
-            "setup",
-            "--distribution-id",
-            &dist.id,
-            "--path-pattern",
-            "/private/*",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(setup.code, 0, "{}", setup.stderr);
-    let setup = setup.json();
-    let key_path = dir.path().join(setup["private_key_path"].as_str().unwrap());
-    let key = PrivateKey::from_pem(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
-    let signer = Signer::new(setup["key_pair_id"].as_str().unwrap().parse().unwrap(), key);
+    let setup = format!(
+        "setup --distribution-id {} --path-pattern /private/* --json",
+        dist.id
+    );
+    let setup = Cli::new(dir.path(), &mock.endpoint()).run(&setup).await;
+    let key_path = dir
+        .path()
+        .join(setup.expect_code(0).json_str("private_key_path"));
+    let signer = signer(&key_path, &setup.json_str("key_pair_id"));
     let url = format!("{}/private/clip.txt", mock.edge_base(&dist.domain_name));
-    assert_eq!(edge_get(&mock, &url).await, 403, "unsigned is refused");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let signed = signer
-        .sign_canned_url(&url, UnixTime::from_secs(now + 600).unwrap())
-        .unwrap();
-    assert_eq!(edge_get(&mock, &signed).await, 200, "{signed}");
+    let signed = assert_served_only_signed(&mock, &signer, &url).await;
     let missing = signer
-        .sign_canned_url(
-            &url.replace("clip.txt", "missing.txt"),
-            UnixTime::from_secs(now + 600).unwrap(),
-        )
+        .sign_canned_url(&url.replace("clip.txt", "missing.txt"), in_ten_minutes())
         .unwrap();
     assert_eq!(
         edge_get(&mock, &missing).await,

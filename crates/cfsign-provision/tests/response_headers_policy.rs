@@ -6,12 +6,12 @@
 
 mod common;
 
-use aws_sdk_cloudfront::error::ProvideErrorMetadata;
+use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{
     ResponseHeadersPolicyAccessControlAllowHeaders, ResponseHeadersPolicyAccessControlAllowMethods,
     ResponseHeadersPolicyAccessControlAllowMethodsValues as Method,
     ResponseHeadersPolicyAccessControlAllowOrigins, ResponseHeadersPolicyConfig,
-    ResponseHeadersPolicyCorsConfig, ResponseHeadersPolicyType,
+    ResponseHeadersPolicyCorsConfig, ResponseHeadersPolicyList, ResponseHeadersPolicyType,
 };
 use cfsign_mock::MockConfig;
 use common::*;
@@ -55,19 +55,18 @@ fn player_policy(name: &str, origin: &str) -> ResponseHeadersPolicyConfig {
         .unwrap()
 }
 
+/// The response headers policies of one type (ListResponseHeadersPolicies).
+async fn list_policies(c: &Client, kind: ResponseHeadersPolicyType) -> ResponseHeadersPolicyList {
+    let list = c.list_response_headers_policies().r#type(kind).send().await;
+    list.unwrap().response_headers_policy_list.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_reads_managed_and_manages_custom_response_headers_policies() {
     let mock = cfsign_mock::start(MockConfig::new()).await.unwrap();
     let c = client(&mock.endpoint());
 
-    let managed = c
-        .list_response_headers_policies()
-        .r#type(ResponseHeadersPolicyType::Managed)
-        .send()
-        .await
-        .unwrap()
-        .response_headers_policy_list
-        .unwrap();
+    let managed = list_policies(&c, ResponseHeadersPolicyType::Managed).await;
     let items = managed.items.unwrap();
     assert_eq!(managed.quantity as usize, items.len());
     let preflight = items
@@ -103,26 +102,19 @@ async fn sdk_reads_managed_and_manages_custom_response_headers_policies() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        err.as_service_error().and_then(|e| e.code()),
-        Some("IllegalDelete")
-    );
+    assert_eq!(error_code(&err), "IllegalDelete");
 
-    let created = c
-        .create_response_headers_policy()
-        .response_headers_policy_config(player_policy("player", "https://www.example.com"))
-        .send()
-        .await
-        .unwrap();
+    // The same request twice: created, then refused as a duplicate.
+    let create = || {
+        c.create_response_headers_policy()
+            .response_headers_policy_config(player_policy("player", "https://www.example.com"))
+            .send()
+    };
+    let created = create().await.unwrap();
     let policy = created.response_headers_policy.unwrap();
     let etag = created.e_tag.unwrap();
     assert!(created.location.unwrap().ends_with(&policy.id));
-    let err = c
-        .create_response_headers_policy()
-        .response_headers_policy_config(player_policy("player", "https://www.example.com"))
-        .send()
-        .await
-        .unwrap_err();
+    let err = create().await.unwrap_err();
     assert!(
         err.as_service_error()
             .unwrap()
@@ -146,23 +138,17 @@ async fn sdk_reads_managed_and_manages_custom_response_headers_policies() {
         cors.access_control_allow_methods.unwrap().items,
         [Method::Get, Method::Head]
     );
-    let err = c
-        .update_response_headers_policy()
-        .id(&policy.id)
-        .if_match("ESTALE")
-        .response_headers_policy_config(player_policy("player", "https://app.example.com"))
-        .send()
-        .await
-        .unwrap_err();
+    // The same update with a stale ETag (refused), then with the current one.
+    let update = |if_match: &str| {
+        c.update_response_headers_policy()
+            .id(&policy.id)
+            .if_match(if_match)
+            .response_headers_policy_config(player_policy("player", "https://app.example.com"))
+            .send()
+    };
+    let err = update("ESTALE").await.unwrap_err();
     assert!(err.as_service_error().unwrap().is_precondition_failed());
-    let updated = c
-        .update_response_headers_policy()
-        .id(&policy.id)
-        .if_match(&etag)
-        .response_headers_policy_config(player_policy("player", "https://app.example.com"))
-        .send()
-        .await
-        .unwrap();
+    let updated = update(&etag).await.unwrap();
     let etag = updated.e_tag.unwrap();
     let origins = updated
         .response_headers_policy
@@ -175,14 +161,7 @@ async fn sdk_reads_managed_and_manages_custom_response_headers_policies() {
         .unwrap()
         .items;
     assert_eq!(origins, ["https://app.example.com"]);
-    let custom = c
-        .list_response_headers_policies()
-        .r#type(ResponseHeadersPolicyType::Custom)
-        .send()
-        .await
-        .unwrap()
-        .response_headers_policy_list
-        .unwrap();
+    let custom = list_policies(&c, ResponseHeadersPolicyType::Custom).await;
     assert_eq!(custom.quantity, 1);
     c.delete_response_headers_policy()
         .id(&policy.id)

@@ -1,10 +1,11 @@
-//! Test helpers: a moto server guard, SDK clients for a local endpoint, test distributions,
-//! running the real `cfsign-provision` binary, and requests to the mock's edge (processes and
-//! HTTP through the shared harness, `cfsign_tests`).
+//! Test helpers: a moto server guard, SDK clients for a local endpoint, test distributions, the
+//! SDK steps the tests share ([`sdk`]), running the real `cfsign-provision` binary and checking
+//! how it exited, and signed requests to the mock's edge (processes and HTTP through the shared
+//! harness, `cfsign_tests`).
 #![allow(dead_code, unreachable_pub, unused_imports)] // Each test file uses a different subset.
 #![allow(clippy::unwrap_used)] // Test code: a panic is how a failure is reported.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aws_sdk_cloudfront::Client;
@@ -18,10 +19,14 @@ use cfsign_provision::Provisioner;
 use cfsign_tests::http;
 use cfsign_tests::proc::Service;
 
+mod sdk;
+
+pub use sdk::*;
+
 /// CloudFront's managed "CachingOptimized" policy.
 pub const CACHE_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
-pub use cfsign_tests::moto::skip_or_fail;
+pub use cfsign_tests::require::skip_or_fail;
 
 /// A moto server on a free loopback port, killed on drop (the harness's
 /// [`cfsign_tests::moto::start`]).
@@ -53,6 +58,34 @@ pub async fn edge_get(mock: &RunningMock, url: &str) -> u16 {
         .unwrap()
 }
 
+/// Ten minutes from now: when a test's signed URLs expire.
+pub fn in_ten_minutes() -> cfsign::UnixTime {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    cfsign::UnixTime::from_secs(now + 600).unwrap()
+}
+
+/// A signer for the private key PEM at `key_path`, uploaded as `key_pair_id`.
+pub fn signer(key_path: &Path, key_pair_id: &str) -> cfsign::Signer {
+    let key = cfsign::PrivateKey::from_pem(&std::fs::read_to_string(key_path).unwrap()).unwrap();
+    cfsign::Signer::new(key_pair_id.parse().unwrap(), key)
+}
+
+/// Asserts that the mock's edge refuses `url` unsigned (403) and serves it signed by `signer`
+/// (200); returns the signed URL.
+pub async fn assert_served_only_signed(
+    mock: &RunningMock,
+    signer: &cfsign::Signer,
+    url: &str,
+) -> String {
+    assert_eq!(edge_get(mock, url).await, 403, "unsigned is refused");
+    let signed = signer.sign_canned_url(url, in_ten_minutes()).unwrap();
+    assert_eq!(edge_get(mock, &signed).await, 200, "{signed}");
+    signed
+}
+
 /// An SDK config for a local endpoint with test credentials (no environment involved).
 pub fn sdk_config(endpoint: &str) -> aws_sdk_cloudfront::config::Builder {
     aws_sdk_cloudfront::Config::builder()
@@ -72,7 +105,8 @@ pub fn provisioner(endpoint: &str) -> Provisioner {
     Provisioner::from_client(client(endpoint), endpoint)
 }
 
-/// A distribution config with a default behaviour and one behaviour per path pattern.
+/// A distribution config with a default behaviour and one behaviour per path pattern, all to a
+/// custom origin at `origin.example.com`.
 pub fn distribution_config(reference: &str, patterns: &[&str]) -> DistributionConfig {
     let origin = Origin::builder()
         .id("origin1")
@@ -87,8 +121,19 @@ pub fn distribution_config(reference: &str, patterns: &[&str]) -> DistributionCo
         )
         .build()
         .unwrap();
+    distribution_config_for(origin, reference, patterns)
+}
+
+/// A distribution config with a default behaviour and one behaviour per path pattern, all to
+/// `origin`.
+pub fn distribution_config_for(
+    origin: Origin,
+    reference: &str,
+    patterns: &[&str],
+) -> DistributionConfig {
+    let target = origin.id.clone();
     let default = DefaultCacheBehavior::builder()
-        .target_origin_id("origin1")
+        .target_origin_id(&target)
         .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
         .cache_policy_id(CACHE_POLICY)
         .build()
@@ -98,7 +143,7 @@ pub fn distribution_config(reference: &str, patterns: &[&str]) -> DistributionCo
         .map(|p| {
             CacheBehavior::builder()
                 .path_pattern(*p)
-                .target_origin_id("origin1")
+                .target_origin_id(&target)
                 .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
                 .cache_policy_id(CACHE_POLICY)
                 .build()
@@ -178,6 +223,40 @@ pub struct Run {
 }
 
 impl Run {
+    /// Asserts that the run exited with `code` (both streams in the message otherwise).
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that the run exited with `code` and said every one of `needles` on stderr.
+    pub fn expect_failure(&self, code: i32, needles: &[&str]) {
+        self.expect_code(code);
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "{needle:?} in\n{}",
+                self.stderr
+            );
+        }
+    }
+
+    /// Asserts that stdout says every one of `needles`.
+    pub fn expect_stdout(&self, needles: &[&str]) -> &Run {
+        for needle in needles {
+            assert!(
+                self.stdout.contains(needle),
+                "{needle:?} in\n{}",
+                self.stdout
+            );
+        }
+        self
+    }
+
     /// stdout as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
@@ -186,6 +265,15 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+
+    /// The string `field` of stdout's JSON.
+    pub fn json_str(&self, field: &str) -> String {
+        let json = self.json();
+        let value = json[field].as_str();
+        value
+            .unwrap_or_else(|| panic!("no string {field:?} in {json:#}"))
+            .to_owned()
     }
 }
 
@@ -235,6 +323,38 @@ pub async fn run_bin_async(dir: &Path, endpoint: Option<&str>, args: &[&str]) ->
     })
     .await
     .unwrap()
+}
+
+/// `cfsign-provision` run in one directory against one endpoint, off the async runtime, its
+/// arguments written as a command line and split at whitespace (as cargo's own tests do): give
+/// paths relative to the directory; an argument holding a space needs [`run_bin_async`].
+pub struct Cli {
+    dir: PathBuf,
+    endpoint: Option<String>,
+}
+
+impl Cli {
+    /// Runs in `dir` with `AWS_ENDPOINT_URL` set to `endpoint`.
+    pub fn new(dir: &Path, endpoint: &str) -> Cli {
+        Cli {
+            dir: dir.to_owned(),
+            endpoint: Some(endpoint.to_owned()),
+        }
+    }
+
+    /// Runs in `dir` without `AWS_ENDPOINT_URL`.
+    pub fn without_endpoint(dir: &Path) -> Cli {
+        Cli {
+            dir: dir.to_owned(),
+            endpoint: None,
+        }
+    }
+
+    /// Runs `cfsign-provision` with the words of `command_line` as its arguments.
+    pub async fn run(&self, command_line: &str) -> Run {
+        let args: Vec<&str> = command_line.split_whitespace().collect();
+        run_bin_async(&self.dir, self.endpoint.as_deref(), &args).await
+    }
 }
 
 /// Writes a fresh P-256 public key PEM to `dir/name.pub.pem`; returns (path, DER).

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{
     DistributionConfig, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes,
@@ -45,38 +43,22 @@ fn s3_distribution(reference: &str, oac_id: &str) -> DistributionConfig {
 }
 
 /// Creates the bucket in moto and puts `private/clip.txt` with boto3.
-fn seed_moto(endpoint: &str) -> bool {
+fn seed_moto(endpoint: &str) {
     let script = r#"
-import sys, boto3
-s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="eu-west-1",
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1",
                   aws_access_key_id="testing", aws_secret_access_key="testing")
 s3.create_bucket(Bucket="media-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
 s3.put_object(Bucket="media-bucket", Key="private/clip.txt", Body=b"media from moto")
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script, endpoint])
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output();
-    match out {
-        Ok(o) if o.status.success() => true,
-        Ok(o) => panic!(
-            "boto3 could not seed moto: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => {
-            skip_or_fail(&format!("cannot run python3: {e}"));
-            false
-        }
+    if let Err(e) = cfsign_tests::moto::boto3(endpoint, script) {
+        panic!("boto3 could not seed moto: {e}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_origin_access_control_and_an_s3_origin_served_from_moto() {
     let Some(moto) = Moto::start() else { return };
-    if !seed_moto(&moto.endpoint()) {
-        return;
-    }
+    seed_moto(&moto.endpoint());
     let mock = cfsign_mock::start(
         MockConfig::new()
             .with_s3_endpoint(&moto.endpoint())

@@ -112,6 +112,29 @@ fn p256_and_sha256_verify() {
 }
 
 #[test]
+fn a_lower_case_key_pair_id_signs_with_a_warning() {
+    let dir = Dir::new();
+    let lower = KEY_ID.to_ascii_lowercase();
+    let run = |id: &str| {
+        let key = ["--private-key", RSA_KEY, "--expires-at", "2037-01-01"];
+        dir.run(&[&["sign", URL, "--key-pair-id", id][..], &key[..]].concat())
+    };
+    let out = run(&lower);
+    assert!(
+        out.ok().contains(&format!("Key-Pair-Id={lower}")),
+        "{out:#?}"
+    );
+    assert!(
+        out.stderr.contains("lower-case letters") && out.stderr.contains(&lower),
+        "{out:#?}"
+    );
+    // The upper-case ID: no warning.
+    let out = run(KEY_ID);
+    out.ok();
+    assert!(out.stderr.is_empty(), "{out:#?}");
+}
+
+#[test]
 fn bad_inputs_name_the_problem_and_the_fix() {
     let dir = Dir::new();
     let exp = "2037-01-01";

@@ -158,9 +158,15 @@ impl fmt::Display for DenyReason {
             DenyReason::UnknownKey { key_pair_id, trusted } => {
                 write!(f, "Key-Pair-Id `{key_pair_id}` is not in the cache behaviour's trusted key groups")?;
                 if trusted.is_empty() {
-                    f.write_str(" (no keys are trusted)")
-                } else {
-                    write!(f, " (trusted: {})", trusted.join(", "))
+                    return f.write_str(" (no keys are trusted)");
+                }
+                write!(f, " (trusted: {})", trusted.join(", "))?;
+                match trusted.iter().find(|t| t.eq_ignore_ascii_case(key_pair_id)) {
+                    Some(same) => write!(
+                        f,
+                        "; `{same}` differs only in case, and key IDs must match exactly (CloudFront's are upper case)"
+                    ),
+                    None => Ok(()),
                 }
             }
             DenyReason::MissingSignature => f.write_str("the Signature parameter is missing"),

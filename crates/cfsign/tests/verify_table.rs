@@ -173,6 +173,15 @@ fn every_deny_reason() {
             )),
         ),
         row(
+            "key id in lower case",
+            canned.replace("K2JCJMDEHXQW5F", "k2jcjmdehxqw5f"),
+            Some((
+                DenyCode::InvalidKey,
+                "unknown_key",
+                "(trusted: K2JCJMDEHXQW5F); `K2JCJMDEHXQW5F` differs only in case",
+            )),
+        ),
+        row(
             "no signature param",
             canned.replace(&format!("&Signature={sig}"), ""),
             Some((

@@ -99,8 +99,7 @@ fn load_remote(
             "{label}: `id` is missing; set it to the CloudFront public key ID (K…) of this key"
         ))
     })?;
-    let id =
-        KeyPairId::new(id.trim()).map_err(|e| ConfigError::invalid(format!("{label}: {e}")))?;
+    let id = key_pair_id(&label, id)?;
     let source = remote::label(key).unwrap_or_default();
     if !cfg!(feature = "aws") {
         return Err(ConfigError::invalid(format!(
@@ -255,8 +254,22 @@ fn load_key(index: usize, key: &KeyConfig, env: EnvLookup<'_>) -> Result<Signer,
         };
         ConfigError::invalid(format!("{label}: {source}{with}: {e}"))
     })?;
-    let id =
-        KeyPairId::new(id.trim()).map_err(|e| ConfigError::invalid(format!("{label}: {e}")))?;
+    let id = key_pair_id(&label, &id)?;
     // The server signs many URLs: OpenSSL where it is compiled in, chosen here explicitly.
     Ok(Signer::with_backend(id, key, Backend::fastest()))
+}
+
+/// `[[keys]] id` as a key pair ID; one with lower-case letters is loaded with a warning, since
+/// CloudFront's IDs are upper case and URLs signed under it would be refused.
+fn key_pair_id(label: &str, id: &str) -> Result<KeyPairId, ConfigError> {
+    let id =
+        KeyPairId::new(id.trim()).map_err(|e| ConfigError::invalid(format!("{label}: {e}")))?;
+    if id.as_str().bytes().any(|b| b.is_ascii_lowercase()) {
+        tracing::warn!(
+            "{label}: id `{}` has lower-case letters; CloudFront's key IDs are upper case, so URLs \
+             signed under it are refused unless it is exactly the ID CloudFront shows",
+            id.as_str()
+        );
+    }
+    Ok(id)
 }

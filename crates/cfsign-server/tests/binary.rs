@@ -96,6 +96,22 @@ fn signs_with_one_audit_line_and_no_secret_in_the_log() {
 }
 
 #[test]
+fn a_lower_case_key_id_loads_with_a_warning() {
+    let lower = KEY_B.to_ascii_lowercase();
+    let config =
+        config_toml(KEY_A, "").replace(&format!("id = \"{KEY_B}\""), &format!("id = \"{lower}\""));
+    let server = Server::start(&config);
+    server.sign("https://d1.example.net/media/a.jpg");
+    let log = server.stderr();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("lower-case letters") && l.contains(&lower)),
+        "{log}"
+    );
+    assert!(!log.contains(&format!("`{KEY_A}` has lower-case")), "{log}");
+}
+
+#[test]
 fn json_logs() {
     let server = Server::start(&config_toml(KEY_A, "[server]\nlog_format = \"json\"\n"));
     server.sign("https://d1.example.net/media/a.jpg");

@@ -46,14 +46,9 @@ pub(crate) fn key_pair_id(flag: Option<&str>) -> Result<KeyPairId> {
         },
     };
     let id = KeyPairId::new(&value).context(source)?;
-    if id.as_str().bytes().any(|b| b.is_ascii_lowercase()) {
-        // Signed anyway (the ID is only copied into the URL), but CloudFront's IDs are upper case.
-        eprintln!(
-            "warning: {source} `{}` has lower-case letters; CloudFront's key IDs are upper case \
-             (like K2JCJMDEHXQW5F), so CloudFront will answer 403 unless this ID is exactly the one \
-             it shows for the public key",
-            id.as_str()
-        );
+    if let Some(doubt) = id.doubt() {
+        // Signed anyway: the ID is only copied into the URL.
+        eprintln!("warning: {source}: {doubt}");
     }
     Ok(id)
 }

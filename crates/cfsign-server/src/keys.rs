@@ -264,12 +264,8 @@ fn load_key(index: usize, key: &KeyConfig, env: EnvLookup<'_>) -> Result<Signer,
 fn key_pair_id(label: &str, id: &str) -> Result<KeyPairId, ConfigError> {
     let id =
         KeyPairId::new(id.trim()).map_err(|e| ConfigError::invalid(format!("{label}: {e}")))?;
-    if id.as_str().bytes().any(|b| b.is_ascii_lowercase()) {
-        tracing::warn!(
-            "{label}: id `{}` has lower-case letters; CloudFront's key IDs are upper case, so URLs \
-             signed under it are refused unless it is exactly the ID CloudFront shows",
-            id.as_str()
-        );
+    if let Some(doubt) = id.doubt() {
+        tracing::warn!("{label}: {doubt}");
     }
     Ok(id)
 }

@@ -82,6 +82,28 @@ impl KeyPairId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Why this ID is unlikely to be one CloudFront gave, if it is: CloudFront's IDs are upper
+    /// case, and IDs must match exactly, so one with lower-case letters is accepted (it is only
+    /// copied into URLs and cookies) but will be refused unless it really is the ID CloudFront
+    /// shows. For signers to print as a warning.
+    ///
+    /// ```
+    /// use cfsign::KeyPairId;
+    /// assert!("K2JCJMDEHXQW5F".parse::<KeyPairId>()?.doubt().is_none());
+    /// assert!("k2jcjmdehxqw5f".parse::<KeyPairId>()?.doubt().is_some());
+    /// # Ok::<(), cfsign::Error>(())
+    /// ```
+    pub fn doubt(&self) -> Option<String> {
+        self.0.bytes().any(|b| b.is_ascii_lowercase()).then(|| {
+            format!(
+                "key pair ID `{}` has lower-case letters; CloudFront's key IDs are upper case (like \
+                 K2JCJMDEHXQW5F), so CloudFront refuses what is signed under it unless it is \
+                 exactly the ID CloudFront shows for the public key",
+                self.0
+            )
+        })
+    }
 }
 
 impl std::str::FromStr for KeyPairId {
